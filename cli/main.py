@@ -1,0 +1,1 @@
+def main(argv=None): print("hi"); return 0

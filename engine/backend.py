@@ -1,0 +1,303 @@
+"""The durable-rules backend: the only module that imports ``durable``.
+
+How a knowledge base runs on durable-rules (see docs/architecture.md and
+the measurements in shared/notes/durable-rules.md):
+
+* **One case fact.** A consultation is one durable fact holding every known
+  fact as a property (``{"_case": 1, "order_status": "shipped", ...}``).
+  Each rule is one pattern over it, compiled from data to durable's JSON:
+  equality, ``$neq``/``$lt``/``$lte``/``$gt``/``$gte``, ``$or`` of equalities for
+  ``in`` (durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
+  pushed inwards (De Morgan) so that a test on an unknown fact never holds —
+  the same three-valued logic as :mod:`.conditions`.
+* **Forward chaining.** When a rule that derives facts fires, its action
+  retracts the case fact and asserts a new version with the derived facts
+  added, so durable re-matches every rule against it. Each version also
+  carries a marker ``_fN`` for every rule that already fired, and rule N's
+  pattern ends with ``$nex _fN``: no rule fires twice (markers come last in
+  the pattern, or durable's 64-entry match stack overflows, error 303).
+* **Conflict resolution.** durable fires lower ``pri`` first; rule N gets
+  ``pri`` N+1 in the knowledge base's order (priority, then position), so
+  the firing order is fully determined. A lowest-priority catch-all rule
+  matches every case fact (durable raises on facts no rule handles).
+* **Isolation.** One long-lived host per process whose background timer
+  threads are never started (they segfault under load), one fixed session
+  per ruleset (durable allows 1,024), and every consultation ends by
+  retracting its case fact, leaving the session empty. A lock serialises
+  consultations; use processes, not threads, for parallel work.
+* **Errors never vanish.** durable swallows exceptions raised in actions, so
+  the action catches everything itself and the run re-raises it afterwards,
+  naming the rule; durable's bare error codes become :class:`BackendError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import durable_rules_engine
+from durable.engine import Host, MessageNotHandledException, MessageObservedException
+
+from .errors import BackendError, OrderdoctorError, RuleActionError
+from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Operator, Rule, Value
+
+__all__ = [
+    "DurableBackend",
+    "CompiledRuleset",
+    "FiringListener",
+    "compile_condition",
+    "compile_ruleset",
+    "get_backend",
+    "MAX_CASE_PROPERTIES",
+]
+
+#: Fires for each rule: given the rule and the fact values it matched,
+#: returns the facts it adds (empty when it derives nothing new).
+FiringListener = Callable[[Rule, Mapping[str, Value]], Mapping[str, Value]]
+
+#: durable-rules silently drops properties past about 252 on one fact.
+MAX_CASE_PROPERTIES = 240
+
+_CASE = "_case"
+_INTERNAL = frozenset({_CASE, "sid", "id", "$s"})
+_DONE = "done"
+
+_NEGATED = {
+    Operator.EQ: Operator.NE,
+    Operator.NE: Operator.EQ,
+    Operator.LT: Operator.GTE,
+    Operator.LTE: Operator.GT,
+    Operator.GT: Operator.LTE,
+    Operator.GTE: Operator.LT,
+}
+_DURABLE_OPS = {
+    Operator.NE: "$neq",
+    Operator.LT: "$lt",
+    Operator.LTE: "$lte",
+    Operator.GT: "$gt",
+    Operator.GTE: "$gte",
+}
+
+
+def _test(fact: str, op: Operator, value: Value) -> dict[str, Any]:
+    if op is Operator.EQ:
+        return {fact: value}
+    return {_DURABLE_OPS[op]: {fact: value}}
+
+
+def compile_condition(condition: Condition, *, holds: bool = True) -> dict[str, Any]:
+    """durable's expression that matches when ``condition`` holds (or, with
+    ``holds=False``, when it is known to fail). A test on a missing property
+    never matches in durable, which gives unknown facts their meaning."""
+    if isinstance(condition, Comparison):
+        op, value = condition.operator, condition.value
+        if op is Operator.IN:
+            values: tuple[Value, ...] = value  # type: ignore[assignment]
+            if holds:
+                return {"$or": [_test(condition.fact, Operator.EQ, v) for v in values]}
+            return {"$and": [_test(condition.fact, Operator.NE, v) for v in values]}
+        if not holds:
+            op = _NEGATED[op]
+        return _test(condition.fact, op, value)  # type: ignore[arg-type]
+    if isinstance(condition, Not):
+        return compile_condition(condition.condition, holds=not holds)
+    parts = [compile_condition(part, holds=holds) for part in condition.conditions]
+    conjunction = isinstance(condition, AllOf) == holds
+    return {"$and" if conjunction else "$or": parts}
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """A knowledge base turned into one durable ruleset definition (pure data)."""
+
+    name: str
+    definition: Mapping[str, Any]
+    rules: Mapping[str, Rule]
+    markers: Mapping[str, str]
+
+
+def compile_ruleset(kb: KnowledgeBase, name: str) -> CompiledRuleset:
+    """Compile every rule of ``kb``; actions are named ``NAME/rN`` for the host to resolve."""
+    definition: dict[str, Any] = {}
+    rules: dict[str, Rule] = {}
+    markers: dict[str, str] = {}
+    for index, rule in enumerate(kb.rules):
+        key = f"r{index}"
+        marker = f"_f{index}"
+        pattern = {"$and": [compile_condition(rule.when), {"$nex": {marker: 1}}]}
+        definition[key] = {"all": [{"m": pattern}], "pri": index + 1, "run": f"{name}/{key}"}
+        rules[key] = rule
+        markers[key] = marker
+    definition[_DONE] = {
+        "all": [{"m": {_CASE: 1}}],
+        "pri": len(kb.rules) + 1,
+        "run": f"{name}/{_DONE}",
+    }
+    return CompiledRuleset(name, definition, rules, markers)
+
+
+class _QuietHost(Host):
+    """A durable Host that starts no timer threads and resolves actions by name."""
+
+    def __init__(self, resolve: Callable[[str], Callable[[Any], None]]) -> None:
+        self._resolve = resolve
+        super().__init__()
+
+    def _run(self) -> None:
+        """Everything runs synchronously in the caller's thread: no dispatcher threads."""
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        return self._resolve(action_name)
+
+
+@dataclass
+class _Run:
+    """The state of the consultation being run (only one at a time)."""
+
+    compiled: CompiledRuleset
+    listener: FiringListener
+    current: dict[str, Any]
+    fired: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+class DurableBackend:
+    """Registers compiled knowledge bases on one host and runs consultations on them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._host = _QuietHost(self._action)
+        self._names = itertools.count(1)
+        self._sessions = itertools.count(2)
+        self._sid: dict[str, str] = {}
+        self._run: _Run | None = None
+
+    # ------------------------------------------------------------ registration
+    def register(self, kb: KnowledgeBase) -> CompiledRuleset:
+        """Compile ``kb`` and register it under a fresh ruleset name."""
+        with self._lock:
+            compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}")
+            # durable deletes "run" from the dicts it is given: hand it a copy.
+            definition = copy.deepcopy(dict(compiled.definition))
+            try:
+                self._host.set_rulesets({compiled.name: definition})
+            except Exception as exc:  # durable raises bare Exceptions with codes
+                raise BackendError(f"durable-rules refused the knowledge base: {exc}") from exc
+            self._sid[compiled.name] = "1"
+            return compiled
+
+    def unregister(self, compiled: CompiledRuleset) -> None:
+        """Free a registered ruleset so the name and its memory can go (no reload API)."""
+        with self._lock:
+            ruleset = self._host._ruleset_directory.pop(compiled.name, None)
+            if ruleset is None:
+                return
+            self._host._ruleset_list.remove(ruleset)
+            self._sid.pop(compiled.name, None)
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+
+    def is_registered(self, compiled: CompiledRuleset) -> bool:
+        return compiled.name in self._host._ruleset_directory
+
+    # -------------------------------------------------------------------- runs
+    def run(self, compiled: CompiledRuleset, facts: Mapping[str, Value], listener: FiringListener) -> list[str]:
+        """Run one consultation; returns the keys of the rules that fired, in order.
+
+        ``listener`` is called as each rule fires; an exception it raises
+        is re-raised here once durable has finished.
+        """
+        with self._lock:
+            if not self.is_registered(compiled):
+                raise BackendError(f"ruleset {compiled.name} is not registered (closed engine?)")
+            if self._run is not None:
+                raise BackendError("a consultation is already running on this backend (re-entrant call)")
+            sid = self._sid[compiled.name]
+            case = {_CASE: 1, "sid": sid, **facts}
+            run = _Run(compiled, listener, case)
+            self._run = run
+            clean = False
+            try:
+                self._host.assert_fact(compiled.name, dict(case))
+                try:
+                    self._host.retract_fact(compiled.name, dict(run.current))
+                except Exception:
+                    if run.error is None:
+                        raise
+                state = self._host.get_state(compiled.name, sid)
+                if "exception" in state and run.error is None:
+                    run.error = BackendError(f"durable-rules reported: {state['exception']}")
+                clean = run.error is None
+            except (MessageNotHandledException, MessageObservedException) as exc:
+                raise BackendError(f"durable-rules rejected the case: {exc.message}") from None
+            except OrderdoctorError:
+                raise
+            except Exception as exc:
+                raise BackendError(f"durable-rules failed: {exc}") from exc
+            finally:
+                self._run = None
+                if not clean:
+                    # Leave the dirty session behind; the next run starts a fresh one.
+                    self._sid[compiled.name] = str(next(self._sessions))
+            if run.error is not None:
+                raise run.error
+            return run.fired
+
+    def _action(self, action_name: str) -> Callable[[Any], None]:
+        ruleset_name, _, key = action_name.partition("/")
+
+        def act(c: Any) -> None:
+            self._fire(ruleset_name, key, c)
+
+        return act
+
+    def _fire(self, ruleset_name: str, key: str, c: Any) -> None:
+        run = self._run
+        if run is None or run.error is not None or run.compiled.name != ruleset_name:
+            return
+        if key == _DONE:
+            return
+        rule = run.compiled.rules[key]
+        try:
+            seen = {k: v for k, v in c.m._d.items() if k not in _INTERNAL and not k.startswith("_f")}
+            added = run.listener(rule, seen)
+            run.fired.append(key)
+            if added:
+                new = dict(run.current)
+                new.update(added)
+                for fired in run.fired:
+                    new[run.compiled.markers[fired]] = 1
+                if len(new) > MAX_CASE_PROPERTIES:
+                    raise BackendError(
+                        f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
+                        "(durable-rules limit)"
+                    )
+                c.retract_fact(dict(run.current))
+                c.assert_fact(dict(new))
+                run.current = new
+        except (OrderdoctorError, KeyboardInterrupt, SystemExit) as exc:
+            run.error = exc
+        except BaseException as exc:  # noqa: BLE001 - durable would swallow it silently
+            run.error = RuleActionError(rule.id, f"{type(exc).__name__}: {exc}")
+
+
+_backend: DurableBackend | None = None
+_backend_lock = threading.Lock()
+
+
+def get_backend() -> DurableBackend:
+    """The process's one backend (one durable host per process)."""
+    global _backend
+    with _backend_lock:
+        if _backend is None:
+            _backend = DurableBackend()
+        return _backend
+
+
+def describe_definition(compiled: CompiledRuleset) -> str:
+    """The compiled ruleset as JSON text, for debugging and tests."""
+    return json.dumps(compiled.definition, indent=2, sort_keys=True)

@@ -1,0 +1,128 @@
+"""Evaluating rule conditions in pure Python, with three outcomes.
+
+A condition *holds*, *fails*, or is *undecided* because a fact it needs is
+not known (Kleene's three-valued logic): ``all`` fails as soon as one part
+fails, ``any`` holds as soon as one part holds, ``not`` swaps holds and
+fails and leaves undecided alone. A rule fires exactly when its condition
+holds, which is also what the durable-rules backend compiles, so the two can
+be checked against each other. The evaluation keeps every part's outcome and
+the value it saw, for question planning and why-not explanations.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from .model import AllOf, AnyOf, Comparison, Condition, Not, Operator, Value
+
+__all__ = ["Truth", "Evaluation", "evaluate", "compare"]
+
+
+class Truth(str, enum.Enum):
+    """The outcome of a condition over partly known facts."""
+
+    HOLDS = "holds"
+    FAILS = "fails"
+    UNDECIDED = "undecided"
+
+    def negated(self) -> Truth:
+        if self is Truth.HOLDS:
+            return Truth.FAILS
+        if self is Truth.FAILS:
+            return Truth.HOLDS
+        return self
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How one condition (and each of its parts) came out.
+
+    For a comparison ``seen`` is the fact's value, or None when not known.
+    """
+
+    condition: Condition
+    truth: Truth
+    parts: tuple[Evaluation, ...] = ()
+    seen: Value | None = None
+
+    @property
+    def holds(self) -> bool:
+        return self.truth is Truth.HOLDS
+
+    def comparisons(self) -> Iterator[Evaluation]:
+        """The evaluated comparisons inside, depth first."""
+        if isinstance(self.condition, Comparison):
+            yield self
+        for part in self.parts:
+            yield from part.comparisons()
+
+    def first_failure(self) -> Evaluation | None:
+        """The first comparison (in written order) that is known to fail, if any."""
+        for evaluation in self.comparisons():
+            if evaluation.truth is Truth.FAILS:
+                return evaluation
+        return None
+
+    def unknown_facts(self) -> tuple[str, ...]:
+        """Facts whose value is not known but would be read, first mention first."""
+        names = (
+            e.condition.fact  # type: ignore[union-attr]
+            for e in self.comparisons()
+            if e.truth is Truth.UNDECIDED
+        )
+        return tuple(dict.fromkeys(names))
+
+
+def compare(comparison: Comparison, value: Value) -> bool:
+    """Whether a known ``value`` passes ``comparison``. Values are already type-checked."""
+    op = comparison.operator
+    expected = comparison.value
+    if op is Operator.EQ:
+        return value == expected
+    if op is Operator.NE:
+        return value != expected
+    if op is Operator.IN:
+        return value in expected  # type: ignore[operator]
+    if op is Operator.LT:
+        return value < expected  # type: ignore[operator]
+    if op is Operator.LTE:
+        return value <= expected  # type: ignore[operator]
+    if op is Operator.GT:
+        return value > expected  # type: ignore[operator]
+    if op is Operator.GTE:
+        return value >= expected  # type: ignore[operator]
+    raise AssertionError(f"unhandled operator {op}")  # pragma: no cover
+
+
+def evaluate(condition: Condition, facts: Mapping[str, Value]) -> Evaluation:
+    """Evaluate ``condition`` against the facts known so far."""
+    if isinstance(condition, Comparison):
+        if condition.fact not in facts:
+            return Evaluation(condition, Truth.UNDECIDED)
+        value = facts[condition.fact]
+        truth = Truth.HOLDS if compare(condition, value) else Truth.FAILS
+        return Evaluation(condition, truth, seen=value)
+    if isinstance(condition, Not):
+        inner = evaluate(condition.condition, facts)
+        return Evaluation(condition, inner.truth.negated(), (inner,))
+    parts = tuple(evaluate(part, facts) for part in condition.conditions)
+    truths = {part.truth for part in parts}
+    if isinstance(condition, AllOf):
+        if Truth.FAILS in truths:
+            truth = Truth.FAILS
+        elif truths == {Truth.HOLDS}:
+            truth = Truth.HOLDS
+        else:
+            truth = Truth.UNDECIDED
+    elif isinstance(condition, AnyOf):
+        if Truth.HOLDS in truths:
+            truth = Truth.HOLDS
+        elif truths == {Truth.FAILS}:
+            truth = Truth.FAILS
+        else:
+            truth = Truth.UNDECIDED
+    else:  # pragma: no cover
+        raise AssertionError(f"unknown condition {condition!r}")
+    return Evaluation(condition, truth, parts)

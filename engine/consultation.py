@@ -1,0 +1,193 @@
+"""One consultation: its per-run state while rules fire, and the result it leaves.
+
+:class:`Consultation` is the state of a single run (facts so far, where each
+derived fact came from, the trace, the advice given); the backend calls
+:meth:`Consultation.fire` as each rule fires. :class:`ConsultationResult` is
+the frozen outcome: advice in reading order, every fact, and the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .errors import ConflictingDerivationError
+from .location import Location
+from .model import Advice, AdviceKind, KnowledgeBase, Rule, Value
+
+__all__ = [
+    "MatchedFact",
+    "TraceStep",
+    "AdviceEntry",
+    "ConsultationResult",
+    "Consultation",
+    "NOTHING_APPLIES",
+]
+
+#: The advice id given when no rule gives any advice. A knowledge base may
+#: define it in advice.yaml to word it; otherwise the built-in text is used.
+NOTHING_APPLIES = "nothing_applies"
+
+_BUILT_IN_NOTHING_APPLIES = Advice(
+    id=NOTHING_APPLIES,
+    kind=AdviceKind.INFO,
+    title="No advice for this situation",
+    text=(
+        "None of the rules covers what you described. Check the facts you gave; "
+        "if they are right, contact AliExpress customer support from the order page."
+    ),
+    source="orderdoctor",
+    location=Location("<built-in>"),
+)
+
+
+@dataclass(frozen=True)
+class MatchedFact:
+    """A fact value a rule's condition matched; ``derived_by`` is None if the user gave it."""
+
+    name: str
+    value: Value
+    derived_by: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.derived_by is None
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One rule firing: what it matched, what it concluded."""
+
+    step: int
+    rule: Rule
+    matched: tuple[MatchedFact, ...]
+    derived: tuple[tuple[str, Value], ...]
+    advised: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "rule": self.rule.id,
+            "matched": {m.name: m.value for m in self.matched},
+            "derived_by": {m.name: m.derived_by for m in self.matched if m.derived_by},
+            "derived": dict(self.derived),
+            "advised": list(self.advised),
+        }
+
+
+@dataclass(frozen=True)
+class AdviceEntry:
+    """A piece of advice in the answer, with the rule (and trace step) that gave it."""
+
+    advice: Advice
+    rule: Rule | None = None
+    step: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.advice.id
+
+    @property
+    def kind(self) -> AdviceKind:
+        return self.advice.kind
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.advice.id,
+            "kind": self.advice.kind.value,
+            "title": self.advice.title,
+            "text": self.advice.text,
+            "rule": self.rule.id if self.rule else None,
+            "source": self.advice.source,
+        }
+
+
+@dataclass(frozen=True)
+class ConsultationResult:
+    """What a consultation concluded.
+
+    ``advice`` is in reading order: warnings, then actions (the first action
+    is the first thing to do), then information; within a kind by the
+    priority of the rule that gave it, then by firing order. It is never
+    empty: when no rule advises anything it holds one ``info`` item saying so.
+    """
+
+    given: Mapping[str, Value]
+    facts: Mapping[str, Value]
+    derived_by: Mapping[str, str]
+    trace: tuple[TraceStep, ...]
+    advice: tuple[AdviceEntry, ...]
+
+    @property
+    def first_action(self) -> AdviceEntry | None:
+        return next((a for a in self.advice if a.kind is AdviceKind.ACTION), None)
+
+    @property
+    def advice_ids(self) -> tuple[str, ...]:
+        return tuple(entry.id for entry in self.advice)
+
+    @property
+    def fired_rules(self) -> tuple[str, ...]:
+        return tuple(step.rule.id for step in self.trace)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON contract of ``orderdoctor advise --json``."""
+        return {
+            "advice": [entry.to_json() for entry in self.advice],
+            "facts": dict(self.facts),
+            "trace": [step.to_json() for step in self.trace],
+        }
+
+
+class Consultation:
+    """The state of one run while rules fire; produces a :class:`ConsultationResult`."""
+
+    def __init__(self, kb: KnowledgeBase, given: Mapping[str, Value]) -> None:
+        self.kb = kb
+        self.given = MappingProxyType(dict(given))
+        self.facts: dict[str, Value] = dict(given)
+        self.derived_by: dict[str, str] = {}
+        self.steps: list[TraceStep] = []
+
+    def fire(self, rule: Rule, seen: Mapping[str, Value]) -> Mapping[str, Value]:
+        """Record that ``rule`` fired on the fact values ``seen``; returns the new facts."""
+        matched = tuple(
+            MatchedFact(name, seen[name], self.derived_by.get(name))
+            for name in rule.reads
+            if name in seen
+        )
+        added: dict[str, Value] = {}
+        for name, value in rule.derive:
+            if name in self.facts:
+                if self.facts[name] != value:
+                    first = (self.derived_by.get(name, "(given)"), self.facts[name])
+                    raise ConflictingDerivationError(name, first, (rule.id, value))
+                continue
+            added[name] = value
+        self.facts.update(added)
+        for name in added:
+            self.derived_by[name] = rule.id
+        self.steps.append(TraceStep(len(self.steps) + 1, rule, matched, rule.derive, rule.advise))
+        return added
+
+    def result(self) -> ConsultationResult:
+        best: dict[str, tuple[tuple[int, int, int, int], AdviceEntry]] = {}
+        for step in self.steps:
+            for position, advice_id in enumerate(step.advised):
+                advice = self.kb.advice[advice_id]
+                key = (advice.kind.rank, -step.rule.priority, step.step, position)
+                if advice_id not in best or key < best[advice_id][0]:
+                    best[advice_id] = (key, AdviceEntry(advice, step.rule, step.step))
+        advice = tuple(entry for _, entry in sorted(best.values(), key=lambda item: item[0]))
+        if not advice:
+            advice = (AdviceEntry(self.kb.advice.get(NOTHING_APPLIES, _BUILT_IN_NOTHING_APPLIES)),)
+        ordered = {name: self.facts[name] for name in self.kb.facts if name in self.facts}
+        return ConsultationResult(
+            given=self.given,
+            facts=MappingProxyType(ordered),
+            derived_by=MappingProxyType(dict(self.derived_by)),
+            trace=tuple(self.steps),
+            advice=advice,
+        )

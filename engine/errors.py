@@ -1,0 +1,179 @@
+"""Every error orderdoctor raises on purpose, in one place.
+
+Each error that a user or a knowledge-base maintainer can cause carries a
+:class:`~orderdoctor.engine.location.Location` (file, line, column), the
+offending value and, where a close match exists, a did-you-mean suggestion.
+``str(error)`` is the one line the command line prints::
+
+    kb/rules/refunds.yaml:12:7: error: unknown fact 'coupon_usd' (did you mean 'coupon_used'?)
+
+Loading collects *all* problems of a knowledge base before it gives up; they
+travel together in a :class:`KnowledgeBaseErrors`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+from .location import Location
+
+__all__ = [
+    "OrderdoctorError",
+    "LocatedError",
+    "KnowledgeBaseError",
+    "YamlSyntaxError",
+    "SchemaError",
+    "UnknownFactError",
+    "ValueNotAllowedError",
+    "WrongTypeError",
+    "UnknownAdviceError",
+    "UnknownSourceError",
+    "DuplicateIdError",
+    "UndeclaredDerivationError",
+    "RuleCycleError",
+    "KnowledgeBaseErrors",
+    "FactInputError",
+    "FactInputErrors",
+    "BackendError",
+    "RuleActionError",
+    "ConflictingDerivationError",
+    "suggest",
+]
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """Return the candidate closest to ``word``, or None when nothing is close."""
+    matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+class OrderdoctorError(Exception):
+    """Base class of every error orderdoctor raises on purpose."""
+
+
+class LocatedError(OrderdoctorError):
+    """An error that points at a place in a file (or a command-line argument).
+
+    ``message`` is the sentence without location, severity or suggestion;
+    ``name`` the offending value as written; ``suggestion`` a close valid value.
+    """
+
+    severity = "error"
+
+    def __init__(
+        self,
+        location: Location,
+        message: str,
+        *,
+        name: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.location = location
+        self.message = message
+        self.name = name
+        self.suggestion = suggestion
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        """The one-line form: ``file:line:col: error: message (did you mean 'x'?)``."""
+        text = f"{self.location}: {self.severity}: {self.message}"
+        if self.suggestion:
+            text += f" (did you mean '{self.suggestion}'?)"
+        return text
+
+
+class KnowledgeBaseError(LocatedError):
+    """A problem in a knowledge-base file."""
+
+
+class YamlSyntaxError(KnowledgeBaseError):
+    """The file is not valid YAML, or uses a YAML feature kb files may not use."""
+
+
+class SchemaError(KnowledgeBaseError):
+    """A field is missing, unknown, or has the wrong shape (list vs mapping...)."""
+
+
+class UnknownFactError(KnowledgeBaseError):
+    """A rule names a fact that ``facts.yaml`` does not declare."""
+
+
+class ValueNotAllowedError(KnowledgeBaseError):
+    """A value outside a choice fact's values or an integer fact's bounds."""
+
+
+class WrongTypeError(KnowledgeBaseError):
+    """A value of the wrong type for its fact (a string for an integer...)."""
+
+
+class UnknownAdviceError(KnowledgeBaseError):
+    """A rule gives an advice id that ``advice.yaml`` does not define."""
+
+
+class UnknownSourceError(KnowledgeBaseError):
+    """A rule or advice cites a source that ``sources.yaml`` does not list."""
+
+
+class DuplicateIdError(KnowledgeBaseError):
+    """Two rules, facts, advice items or sources share one id."""
+
+
+class UndeclaredDerivationError(KnowledgeBaseError):
+    """A rule derives a fact that is not declared ``derived: true``."""
+
+
+class RuleCycleError(KnowledgeBaseError):
+    """Rules derive facts in a circle; the message spells the circle out."""
+
+
+class KnowledgeBaseErrors(OrderdoctorError):
+    """All the errors found while loading one knowledge base, in file order."""
+
+    def __init__(self, errors: Sequence[KnowledgeBaseError]) -> None:
+        self.errors = tuple(errors)
+        count = len(self.errors)
+        head = self.errors[0].format() if self.errors else "no errors"
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(head + more)
+
+
+class FactInputError(LocatedError):
+    """Facts given for a consultation are wrong: unknown name, bad value or type."""
+
+
+class FactInputErrors(OrderdoctorError):
+    """All the problems found in one set of given facts."""
+
+    def __init__(self, errors: Sequence[FactInputError]) -> None:
+        self.errors = tuple(errors)
+        count = len(self.errors)
+        head = self.errors[0].format() if self.errors else "no errors"
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(head + more)
+
+
+class BackendError(OrderdoctorError):
+    """durable-rules refused a definition or failed while running a consultation."""
+
+
+class RuleActionError(BackendError):
+    """Applying a fired rule's conclusions failed; names the rule."""
+
+    def __init__(self, rule_id: str, detail: str) -> None:
+        self.rule_id = rule_id
+        self.detail = detail
+        super().__init__(f"rule '{rule_id}' fired but its conclusions failed: {detail}")
+
+
+class ConflictingDerivationError(OrderdoctorError):
+    """Two rules derived different values for one fact in the same consultation."""
+
+    def __init__(self, fact: str, first: tuple[str, object], second: tuple[str, object]) -> None:
+        self.fact = fact
+        self.first = first
+        self.second = second
+        super().__init__(
+            f"rules '{first[0]}' and '{second[0]}' derive different values for fact "
+            f"'{fact}' ({first[1]!r} vs {second[1]!r}); the knowledge base must not let both fire"
+        )

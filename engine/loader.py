@@ -1,0 +1,716 @@
+"""Reading a knowledge-base folder into a validated :class:`KnowledgeBase`.
+
+The loader is the only part of the engine that reads files. It checks every
+field of every file, collects *all* problems (each with file, line, column
+and a suggestion where one is close) and raises them together as
+:class:`KnowledgeBaseErrors`. The folder layout::
+
+    facts.yaml      the facts rules may use
+    advice.yaml     the advice catalogue
+    sources.yaml    the articles rules cite (optional; when present, citations are checked)
+    rules/*.yaml    the rules, grouped by topic, read in file-name order
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .errors import (
+    DuplicateIdError,
+    KnowledgeBaseError,
+    KnowledgeBaseErrors,
+    RuleCycleError,
+    SchemaError,
+    UndeclaredDerivationError,
+    UnknownAdviceError,
+    UnknownFactError,
+    UnknownSourceError,
+    ValueNotAllowedError,
+    WrongTypeError,
+    suggest,
+)
+from .facts import MAX_INTEGER, ValueProblem, check_value, is_integer
+from .graph import RuleGraph, split_node
+from .location import Location, display_path
+from .model import (
+    Advice,
+    AdviceKind,
+    AllOf,
+    AnyOf,
+    Choice,
+    Comparison,
+    Condition,
+    Fact,
+    FactType,
+    KnowledgeBase,
+    Not,
+    Operator,
+    Rule,
+    Source,
+    Value,
+)
+from .yamlfile import Node, parse_yaml
+
+__all__ = ["load_knowledge_base", "default_kb_path", "IDENTIFIER", "RESERVED_FACT_NAMES"]
+
+#: ids and fact names: snake_case, starting with a letter.
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Names durable-rules gives a meaning of its own; a fact may not use them.
+RESERVED_FACT_NAMES = frozenset({"id", "sid"})
+
+_CONNECTIVES = ("all", "any", "not")
+_OPERATORS = {op.value: op for op in Operator}
+_ORDERING = {Operator.LT, Operator.LTE, Operator.GT, Operator.GTE}
+
+
+def default_kb_path() -> Path:
+    """The knowledge base shipped with orderdoctor (``kb/`` beside the engine package)."""
+    return Path(__file__).resolve().parent.parent / "kb"
+
+
+def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge base in folder ``path`` (default: the shipped one).
+
+    Raises :class:`KnowledgeBaseErrors` holding every problem found.
+    """
+    root = Path(path) if path is not None else default_kb_path()
+    return _Loader(root).load()
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.errors: list[KnowledgeBaseError] = []
+        self.sources: dict[str, Source] | None = None
+        self.facts: dict[str, Fact] | None = None
+        self.advice: dict[str, Advice] | None = None
+
+    # ------------------------------------------------------------------ files
+    def load(self) -> KnowledgeBase:
+        where = Location(display_path(self.root))
+        if not self.root.is_dir():
+            raise KnowledgeBaseErrors(
+                [SchemaError(where, f"knowledge base folder not found: {self.root}")]
+            )
+        self.sources = self._load_list("sources.yaml", self._source, required=False)
+        self.facts = self._load_list("facts.yaml", self._fact, required=True)
+        self.advice = self._load_list("advice.yaml", self._advice, required=True)
+        rules: list[Rule] = []
+        seen: dict[str, Location] = {}
+        rule_dir = self.root / "rules"
+        if not rule_dir.is_dir():
+            self.errors.append(SchemaError(where, "missing folder 'rules/' with the rule files"))
+        else:
+            for file in sorted(rule_dir.glob("*.yaml")):
+                document = self._parse(file)
+                for node in self._entries(document, file, "rule"):
+                    rule = self._rule(node, len(rules))
+                    if rule is None:
+                        continue
+                    if rule.id in seen:
+                        self.errors.append(
+                            DuplicateIdError(
+                                rule.location,
+                                f"duplicate rule id '{rule.id}' (first defined at {seen[rule.id]})",
+                                name=rule.id,
+                            )
+                        )
+                        continue
+                    seen[rule.id] = rule.location
+                    rules.append(rule)
+        facts = self.facts or {}
+        advice = self.advice or {}
+        graph = RuleGraph(facts, rules, advice)
+        if not self.errors:
+            self._check_cycles(graph, rules)
+        if self.errors:
+            raise KnowledgeBaseErrors(sorted(self.errors, key=lambda e: e.location))
+        ordered = tuple(sorted(rules, key=lambda r: (-r.priority, r.order)))
+        return KnowledgeBase(
+            root=self.root,
+            facts=MappingProxyType(facts),
+            advice=MappingProxyType(advice),
+            sources=MappingProxyType(self.sources or {}),
+            rules=ordered,
+            graph=graph,
+        )
+
+    def _parse(self, file: Path) -> Node | None:
+        shown = display_path(file)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            self.errors.append(SchemaError(Location(shown), f"file is not UTF-8 text: {exc.reason}"))
+            return None
+        except OSError as exc:
+            self.errors.append(SchemaError(Location(shown), f"cannot read file: {exc.strerror}"))
+            return None
+        try:
+            return parse_yaml(text, shown)
+        except KnowledgeBaseError as exc:
+            self.errors.append(exc)
+            return None
+
+    def _entries(self, document: Node | None, file: Path, what: str) -> list[Node]:
+        if document is None:
+            return []
+        if not document.is_list:
+            self.errors.append(
+                SchemaError(
+                    document.location,
+                    f"{file.name} must be a list of {what}s, each starting with '- '",
+                )
+            )
+            return []
+        return document.value
+
+    def _load_list(
+        self, name: str, build: Callable[[Node], Any], *, required: bool
+    ) -> dict[str, Any] | None:
+        file = self.root / name
+        if not file.is_file():
+            if required:
+                self.errors.append(
+                    SchemaError(Location(display_path(self.root)), f"missing file '{name}'")
+                )
+            return None
+        before = len(self.errors)
+        document = self._parse(file)
+        if len(self.errors) > before and document is None:
+            return None  # unreadable: checks against it would only add noise
+        what = name.removesuffix(".yaml").rstrip("s") if name != "advice.yaml" else "advice item"
+        items: dict[str, Any] = {}
+        for node in self._entries(document, file, what):
+            item = build(node)
+            if item is None:
+                continue
+            key = getattr(item, "name", None) or item.id
+            if key in items:
+                self.errors.append(
+                    DuplicateIdError(
+                        item.location,
+                        f"duplicate {what} '{key}' (first defined at {items[key].location})",
+                        name=key,
+                    )
+                )
+                continue
+            items[key] = item
+        return items
+
+    # ---------------------------------------------------------------- helpers
+    def _fields(
+        self, node: Node, what: str, required: Iterable[str], optional: Iterable[str]
+    ) -> dict[str, Node] | None:
+        """Check ``node`` is a mapping with the required keys and no unknown ones."""
+        if not node.is_mapping:
+            self.errors.append(
+                SchemaError(node.location, f"a {what} must be a mapping of fields, not {_kind(node)}")
+            )
+            return None
+        required = tuple(required)
+        allowed = required + tuple(optional)
+        ok = True
+        for key, location in node.key_locations.items():
+            if key not in allowed:
+                ok = False
+                self.errors.append(
+                    SchemaError(
+                        location,
+                        f"unknown field '{key}' in a {what} (fields: {', '.join(allowed)})",
+                        name=key,
+                        suggestion=suggest(key, allowed),
+                    )
+                )
+        for key in required:
+            if key not in node.value:
+                ok = False
+                self.errors.append(SchemaError(node.location, f"{what} has no '{key}' field"))
+        return node.value if ok else None
+
+    def _text(self, node: Node | None, what: str) -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node.value, str) or not node.value.strip():
+            self.errors.append(SchemaError(node.location, f"{what} must be non-empty text"))
+            return None
+        return " ".join(node.value.split()) if "\n" not in node.value.strip() else node.value.strip()
+
+    def _identifier(self, node: Node, what: str) -> str | None:
+        value = node.value
+        if not isinstance(value, str) or not IDENTIFIER.match(value):
+            self.errors.append(
+                SchemaError(
+                    node.location,
+                    f"{what} {value!r} must be snake_case: a lower-case letter, then letters, digits or '_'",
+                    name=str(value),
+                )
+            )
+            return None
+        return value
+
+    def _source_ref(self, node: Node | None) -> str | None:
+        if node is None:
+            return None
+        name = self._text(node, "source")
+        if name is None or self.sources is None:
+            return name
+        if name not in self.sources:
+            self.errors.append(
+                UnknownSourceError(
+                    node.location,
+                    f"unknown source '{name}' (sources.yaml lists: {', '.join(self.sources)})",
+                    name=name,
+                    suggestion=suggest(name, self.sources),
+                )
+            )
+            return None
+        return name
+
+    # ---------------------------------------------------------------- sources
+    def _source(self, node: Node) -> Source | None:
+        fields = self._fields(node, "source", ("id", "title"), ("file",))
+        if fields is None:
+            return None
+        source_id = self._identifier_like(fields["id"], "source id")
+        title = self._text(fields["title"], "title")
+        file = self._text(fields.get("file"), "file") if "file" in fields else None
+        if source_id is None or title is None:
+            return None
+        return Source(source_id, title, node.location, file)
+
+    def _identifier_like(self, node: Node, what: str) -> str | None:
+        value = node.value
+        if not isinstance(value, str) or not re.match(r"^[a-z0-9][a-z0-9_-]*$", value):
+            self.errors.append(
+                SchemaError(node.location, f"{what} {value!r} must be lower-case words joined by '-'")
+            )
+            return None
+        return value
+
+    # ------------------------------------------------------------------ facts
+    def _fact(self, node: Node) -> Fact | None:
+        fields = self._fields(
+            node,
+            "fact",
+            ("name", "type", "description"),
+            ("values", "min", "max", "derived", "question", "help"),
+        )
+        if fields is None:
+            return None
+        name = self._identifier(fields["name"], "fact name")
+        if name in RESERVED_FACT_NAMES:
+            self.errors.append(
+                SchemaError(
+                    fields["name"].location,
+                    f"fact name '{name}' is reserved by the rule engine; choose another",
+                    name=name,
+                )
+            )
+            name = None
+        type_node = fields["type"]
+        try:
+            fact_type = FactType(type_node.value)
+        except ValueError:
+            allowed = [t.value for t in FactType]
+            self.errors.append(
+                SchemaError(
+                    type_node.location,
+                    f"unknown fact type {type_node.value!r} (types: {', '.join(allowed)})",
+                    name=str(type_node.value),
+                    suggestion=suggest(str(type_node.value), allowed),
+                )
+            )
+            return None
+        description = self._text(fields["description"], "description")
+        derived = self._boolean_field(fields.get("derived"), "derived")
+        question = self._text(fields.get("question"), "question")
+        help_text = self._text(fields.get("help"), "help")
+        if derived and question is not None:
+            self.errors.append(
+                SchemaError(
+                    fields["question"].location,
+                    f"derived fact '{name}' is concluded by rules and cannot have a question",
+                )
+            )
+        choices: tuple[Choice, ...] = ()
+        minimum = maximum = None
+        if fact_type is FactType.CHOICE:
+            choices = self._choices(fields.get("values"), node)
+        elif "values" in fields:
+            self.errors.append(
+                SchemaError(fields["values"].location, f"only choice facts have 'values'; this is {fact_type.value}")
+            )
+        if fact_type is FactType.INTEGER:
+            minimum = self._bound(fields.get("min"), "min")
+            maximum = self._bound(fields.get("max"), "max")
+            if minimum is not None and maximum is not None and minimum > maximum:
+                self.errors.append(
+                    ValueNotAllowedError(fields["min"].location, f"min {minimum} is larger than max {maximum}")
+                )
+        else:
+            for key in ("min", "max"):
+                if key in fields:
+                    self.errors.append(
+                        SchemaError(fields[key].location, f"only integer facts have '{key}'; this is {fact_type.value}")
+                    )
+        if name is None or description is None:
+            return None
+        return Fact(
+            name=name,
+            type=fact_type,
+            description=description,
+            location=node.location,
+            choices=choices,
+            minimum=minimum,
+            maximum=maximum,
+            derived=bool(derived),
+            question=question,
+            help=help_text,
+        )
+
+    def _boolean_field(self, node: Node | None, what: str) -> bool | None:
+        if node is None:
+            return None
+        if not isinstance(node.value, bool):
+            self.errors.append(WrongTypeError(node.location, f"'{what}' must be true or false, not {node.value!r}"))
+            return None
+        return node.value
+
+    def _bound(self, node: Node | None, what: str) -> int | None:
+        if node is None:
+            return None
+        if not is_integer(node.value):
+            self.errors.append(WrongTypeError(node.location, f"'{what}' must be a whole number, not {node.value!r}"))
+            return None
+        return node.value
+
+    def _choices(self, node: Node | None, fact: Node) -> tuple[Choice, ...]:
+        if node is None:
+            self.errors.append(SchemaError(fact.location, "a choice fact needs 'values'"))
+            return ()
+        result: list[Choice] = []
+        if node.is_list:
+            pairs = [(item, None) for item in node.value]
+        elif node.is_mapping:
+            pairs = [(Node(key, node.key_locations[key]), value) for key, value in node.value.items()]
+        else:
+            self.errors.append(
+                SchemaError(node.location, "'values' must be a list of values, or a mapping of value: help text")
+            )
+            return ()
+        seen: set[str] = set()
+        for value_node, help_node in pairs:
+            value = self._identifier(value_node, "choice value")
+            help_text = self._text(help_node, "help text") if help_node is not None else ""
+            if value is None:
+                continue
+            if value in seen:
+                self.errors.append(DuplicateIdError(value_node.location, f"duplicate choice value '{value}'", name=value))
+                continue
+            seen.add(value)
+            result.append(Choice(value, help_text or ""))
+        if not result and not [e for e in self.errors if e.location.file == node.location.file]:
+            self.errors.append(SchemaError(node.location, "a choice fact needs at least one value"))
+        return tuple(result)
+
+    # ----------------------------------------------------------------- advice
+    def _advice(self, node: Node) -> Advice | None:
+        fields = self._fields(node, "advice item", ("id", "kind", "title", "text", "source"), ())
+        if fields is None:
+            return None
+        advice_id = self._identifier(fields["id"], "advice id")
+        kind_node = fields["kind"]
+        try:
+            kind = AdviceKind(kind_node.value)
+        except ValueError:
+            allowed = [k.value for k in AdviceKind]
+            self.errors.append(
+                SchemaError(
+                    kind_node.location,
+                    f"unknown advice kind {kind_node.value!r} (kinds: {', '.join(allowed)})",
+                    name=str(kind_node.value),
+                    suggestion=suggest(str(kind_node.value), allowed),
+                )
+            )
+            kind = None
+        title = self._text(fields["title"], "title")
+        text = self._text(fields["text"], "text")
+        source = self._source_ref(fields["source"])
+        if None in (advice_id, kind, title, text, source):
+            return None
+        return Advice(advice_id, kind, title, text, source, node.location)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ rules
+    def _rule(self, node: Node, order: int) -> Rule | None:
+        fields = self._fields(
+            node, "rule", ("id", "description", "when", "then", "source"), ("priority",)
+        )
+        if fields is None:
+            return None
+        rule_id = self._identifier(fields["id"], "rule id")
+        description = self._text(fields["description"], "description")
+        when = self._condition(fields["when"])
+        derive, advise = self._conclusions(fields["then"])
+        source = self._source_ref(fields["source"])
+        priority = 0
+        if "priority" in fields:
+            value = fields["priority"].value
+            if not is_integer(value) or abs(value) > 1000:
+                self.errors.append(
+                    WrongTypeError(
+                        fields["priority"].location,
+                        f"priority must be a whole number from -1000 to 1000, not {value!r}",
+                    )
+                )
+            else:
+                priority = value
+        if None in (rule_id, description, when, derive, advise, source):
+            return None
+        return Rule(
+            id=rule_id,  # type: ignore[arg-type]
+            description=description,  # type: ignore[arg-type]
+            when=when,  # type: ignore[arg-type]
+            derive=derive,  # type: ignore[arg-type]
+            advise=advise,  # type: ignore[arg-type]
+            source=source,  # type: ignore[arg-type]
+            location=node.location,
+            priority=priority,
+            order=order,
+        )
+
+    def _lookup_fact(self, name: str, location: Location) -> Fact | None:
+        if self.facts is None:
+            return None  # facts.yaml is broken; it has its own errors
+        fact = self.facts.get(name)
+        if fact is None:
+            self.errors.append(
+                UnknownFactError(
+                    location,
+                    f"unknown fact '{name}'",
+                    name=name,
+                    suggestion=suggest(name, list(self.facts) + list(_CONNECTIVES)),
+                )
+            )
+        return fact
+
+    def _condition(self, node: Node) -> Condition | None:
+        if not node.is_mapping or not node.value:
+            self.errors.append(
+                SchemaError(
+                    node.location,
+                    "a condition must be a mapping such as 'order_status: shipped' "
+                    "or 'all: [...]', not " + _kind(node),
+                )
+            )
+            return None
+        keys = list(node.value)
+        connectives = [k for k in keys if k in _CONNECTIVES]
+        if connectives:
+            if len(keys) > 1:
+                self.errors.append(
+                    SchemaError(
+                        node.key_locations[connectives[0]],
+                        f"'{connectives[0]}' must stand alone in its mapping; "
+                        "put the other conditions inside it",
+                        name=connectives[0],
+                    )
+                )
+                return None
+            key = connectives[0]
+            inner = node.value[key]
+            if key == "not":
+                condition = self._condition(inner)
+                return None if condition is None else Not(condition, node.key_locations[key])
+            if not inner.is_list or not inner.value:
+                self.errors.append(
+                    SchemaError(inner.location, f"'{key}' takes a non-empty list of conditions")
+                )
+                return None
+            parts = [self._condition(item) for item in inner.value]
+            if any(part is None for part in parts):
+                return None
+            cls = AllOf if key == "all" else AnyOf
+            return cls(tuple(parts), node.key_locations[key])  # type: ignore[arg-type]
+        comparisons: list[Comparison] = []
+        ok = True
+        for name, value_node in node.value.items():
+            found = self._fact_test(name, node.key_locations[name], value_node)
+            if found is None:
+                ok = False
+            else:
+                comparisons.extend(found)
+        if not ok:
+            return None
+        if len(comparisons) == 1:
+            return comparisons[0]
+        return AllOf(tuple(comparisons), node.location)
+
+    def _fact_test(self, name: str, location: Location, node: Node) -> list[Comparison] | None:
+        fact = self._lookup_fact(name, location)
+        if fact is None:
+            return None
+        if node.is_mapping:
+            if not node.value:
+                self.errors.append(SchemaError(node.location, f"empty test for fact '{name}'"))
+                return None
+            result = []
+            for op_name, value_node in node.value.items():
+                op = _OPERATORS.get(op_name)
+                if op is None:
+                    self.errors.append(
+                        SchemaError(
+                            node.key_locations[op_name],
+                            f"unknown operator '{op_name}' (operators: {', '.join(_OPERATORS)})",
+                            name=op_name,
+                            suggestion=suggest(op_name, _OPERATORS),
+                        )
+                    )
+                    return None
+                comparison = self._comparison(fact, op, value_node, node.key_locations[op_name])
+                if comparison is None:
+                    return None
+                result.append(comparison)
+            return result
+        if node.is_list:
+            comparison = self._comparison(fact, Operator.IN, node, location)
+        else:
+            comparison = self._comparison(fact, Operator.EQ, node, location)
+        return None if comparison is None else [comparison]
+
+    def _comparison(self, fact: Fact, op: Operator, node: Node, location: Location) -> Comparison | None:
+        if op in _ORDERING and fact.type is not FactType.INTEGER:
+            self.errors.append(
+                WrongTypeError(
+                    location,
+                    f"'{op.value}' compares numbers, but fact '{fact.name}' is a {fact.type.value} fact",
+                    name=op.value,
+                )
+            )
+            return None
+        if op is Operator.IN:
+            if not node.is_list or not node.value:
+                self.errors.append(SchemaError(node.location, "'in' takes a non-empty list of values"))
+                return None
+            values = [self._value(fact, item, exact=True) for item in node.value]
+            if any(v is None for v in values):
+                return None
+            unique = tuple(dict.fromkeys(values))  # type: ignore[arg-type]
+            if len(unique) == 1:
+                return Comparison(fact.name, Operator.EQ, unique[0], location)
+            return Comparison(fact.name, Operator.IN, unique, location)
+        value = self._value(fact, node, exact=op in (Operator.EQ, Operator.NE))
+        if value is None:
+            return None
+        return Comparison(fact.name, op, value, location)
+
+    def _value(self, fact: Fact, node: Node, *, exact: bool) -> Value | None:
+        """Check ``node`` is a value ``fact`` can take (bounds only for exact tests)."""
+        checked = check_value(fact, node.value)
+        if not isinstance(checked, ValueProblem):
+            return checked
+        if checked.out_of_range and not exact:
+            return node.value  # `gt: 1000` may lie outside the bounds; it simply never holds
+        cls = ValueNotAllowedError if checked.out_of_range else WrongTypeError
+        self.errors.append(
+            cls(node.location, checked.message, name=str(node.value), suggestion=checked.suggestion)
+        )
+        return None
+
+    def _conclusions(self, node: Node) -> tuple[tuple[tuple[str, Value], ...] | None, tuple[str, ...] | None]:
+        fields = self._fields(node, "rule's 'then'", (), ("derive", "advise"))
+        if fields is None:
+            return None, None
+        if not fields:
+            self.errors.append(SchemaError(node.location, "'then' needs 'derive', 'advise' or both"))
+            return None, None
+        derive: list[tuple[str, Value]] | None = []
+        if "derive" in fields:
+            derive = self._derivations(fields["derive"])
+        advise: list[str] | None = []
+        if "advise" in fields:
+            advise = self._advice_refs(fields["advise"])
+        if derive is None or advise is None:
+            return None, None
+        return tuple(derive), tuple(advise)
+
+    def _derivations(self, node: Node) -> list[tuple[str, Value]] | None:
+        if not node.is_mapping or not node.value:
+            self.errors.append(SchemaError(node.location, "'derive' takes a mapping of fact: value"))
+            return None
+        result = []
+        ok = True
+        for name, value_node in node.value.items():
+            location = node.key_locations[name]
+            fact = self._lookup_fact(name, location)
+            if fact is None:
+                ok = False
+                continue
+            if not fact.derived:
+                ok = False
+                self.errors.append(
+                    UndeclaredDerivationError(
+                        location,
+                        f"rule derives fact '{name}', which is not declared 'derived: true' in facts.yaml",
+                        name=name,
+                    )
+                )
+                continue
+            value = self._value(fact, value_node, exact=True)
+            if value is None:
+                ok = False
+                continue
+            result.append((name, value))
+        return result if ok else None
+
+    def _advice_refs(self, node: Node) -> list[str] | None:
+        items = node.value if node.is_list else [node]
+        if node.is_list and not items:
+            self.errors.append(SchemaError(node.location, "'advise' takes a non-empty list of advice ids"))
+            return None
+        result = []
+        ok = True
+        for item in items:
+            if not isinstance(item.value, str):
+                self.errors.append(SchemaError(item.location, f"advice id must be text, not {_kind(item)}"))
+                ok = False
+                continue
+            if self.advice is not None and item.value not in self.advice:
+                self.errors.append(
+                    UnknownAdviceError(
+                        item.location,
+                        f"unknown advice id '{item.value}'",
+                        name=item.value,
+                        suggestion=suggest(item.value, self.advice),
+                    )
+                )
+                ok = False
+                continue
+            if item.value not in result:
+                result.append(item.value)
+        return result if ok else None
+
+    # ----------------------------------------------------------------- cycles
+    def _check_cycles(self, graph: RuleGraph, rules: list[Rule]) -> None:
+        by_id = {rule.id: rule for rule in rules}
+        for path in graph.cycles():
+            words = " → ".join(split_node(n)[1] for n in path)
+            first = by_id[split_node(path[0])[1]]
+            self.errors.append(
+                RuleCycleError(first.location, f"rules derive facts in a cycle: {words}", name=first.id)
+            )
+
+
+def _kind(node: Node) -> str:
+    if node.is_mapping:
+        return "a mapping"
+    if node.is_list:
+        return "a list"
+    if node.value is None:
+        return "nothing"
+    return f"{node.value!r}"
+
+

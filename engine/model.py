@@ -1,0 +1,293 @@
+"""The knowledge base as immutable data: facts, advice, sources, conditions and rules.
+
+Everything here is a frozen dataclass built by the loader; nothing here reads
+files or runs rules. A fact value is a ``str`` (choice), an ``int`` (integer)
+or a ``bool`` (boolean).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Union
+
+from .location import Location
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .graph import RuleGraph
+
+__all__ = [
+    "Value",
+    "FactType",
+    "Choice",
+    "Fact",
+    "AdviceKind",
+    "Advice",
+    "Source",
+    "Operator",
+    "Comparison",
+    "AllOf",
+    "AnyOf",
+    "Not",
+    "Condition",
+    "Rule",
+    "KnowledgeBase",
+    "facts_in",
+    "comparisons_in",
+]
+
+Value = Union[str, int, bool]
+
+
+class FactType(str, enum.Enum):
+    """The three kinds of fact value."""
+
+    CHOICE = "choice"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a choice fact, with the help text shown to the user."""
+
+    value: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A declared fact: what it means, what values it takes, how it is asked.
+
+    A fact with a ``question`` is *askable*; a ``derived`` fact is concluded by
+    rules and may not be given by the user.
+    """
+
+    name: str
+    type: FactType
+    description: str
+    location: Location
+    choices: tuple[Choice, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    derived: bool = False
+    question: str | None = None
+    help: str | None = None
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The allowed values of a choice fact, in declaration order."""
+        return tuple(choice.value for choice in self.choices)
+
+    @property
+    def askable(self) -> bool:
+        return self.question is not None and not self.derived
+
+    def choice(self, value: str) -> Choice | None:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice
+        return None
+
+    def describe_domain(self) -> str:
+        """The allowed values in words, for error messages."""
+        if self.type is FactType.CHOICE:
+            return "one of " + ", ".join(self.values)
+        if self.type is FactType.BOOLEAN:
+            return "true or false"
+        low = "" if self.minimum is None else f" >= {self.minimum}"
+        high = "" if self.maximum is None else f" <= {self.maximum}"
+        joined = " and".join(part for part in (low, high) if part)
+        return "a whole number" + joined
+
+
+class AdviceKind(str, enum.Enum):
+    """What kind of advice an item is; warnings are read first, info last."""
+
+    WARNING = "warning"
+    ACTION = "action"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _KIND_RANK[self]
+
+
+_KIND_RANK = {AdviceKind.WARNING: 0, AdviceKind.ACTION: 1, AdviceKind.INFO: 2}
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One item of the advice catalogue."""
+
+    id: str
+    kind: AdviceKind
+    title: str
+    text: str
+    source: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Source:
+    """An article the knowledge base takes its facts from, cited by short name."""
+
+    id: str
+    title: str
+    location: Location
+    file: str | None = None
+
+
+class Operator(str, enum.Enum):
+    """How a comparison tests a fact; IN takes a tuple of values."""
+
+    EQ = "eq"
+    NE = "ne"
+    IN = "in"
+    LT = "lt"
+    LTE = "lte"
+    GT = "gt"
+    GTE = "gte"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {
+    Operator.EQ: "=",
+    Operator.NE: "≠",
+    Operator.IN: "in",
+    Operator.LT: "<",
+    Operator.LTE: "≤",
+    Operator.GT: ">",
+    Operator.GTE: "≥",
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A test of one fact against a value (or, for IN, a tuple of values)."""
+
+    fact: str
+    operator: Operator
+    value: Value | tuple[Value, ...]
+    location: Location = field(default=Location("<memory>"), compare=False)
+
+    def __str__(self) -> str:
+        if self.operator is Operator.IN:
+            shown = ", ".join(_show(v) for v in self.value)  # type: ignore[union-attr]
+            return f"{self.fact} in [{shown}]"
+        return f"{self.fact} {self.operator.symbol} {_show(self.value)}"  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Holds when every one of its conditions holds."""
+
+    conditions: tuple[Condition, ...]
+    location: Location = field(default=Location("<memory>"), compare=False)
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Holds when at least one of its conditions holds."""
+
+    conditions: tuple[Condition, ...]
+    location: Location = field(default=Location("<memory>"), compare=False)
+
+
+@dataclass(frozen=True)
+class Not:
+    """Holds when its condition is known to fail (an unknown fact decides nothing)."""
+
+    condition: Condition
+    location: Location = field(default=Location("<memory>"), compare=False)
+
+
+Condition = Union[Comparison, AllOf, AnyOf, Not]
+
+
+def comparisons_in(condition: Condition) -> Iterator[Comparison]:
+    """Every comparison inside ``condition``, depth first, in written order."""
+    if isinstance(condition, Comparison):
+        yield condition
+    elif isinstance(condition, Not):
+        yield from comparisons_in(condition.condition)
+    else:
+        for inner in condition.conditions:
+            yield from comparisons_in(inner)
+
+
+def facts_in(condition: Condition) -> tuple[str, ...]:
+    """The names of the facts ``condition`` reads, first mention first."""
+    return tuple(dict.fromkeys(c.fact for c in comparisons_in(condition)))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: when its condition holds it derives facts and gives advice.
+
+    ``priority``: higher fires first and puts its advice higher; ``order`` is
+    the rule's position in the whole knowledge base (files sorted by name),
+    which breaks ties so that every run fires rules in the same order.
+    """
+
+    id: str
+    description: str
+    when: Condition
+    derive: tuple[tuple[str, Value], ...]
+    advise: tuple[str, ...]
+    source: str
+    location: Location
+    priority: int = 0
+    order: int = 0
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The facts the condition reads."""
+        return facts_in(self.when)
+
+    @property
+    def derived_facts(self) -> Mapping[str, Value]:
+        return MappingProxyType(dict(self.derive))
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A loaded, validated knowledge base.
+
+    ``rules`` are in firing-preference order (priority, then position), which
+    is also the order a consultation breaks ties in.
+    """
+
+    root: Path
+    facts: Mapping[str, Fact]
+    advice: Mapping[str, Advice]
+    sources: Mapping[str, Source]
+    rules: tuple[Rule, ...]
+    graph: RuleGraph = field(compare=False, repr=False)
+
+    def rule(self, rule_id: str) -> Rule:
+        return self._rules_by_id[rule_id]
+
+    @property
+    def _rules_by_id(self) -> Mapping[str, Rule]:
+        cached = self.__dict__.get("_rule_index")
+        if cached is None:
+            cached = MappingProxyType({rule.id: rule for rule in self.rules})
+            object.__setattr__(self, "_rule_index", cached)
+        return cached
+
+    @property
+    def askable_facts(self) -> tuple[Fact, ...]:
+        return tuple(fact for fact in self.facts.values() if fact.askable)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
