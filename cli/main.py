@@ -1,1 +1,246 @@
-def main(argv=None): print("hi"); return 0
+"""The ``orderdoctor`` command: a thin shell over :mod:`orderdoctor.engine`.
+
+``main(argv) -> exit status``; it never calls ``sys.exit`` itself. Exit
+statuses: 0 ok (also when no advice applies), 1 some records of a batch
+failed, 2 bad input or a bad knowledge base, 70 internal error, 130
+interrupted. Errors are one line each on stderr; a traceback only with
+``--traceback``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from orderdoctor.engine import (
+    FactInputError,
+    FactInputErrors,
+    KnowledgeBase,
+    KnowledgeBaseErrors,
+    Location,
+    OrderdoctorError,
+    consult,
+    load_knowledge_base,
+    parse_assignment,
+    parse_facts_document,
+)
+from orderdoctor.engine.location import display_path
+
+from . import render
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL"]
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+PROG = "orderdoctor"
+
+
+class _UsageError(Exception):
+    """Bad command-line usage found after parsing (argparse handles the rest)."""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("orderdoctor")
+    except Exception:  # pragma: no cover - not installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; ``--kb`` and ``--traceback`` work before or after the command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--kb",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="knowledge-base folder to use instead of the shipped one",
+    )
+    common.add_argument(
+        "--traceback",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error (for bug reports)",
+    )
+
+    facts = argparse.ArgumentParser(add_help=False)
+    facts.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="give one fact, e.g. --set order_status=shipped (repeatable; wins over --facts)",
+    )
+    facts.add_argument(
+        "--facts",
+        metavar="FILE",
+        help="read facts from a YAML or JSON mapping of fact: value ('-' reads standard input)",
+    )
+    facts.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description=(
+            "Calm, correct advice for a cancelled, closed or stuck AliExpress order: "
+            "what to do now, and by when."
+        ),
+        epilog="Facts and their values: see docs/kb-format.md or kb/facts.yaml.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    advise = commands.add_parser(
+        "advise",
+        parents=[common, facts],
+        help="print the plan for the given facts",
+        description="Print a numbered plan (warnings first) for the facts given.",
+    )
+    advise.set_defaults(handler=_advise)
+
+    explain = commands.add_parser(
+        "explain",
+        parents=[common, facts],
+        help="print the trace of fired rules behind the plan",
+        description=(
+            "Print every rule that fired, in firing order: the fact values it matched "
+            "(given, or derived by which earlier rule), and what it concluded."
+        ),
+    )
+    explain.set_defaults(handler=_explain)
+    return parser
+
+
+# ---------------------------------------------------------------- handlers
+def _load_kb(args: argparse.Namespace) -> KnowledgeBase:
+    kb_dir = getattr(args, "kb", None)
+    return load_knowledge_base(Path(kb_dir) if kb_dir else None)
+
+
+def _read_text(name: str, stdin: TextIO) -> tuple[str, str]:
+    if name == "-":
+        return stdin.read(), "<stdin>"
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8"), display_path(path)
+    except FileNotFoundError:
+        raise _UsageError(f"--facts {name}: no such file") from None
+    except IsADirectoryError:
+        raise _UsageError(f"--facts {name}: is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise _UsageError(f"--facts {name}: not UTF-8 text") from None
+    except OSError as exc:
+        raise _UsageError(f"--facts {name}: {exc.strerror}") from None
+
+
+def _gather_facts(args: argparse.Namespace, stdin: TextIO) -> tuple[dict[str, Any], dict[str, Location]]:
+    values: dict[str, Any] = {}
+    locations: dict[str, Location] = {}
+    if args.facts:
+        text, label = _read_text(args.facts, stdin)
+        for name, (value, location) in parse_facts_document(text, label).items():
+            values[name] = value
+            locations[name] = location
+    errors: list[FactInputError] = []
+    for assignment in args.assignments:
+        try:
+            name, value = parse_assignment(assignment)
+        except FactInputError as exc:
+            errors.append(exc)
+            continue
+        values[name] = value
+        locations[name] = Location(f"--set {assignment}")
+    if errors:
+        raise FactInputErrors(errors)
+    return values, locations
+
+
+def _consult(args: argparse.Namespace, stdin: TextIO) -> tuple[KnowledgeBase, Any]:
+    kb = _load_kb(args)
+    values, locations = _gather_facts(args, stdin)
+    return kb, consult(kb, values, locations)
+
+
+def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    kb, result = _consult(args, stdin)
+    if args.json:
+        out.write(render.render_json(result.to_json()))
+    else:
+        out.write(render.render_plan(result))
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    kb, result = _consult(args, stdin)
+    if args.json:
+        out.write(render.render_json(result.to_json()))
+    else:
+        out.write(render.render_trace(result, kb))
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------- main
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    inp = stdin or sys.stdin
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
+    show_traceback = getattr(args, "traceback", False)
+    handler: Callable[[argparse.Namespace, TextIO, TextIO], int] = args.handler
+
+    def fail(lines: Sequence[str], status: int) -> int:
+        if show_traceback:
+            traceback.print_exc(file=err)
+        for line in lines:
+            err.write(line + "\n")
+        return status
+
+    try:
+        return handler(args, out, inp)
+    except KnowledgeBaseErrors as exc:
+        lines = [e.format() for e in exc.errors]
+        lines.append(f"{PROG}: the knowledge base has {len(exc.errors)} error(s); nothing was advised")
+        return fail(lines, EXIT_BAD_INPUT)
+    except FactInputErrors as exc:
+        return fail([e.format() for e in exc.errors], EXIT_BAD_INPUT)
+    except (FactInputError, _UsageError) as exc:
+        return fail([f"{PROG}: error: {exc}" if isinstance(exc, _UsageError) else str(exc)], EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return fail([f"{PROG}: interrupted"], EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        return EXIT_OK
+    except OrderdoctorError as exc:
+        return fail([f"{PROG}: internal error: {exc}", _hint(show_traceback)], EXIT_INTERNAL)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        return fail(
+            [f"{PROG}: internal error: {type(exc).__name__}: {exc}", _hint(show_traceback)],
+            EXIT_INTERNAL,
+        )
+
+
+def _hint(shown: bool) -> str:
+    if shown:
+        return f"{PROG}: please report this with the traceback above"
+    return f"{PROG}: run again with --traceback for details, and please report it"

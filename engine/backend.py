@@ -16,6 +16,8 @@ the measurements in shared/notes/durable-rules.md):
   carries a marker ``_fN`` for every rule that already fired, and rule N's
   pattern ends with ``$nex _fN``: no rule fires twice (markers come last in
   the pattern, or durable's 64-entry match stack overflows, error 303).
+  durable also activates a rule once for *each* ``$or`` branch that holds,
+  so the action ignores a rule that already fired in the run.
 * **Conflict resolution.** durable fires lower ``pri`` first; rule N gets
   ``pri`` N+1 in the knowledge base's order (priority, then position), so
   the firing order is fully determined. A lowest-priority catch-all rule
@@ -163,6 +165,7 @@ class _Run:
     listener: FiringListener
     current: dict[str, Any]
     fired: list[str] = field(default_factory=list)
+    fired_set: set[str] = field(default_factory=set)
     error: BaseException | None = None
 
 
@@ -261,11 +264,15 @@ class DurableBackend:
             return
         if key == _DONE:
             return
+        if key in run.fired_set:
+            # durable activates a rule once per `$or` branch that holds: fire it once.
+            return
         rule = run.compiled.rules[key]
         try:
             seen = {k: v for k, v in c.m._d.items() if k not in _INTERNAL and not k.startswith("_f")}
             added = run.listener(rule, seen)
             run.fired.append(key)
+            run.fired_set.add(key)
             if added:
                 new = dict(run.current)
                 new.update(added)

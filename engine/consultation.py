@@ -50,6 +50,7 @@ class MatchedFact:
     name: str
     value: Value
     derived_by: str | None = None
+    derived_step: int | None = None
 
     @property
     def given(self) -> bool:
@@ -149,12 +150,13 @@ class Consultation:
         self.given = MappingProxyType(dict(given))
         self.facts: dict[str, Value] = dict(given)
         self.derived_by: dict[str, str] = {}
+        self.derived_step: dict[str, int] = {}
         self.steps: list[TraceStep] = []
 
     def fire(self, rule: Rule, seen: Mapping[str, Value]) -> Mapping[str, Value]:
         """Record that ``rule`` fired on the fact values ``seen``; returns the new facts."""
         matched = tuple(
-            MatchedFact(name, seen[name], self.derived_by.get(name))
+            MatchedFact(name, seen[name], self.derived_by.get(name), self.derived_step.get(name))
             for name in rule.reads
             if name in seen
         )
@@ -166,10 +168,12 @@ class Consultation:
                     raise ConflictingDerivationError(name, first, (rule.id, value))
                 continue
             added[name] = value
+        step = len(self.steps) + 1
         self.facts.update(added)
         for name in added:
             self.derived_by[name] = rule.id
-        self.steps.append(TraceStep(len(self.steps) + 1, rule, matched, rule.derive, rule.advise))
+            self.derived_step[name] = step
+        self.steps.append(TraceStep(step, rule, matched, rule.derive, rule.advise))
         return added
 
     def result(self) -> ConsultationResult:

@@ -59,12 +59,12 @@ class RuleGraph:
                 graph.add_edge(node, fact_node(name), role="derives")
             for advice_id in rule.advise:
                 graph.add_edge(node, advice_node(advice_id), role="advises")
-        self._graph = graph
+        self._graph = nx.freeze(graph)
 
     @property
     def digraph(self) -> nx.DiGraph:
-        """The underlying graph, read-only."""
-        return nx.graph_views.generic_graph_view(self._graph)
+        """The underlying graph (frozen: any attempt to change it raises)."""
+        return self._graph
 
     def __contains__(self, node: object) -> bool:
         return node in self._graph

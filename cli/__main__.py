@@ -1,0 +1,5 @@
+"""``python -m orderdoctor.cli``: the same as the ``orderdoctor`` command."""
+
+from orderdoctor.cli.main import main
+
+raise SystemExit(main())

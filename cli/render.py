@@ -1,0 +1,102 @@
+"""Turning consultation results into text for a terminal (the engine returns data only)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from collections.abc import Iterable
+from typing import Any
+
+from orderdoctor.engine import AdviceEntry, AdviceKind, ConsultationResult, KnowledgeBase, TraceStep
+
+__all__ = ["render_plan", "render_trace", "render_json", "format_value", "text_width"]
+
+
+def text_width() -> int:
+    """The width to wrap text to: the terminal's, between 60 and 100 columns."""
+    columns = shutil.get_terminal_size((88, 24)).columns
+    return max(60, min(columns, 100))
+
+
+def format_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _wrap(text: str, first: str, rest: str, width: int) -> list[str]:
+    return textwrap.wrap(
+        text, width=width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+    ) or [first.rstrip()]
+
+
+def _advice_lines(entries: Iterable[AdviceEntry], width: int) -> list[str]:
+    lines: list[str] = []
+    number = 0
+    for entry in entries:
+        advice = entry.advice
+        body = f"{advice.title} — {advice.text}"
+        if advice.kind is AdviceKind.WARNING:
+            lines += _wrap(body, "WARNING: ", "   ", width)
+        elif advice.kind is AdviceKind.ACTION:
+            number += 1
+            label = f"{number}. "
+            lines += _wrap(body, label, " " * len(label), width)
+        else:
+            lines += _wrap(body, "Note: ", "   ", width)
+    return lines
+
+
+def render_plan(result: ConsultationResult, width: int | None = None) -> str:
+    """The numbered plan: warnings first and marked, then the steps, then notes."""
+    width = width or text_width()
+    return "\n".join(_advice_lines(result.advice, width)) + "\n"
+
+
+def _matched(step: TraceStep) -> str:
+    parts = []
+    for fact in step.matched:
+        if fact.derived_by is None:
+            origin = "given"
+        else:
+            origin = f"derived in step {fact.derived_step} by {fact.derived_by}"
+        parts.append(f"{fact.name}={format_value(fact.value)} ({origin})")
+    return "; ".join(parts) if parts else "(no fact values)"
+
+
+def render_trace(result: ConsultationResult, kb: KnowledgeBase, width: int | None = None) -> str:
+    """Every rule that fired, in order: what it matched, where each value came from, what it concluded."""
+    width = width or text_width()
+    lines: list[str] = []
+    given = ", ".join(f"{k}={format_value(v)}" for k, v in result.given.items()) or "(none)"
+    lines += _wrap(given, "Facts given: ", "   ", width)
+    lines.append("")
+    if not result.trace:
+        lines.append("No rule fired.")
+    else:
+        count = len(result.trace)
+        lines.append(f"Rules fired, in order ({count}):")
+        pad = " " * (len(str(count)) + 3)
+        for step in result.trace:
+            rule = step.rule
+            head = f"{str(step.step).rjust(len(str(count)))}. {rule.id}"
+            lines.append(f" {head}  [{rule.location.short()}; source: {rule.source}]")
+            lines += _wrap(rule.description, pad, pad, width)
+            lines += _wrap(_matched(step), pad + "matched: ", pad + "  ", width)
+            if step.derived:
+                derived = ", ".join(f"{k}={format_value(v)}" for k, v in step.derived)
+                lines += _wrap(derived, pad + "derived: ", pad + "  ", width)
+            if step.advised:
+                advised = ", ".join(f"{a} ({kb.advice[a].kind.value})" for a in step.advised)
+                lines += _wrap(advised, pad + "advised: ", pad + "  ", width)
+    lines.append("")
+    lines.append("Conclusion:")
+    for entry in result.advice:
+        origin = f"from {entry.rule.id}" if entry.rule else "no rule applied"
+        lines.append(f"  {entry.kind.value:8} {entry.id}  ({origin})")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,68 @@
+"""YAML with locations: plain data only, positions kept, nothing constructed or executed."""
+
+from __future__ import annotations
+
+import pytest
+
+from orderdoctor.engine.errors import YamlSyntaxError
+from orderdoctor.engine.yamlfile import parse_yaml
+
+
+def test_locations_are_one_based_for_values_and_keys():
+    node = parse_yaml("a: 1\nb:\n  - x\n  - {c: true}\n", "f.yaml")
+    assert node.key_locations["b"].line == 2 and node.key_locations["b"].column == 1
+    item = node.value["b"].value[1]
+    assert (item.location.line, item.location.column) == (4, 5)
+    assert node.plain() == {"a": 1, "b": ["x", {"c": True}]}
+    assert str(item.location) == "f.yaml:4:5"
+
+
+def test_empty_document_is_none():
+    assert parse_yaml("# nothing\n", "f.yaml") is None
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: !!python/object/apply:os.system [ls]\n", "tag '!!python/object/apply:os.system' is not allowed"),
+        ("a: !!binary aGVsbG8=\n", "tag '!!binary' is not allowed"),
+        ("a: !custom x\n", "tag '!custom' is not allowed"),
+        ("a: 1\n---\nb: 2\n", "only one YAML document per file"),
+        ("base: &b {x: 1}\nother:\n  <<: *b\n", "merge keys ('<<') are not allowed"),
+        ("a: [1, 2\n", "YAML syntax"),
+        ("a: 1\na: 2\n", "duplicate key 'a' (first at line 1)"),
+        ("? [a, b]\n: 1\n", "a mapping key must be a plain word"),
+    ],
+)
+def test_refused_documents(text, message):
+    with pytest.raises(YamlSyntaxError) as caught:
+        parse_yaml(text, "f.yaml")
+    assert message in caught.value.message
+    assert caught.value.location.file == "f.yaml"
+
+
+def test_alias_bomb_is_stopped():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        prev = f"*a{i-1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    with pytest.raises(YamlSyntaxError) as caught:
+        parse_yaml("\n".join(lines) + "\n", "bomb.yaml")
+    assert "expands to more than" in caught.value.message
+
+
+def test_recursive_alias_is_refused():
+    with pytest.raises(YamlSyntaxError) as caught:
+        parse_yaml("a: &x [1, *x]\n", "f.yaml")
+    assert "alias refers to a value that contains it" in caught.value.message
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    text = "a: " + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(YamlSyntaxError):
+        parse_yaml(text, "deep.yaml")
+
+
+def test_dates_stay_text_and_numeric_keys_stay_words():
+    node = parse_yaml("when: 2024-01-02\n1: one\nyes: y\n", "f.yaml")
+    assert node.plain() == {"when": "2024-01-02", "1": "one", "yes": "y"}
