@@ -1,0 +1,205 @@
+"""The durable-rules backend: one test for every durable edge the design relies on."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+
+import pytest
+from durable.engine import Host
+
+from orderdoctor.engine import InferenceEngine, load_knowledge_base
+from orderdoctor.engine.backend import (
+    DurableBackend,
+    compile_condition,
+    compile_ruleset,
+    get_backend,
+)
+from orderdoctor.engine.errors import BackendError, RuleActionError
+from orderdoctor.engine.model import AllOf, AnyOf, Comparison, Not, Operator
+
+from helpers import MINIMAL_KB, kb_with_rules
+
+RED = Comparison("colour", Operator.EQ, "red")
+FEW = Comparison("count", Operator.LT, 3)
+
+
+class _ProbeHost(Host):
+    """A bare durable host for probing durable's own behaviour."""
+
+    def __init__(self) -> None:
+        self.fired: list[str] = []
+        super().__init__()
+
+    def _run(self) -> None:
+        pass
+
+    def get_action(self, action_name):
+        def act(c):
+            self.fired.append(action_name)
+
+        return act
+
+
+def _probe(rules: dict, facts: list[dict]) -> list[list[str]]:
+    host = _ProbeHost()
+    definition = {**rules, "done": {"all": [{"m": {"_case": 1}}], "pri": 99, "run": "done"}}
+    host.set_rulesets({"probe": definition})
+    runs = []
+    for fact in facts:
+        host.fired.clear()
+        fact = {**fact, "_case": 1, "sid": "1"}
+        host.assert_fact("probe", dict(fact))
+        host.retract_fact("probe", dict(fact))
+        runs.append([name for name in host.fired if name != "done"])
+    return runs
+
+
+# ------------------------------------------------------------- compilation
+def test_in_compiles_to_or_of_equalities_because_durable_has_no_in():
+    compiled = compile_condition(Comparison("colour", Operator.IN, ("red", "blue")))
+    assert compiled == {"$or": [{"colour": "red"}, {"colour": "blue"}]}
+    assert "$in" not in json.dumps(compiled)
+
+
+def test_not_is_pushed_inwards():
+    assert compile_condition(Not(AllOf((RED, FEW)))) == {
+        "$or": [{"$neq": {"colour": "red"}}, {"$gte": {"count": 3}}]
+    }
+    assert compile_condition(Not(AnyOf((RED, Not(FEW))))) == {
+        "$and": [{"$neq": {"colour": "red"}}, {"$lt": {"count": 3}}]
+    }
+    assert compile_condition(Not(Comparison("colour", Operator.IN, ("red", "blue")))) == {
+        "$and": [{"$neq": {"colour": "red"}}, {"$neq": {"colour": "blue"}}]
+    }
+
+
+def test_every_rule_pattern_ends_with_its_marker_and_has_a_unique_priority(minimal_kb):
+    compiled = compile_ruleset(minimal_kb, "x")
+    pris = [rule["pri"] for rule in compiled.definition.values()]
+    assert len(set(pris)) == len(pris)
+    for key, rule in compiled.rules.items():
+        pattern = compiled.definition[key]["all"][0]["m"]["$and"]
+        assert pattern[-1] == {"$nex": {compiled.markers[key]: 1}}
+    assert compiled.definition["done"]["pri"] == max(pris)
+
+
+# ------------------------------------------------------------- durable edges
+def test_durable_deletes_run_from_the_definition_it_is_given(minimal_kb):
+    definition = copy.deepcopy(dict(compile_ruleset(minimal_kb, "edge_run").definition))
+    host = _ProbeHost()
+    host.set_rulesets({"edge_run": definition})
+    assert all("run" not in rule for rule in definition.values())
+    # ...which is why the backend hands durable a copy and keeps its own intact
+    compiled = get_backend().register(minimal_kb)
+    assert all("run" in rule for rule in compiled.definition.values())
+    get_backend().unregister(compiled)
+
+
+def test_a_test_on_a_missing_property_never_matches():
+    rules = {
+        "ne": {"all": [{"m": {"$neq": {"colour": "red"}}}], "pri": 1, "run": "ne"},
+        "lt": {"all": [{"m": {"$lt": {"count": 3}}}], "pri": 2, "run": "lt"},
+        "eq": {"all": [{"m": {"flag": False}}], "pri": 3, "run": "eq"},
+    }
+    assert _probe(rules, [{}, {"colour": "blue", "count": 1, "flag": False}]) == [[], ["ne", "lt", "eq"]]
+
+
+def test_durable_types_are_loose_so_values_are_checked_before_asserting():
+    rules = {"eq": {"all": [{"m": {"flag": True}}], "pri": 1, "run": "eq"}}
+    assert _probe(rules, [{"flag": 1}]) == [["eq"]]  # durable: 1 == True
+
+
+def test_an_or_activates_once_per_holding_branch_and_the_backend_fires_once(tmp_path):
+    rules = {"r": {"all": [{"m": {"$or": [{"a": 1}, {"b": 2}]}}], "pri": 1, "run": "r"}}
+    assert _probe(rules, [{"a": 1, "b": 2}]) == [["r", "r"]]
+    kb = load_knowledge_base(
+        kb_with_rules(
+            tmp_path,
+            """- id: either
+  description: Either one.
+  when:
+    any:
+      - order_status: shipped
+      - seller_suspicious: true
+  then: {advise: [contact_seller]}
+  source: test-article
+""",
+        )
+    )
+    result = InferenceEngine(kb).consult({"order_status": "shipped", "seller_suspicious": True})
+    assert result.fired_rules == ("either",)
+
+
+def test_lower_pri_fires_first():
+    rules = {
+        "late": {"all": [{"m": {"a": 1}}], "pri": 5, "run": "late"},
+        "early": {"all": [{"m": {"a": 1}}], "pri": 1, "run": "early"},
+    }
+    assert _probe(rules, [{"a": 1}]) == [["early", "late"]]
+
+
+def test_retracted_fact_can_be_asserted_again_in_the_same_session():
+    rules = {"r": {"all": [{"m": {"a": 1}}], "pri": 1, "run": "r"}}
+    assert _probe(rules, [{"a": 1}] * 3) == [["r"]] * 3
+
+
+def test_backend_host_starts_no_timer_threads(minimal_kb):
+    before = {t.ident for t in threading.enumerate()}
+    backend = DurableBackend()
+    compiled = backend.register(minimal_kb)
+    backend.run(compiled, {"order_status": "shipped"}, lambda rule, seen: {})
+    new = [t for t in threading.enumerate() if t.ident not in before]
+    assert new == []
+    backend.unregister(compiled)
+
+
+# ------------------------------------------------------------ error handling
+def test_an_error_in_a_rule_action_is_raised_naming_the_rule(minimal_kb):
+    backend = get_backend()
+    compiled = backend.register(minimal_kb)
+
+    def explode(rule, seen):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(RuleActionError) as caught:
+        backend.run(compiled, {"order_status": "closed", "coupon_used": "welcome"}, explode)
+    assert caught.value.rule_id == "closed_with_coupon"
+    assert "ZeroDivisionError: boom" in str(caught.value)
+    # the backend is still usable afterwards, and the next run is clean
+    fired = backend.run(compiled, {"order_status": "closed", "coupon_used": "welcome"}, lambda r, s: {})
+    assert [compiled.rules[k].id for k in fired] == ["closed_with_coupon"]
+    backend.unregister(compiled)
+
+
+def test_re_entrant_consultation_is_refused(minimal_kb):
+    backend = get_backend()
+    compiled = backend.register(minimal_kb)
+
+    def again(rule, seen):
+        backend.run(compiled, {"order_status": "shipped"}, lambda r, s: {})
+        return {}
+
+    with pytest.raises(BackendError, match="already running"):
+        backend.run(compiled, {"order_status": "closed", "coupon_used": "welcome"}, again)
+    backend.unregister(compiled)
+
+
+def test_unregistered_ruleset_cannot_run(minimal_kb):
+    engine = InferenceEngine(minimal_kb)
+    engine.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        engine.consult({"order_status": "shipped"})
+
+
+def test_register_and_unregister_many_times():
+    """durable has no reload API; the backend frees rulesets so a knowledge base can be reloaded."""
+    facts = {"order_status": "shipped", "days_left": 3, "seller_suspicious": True}
+    expected = None
+    for _ in range(150):
+        kb = load_knowledge_base(MINIMAL_KB)
+        with InferenceEngine(kb) as engine:
+            advice = engine.consult(facts).advice_ids
+        expected = expected or advice
+        assert advice == expected == ("deadline_near", "open_dispute")

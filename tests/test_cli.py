@@ -1,0 +1,188 @@
+"""The command line, called in-process as main(argv): exit codes, stdout and stderr."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from orderdoctor.cli import main as cli_main
+from orderdoctor.cli.main import main
+
+from helpers import MINIMAL_KB, make_broken_kb
+
+EXAMPLE = ["--set", "order_status=shipped", "--set", "tracking_note=shipment_cancelled",
+           "--set", "seller_response=no_reply", "--set", "days_left=3"]
+MINIMAL = ["--kb", str(MINIMAL_KB)]
+URGENT = ["--set", "order_status=shipped", "--set", "days_left=3", "--set", "seller_suspicious=yes"]
+
+
+def run(argv, stdin: str = ""):
+    out, err = io.StringIO(), io.StringIO()
+    status = main(argv, stdout=out, stderr=err, stdin=io.StringIO(stdin))
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_advise_prints_a_numbered_plan_with_warnings_first():
+    status, out, err = run(["advise", *EXAMPLE])
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith("WARNING: Act today")
+    numbered = [line for line in lines if line[:1].isdigit()]
+    assert numbered[0].startswith("1. Open a dispute — ")
+    assert out.index("WARNING:") < out.index("1. ")
+
+
+def test_advise_json_is_the_contract():
+    status, out, err = run(["advise", "--json", *EXAMPLE])
+    assert status == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) == {"advice", "facts", "trace"}
+    assert [a["id"] for a in data["advice"]][:2] == ["deadline_near", "open_dispute"]
+    assert data["facts"]["dispute_needed"] is True
+    assert data["trace"][0]["step"] == 1
+
+
+def test_explain_prints_every_fired_rule_with_origins():
+    status, out, err = run(["explain", *MINIMAL, *URGENT])
+    assert status == 0 and err == ""
+    assert "Rules fired, in order (3):" in out
+    assert " 1. shipped_with_problem  [" in out
+    assert "rules/main.yaml:1; source: test-article]" in out
+    assert "order_status=shipped (given)" in out
+    assert "problem=true (derived in step 1 by shipped_with_problem)" in out
+    assert "derived: urgency=high" in out
+    assert "advised: deadline_near (warning), open_dispute (action)" in out
+    assert out.index("shipped_with_problem") < out.index("problem_and_short_time") < out.index("urgent_dispute")
+
+
+def test_explain_json_matches_advise_json():
+    assert run(["explain", "--json", *MINIMAL, *URGENT])[1] == run(["advise", "--json", *MINIMAL, *URGENT])[1]
+
+
+def test_nothing_applies_is_exit_0_with_a_note():
+    status, out, err = run(["advise", "--set", "order_status=delivered"])
+    assert status == 0 and err == ""
+    assert out.startswith("Note: No advice for this situation yet")
+
+
+def test_kb_option_before_the_command():
+    status, out, _ = run([*MINIMAL, "advise", *URGENT])
+    assert status == 0 and "Hurry" in out
+
+
+def test_facts_file_yaml_json_and_stdin(tmp_path):
+    yaml_file = tmp_path / "facts.yaml"
+    yaml_file.write_text("order_status: shipped\ndays_left: 3\nseller_suspicious: true\n")
+    json_file = tmp_path / "facts.json"
+    json_file.write_text('{"order_status": "shipped", "days_left": 3, "seller_suspicious": true}')
+    expected = run(["advise", "--json", *MINIMAL, *URGENT])[1]
+    assert run(["advise", "--json", *MINIMAL, "--facts", str(yaml_file)])[1] == expected
+    assert run(["advise", "--json", *MINIMAL, "--facts", str(json_file)])[1] == expected
+    assert run(["advise", "--json", *MINIMAL, "--facts", "-"], stdin=json_file.read_text())[1] == expected
+
+
+def test_set_wins_over_facts_file(tmp_path):
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("order_status: closed\ndays_left: 3\nseller_suspicious: true\n")
+    status, out, _ = run(["advise", "--json", *MINIMAL, "--facts", str(facts), "--set", "order_status=shipped"])
+    assert json.loads(out)["facts"]["order_status"] == "shipped"
+
+
+def test_bad_facts_exit_2_one_line_each_no_traceback():
+    status, out, err = run(["advise", "--set", "order_stat=shipped", "--set", "days_left=x", "--set", "oops"])
+    assert status == 2 and out == ""
+    assert err.splitlines() == [
+        "--set oops: error: expected NAME=VALUE, e.g. --set order_status=shipped",
+    ]
+    status, out, err = run(["advise", "--set", "order_stat=shipped", "--set", "days_left=x"])
+    assert status == 2 and out == ""
+    assert err.splitlines() == [
+        "--set order_stat=shipped: error: unknown fact 'order_stat' (did you mean 'order_status'?)",
+        "--set days_left=x: error: fact 'days_left' is a whole number, not 'x'",
+    ]
+    assert "Traceback" not in err
+
+
+def test_bad_value_in_a_facts_file_names_its_line(tmp_path):
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("order_status: shipped\ndays_left: lots\n")
+    status, out, err = run(["advise", "--facts", str(facts)])
+    assert status == 2 and out == ""
+    assert err.strip().endswith("facts.yaml:2:1: error: fact 'days_left' is a whole number, not 'lots'")
+
+
+def test_missing_facts_file_is_exit_2(tmp_path):
+    status, out, err = run(["advise", "--facts", str(tmp_path / "nope.yaml")])
+    assert status == 2 and out == ""
+    assert err == f"orderdoctor: error: --facts {tmp_path / 'nope.yaml'}: no such file\n"
+
+
+def test_broken_kb_exit_2_all_errors_file_line_col(tmp_path):
+    kb = make_broken_kb("many_errors", tmp_path)
+    status, out, err = run(["advise", "--kb", str(kb), "--set", "order_status=shipped"])
+    assert status == 2 and out == ""
+    lines = err.splitlines()
+    assert len(lines) == 4
+    assert lines[0].endswith("rules/main.yaml:4:5: error: unknown fact 'coupon_usd' (did you mean 'coupon_used'?)")
+    assert "rules/main.yaml:6:14: error: unknown advice id 'open_dispte'" in lines[1]
+    assert "rules/main.yaml:12:19: error: value 'shiped' is not allowed" in lines[2]
+    assert lines[3] == "orderdoctor: the knowledge base has 3 error(s); nothing was advised"
+    assert "Traceback" not in err
+
+
+def test_traceback_only_with_the_flag(tmp_path):
+    kb = make_broken_kb("unknown_fact", tmp_path)
+    _, _, quiet = run(["advise", "--kb", str(kb)])
+    _, _, loud = run(["advise", "--kb", str(kb), "--traceback"])
+    assert "Traceback" not in quiet and "Traceback" in loud
+
+
+def test_internal_error_is_exit_70(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr(cli_main, "consult", broken)
+    status, out, err = run(["advise", *EXAMPLE])
+    assert status == 70 and out == ""
+    assert err.splitlines() == [
+        "orderdoctor: internal error: RuntimeError: something broke",
+        "orderdoctor: run again with --traceback for details, and please report it",
+    ]
+    status, _, err = run(["advise", "--traceback", *EXAMPLE])
+    assert status == 70 and "Traceback (most recent call last)" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main([]) == 2
+    assert "required: COMMAND" in capsys.readouterr().err
+    assert main(["advise", "--bogus"]) == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_help_and_version_exit_0(capsys):
+    assert main(["--help"]) == 0
+    assert "advise" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("orderdoctor ")
+
+
+def test_python_dash_m_runs_the_cli():
+    done = subprocess.run(
+        [sys.executable, "-m", "orderdoctor.cli", "advise", *EXAMPLE],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1. Open a dispute" in done.stdout
+
+
+def test_bad_input_from_a_real_process_is_one_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "orderdoctor.cli", "advise", "--set", "days_left=soon"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "--set days_left=soon: error: fact 'days_left' is a whole number, not 'soon'\n"
