@@ -146,3 +146,41 @@ def test_given_order_does_not_matter(minimal_kb):
     forward = consult(minimal_kb, URGENT).to_json()
     backward = consult(minimal_kb, dict(reversed(list(URGENT.items())))).to_json()
     assert forward == backward
+
+
+def _declared_fact_sets(kb):
+    """Hypothesis: any partial assignment of the knowledge base's askable facts."""
+    from hypothesis import strategies as st
+
+    from orderdoctor.engine import FactType
+
+    optional = {}
+    for fact in kb.facts.values():
+        if fact.derived:
+            continue
+        if fact.type is FactType.CHOICE:
+            optional[fact.name] = st.sampled_from(fact.values)
+        elif fact.type is FactType.BOOLEAN:
+            optional[fact.name] = st.booleans()
+        else:
+            low = fact.minimum if fact.minimum is not None else -1000
+            high = fact.maximum if fact.maximum is not None else 1000
+            optional[fact.name] = st.integers(low, high) | st.integers(-20, 20).filter(lambda v: low <= v <= high)
+    return st.fixed_dictionaries({}, optional=optional)
+
+
+def test_shipped_kb_never_fails_never_empty_and_agrees_with_the_evaluator(shipped_kb):
+    from hypothesis import HealthCheck, given, settings
+
+    from orderdoctor.engine import evaluate
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(_declared_fact_sets(shipped_kb))
+    def check(facts):
+        result = consult(shipped_kb, facts)
+        assert result.advice  # never empty
+        holding = {r.id for r in shipped_kb.rules if evaluate(r.when, result.facts).holds}
+        assert set(result.fired_rules) == holding
+        assert consult(shipped_kb, dict(reversed(list(facts.items())))).to_json() == result.to_json()
+
+    check()
