@@ -32,7 +32,7 @@ from orderdoctor.engine.location import display_path
 
 from . import render
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOME_FAILED", "build_parser", "main"]
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -173,7 +173,7 @@ def _consult(args: argparse.Namespace, stdin: TextIO) -> tuple[KnowledgeBase, An
 
 
 def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    kb, result = _consult(args, stdin)
+    _, result = _consult(args, stdin)
     if args.json:
         out.write(render.render_json(result.to_json()))
     else:

@@ -8,9 +8,15 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
-from orderdoctor.engine import AdviceEntry, AdviceKind, ConsultationResult, KnowledgeBase, TraceStep
+from orderdoctor.engine import (
+    AdviceEntry,
+    AdviceKind,
+    ConsultationResult,
+    KnowledgeBase,
+    TraceStep,
+)
 
-__all__ = ["render_plan", "render_trace", "render_json", "format_value", "text_width"]
+__all__ = ["format_value", "render_json", "render_plan", "render_trace", "text_width"]
 
 
 def text_width() -> int:

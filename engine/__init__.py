@@ -37,6 +37,7 @@ from .location import Location
 from .model import Advice, AdviceKind, Fact, FactType, KnowledgeBase, Rule
 
 __all__ = [
+    "NOTHING_APPLIES",
     "Advice",
     "AdviceEntry",
     "AdviceKind",
@@ -54,7 +55,6 @@ __all__ = [
     "LocatedError",
     "Location",
     "MatchedFact",
-    "NOTHING_APPLIES",
     "OrderdoctorError",
     "Rule",
     "RuleGraph",

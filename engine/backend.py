@@ -46,16 +46,25 @@ import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
 from .errors import BackendError, OrderdoctorError, RuleActionError
-from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Operator, Rule, Value
+from .model import (
+    AllOf,
+    Comparison,
+    Condition,
+    KnowledgeBase,
+    Not,
+    Operator,
+    Rule,
+    Value,
+)
 
 __all__ = [
-    "DurableBackend",
+    "MAX_CASE_PROPERTIES",
     "CompiledRuleset",
+    "DurableBackend",
     "FiringListener",
     "compile_condition",
     "compile_ruleset",
     "get_backend",
-    "MAX_CASE_PROPERTIES",
 ]
 
 #: Fires for each rule: given the rule and the fact values it matched,

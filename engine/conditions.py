@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .model import AllOf, AnyOf, Comparison, Condition, Not, Operator, Value
 
-__all__ = ["Truth", "Evaluation", "evaluate", "compare"]
+__all__ = ["Evaluation", "Truth", "compare", "evaluate"]
 
 
 class Truth(str, enum.Enum):

@@ -18,12 +18,12 @@ from .location import Location
 from .model import Advice, AdviceKind, KnowledgeBase, Rule, Value
 
 __all__ = [
+    "NOTHING_APPLIES",
+    "AdviceEntry",
+    "Consultation",
+    "ConsultationResult",
     "MatchedFact",
     "TraceStep",
-    "AdviceEntry",
-    "ConsultationResult",
-    "Consultation",
-    "NOTHING_APPLIES",
 ]
 
 #: The advice id given when no rule gives any advice. A knowledge base may
@@ -180,11 +180,11 @@ class Consultation:
         best: dict[str, tuple[tuple[int, int, int, int], AdviceEntry]] = {}
         for step in self.steps:
             for position, advice_id in enumerate(step.advised):
-                advice = self.kb.advice[advice_id]
-                key = (advice.kind.rank, -step.rule.priority, step.step, position)
+                item = self.kb.advice[advice_id]
+                key = (item.kind.rank, -step.rule.priority, step.step, position)
                 if advice_id not in best or key < best[advice_id][0]:
-                    best[advice_id] = (key, AdviceEntry(advice, step.rule, step.step))
-        advice = tuple(entry for _, entry in sorted(best.values(), key=lambda item: item[0]))
+                    best[advice_id] = (key, AdviceEntry(item, step.rule, step.step))
+        advice = tuple(entry for _, entry in sorted(best.values(), key=lambda pair: pair[0]))
         if not advice:
             advice = (AdviceEntry(self.kb.advice.get(NOTHING_APPLIES, _BUILT_IN_NOTHING_APPLIES)),)
         ordered = {name: self.facts[name] for name in self.kb.facts if name in self.facts}

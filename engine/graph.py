@@ -15,7 +15,7 @@ import networkx as nx
 
 from .model import Advice, Fact, Rule
 
-__all__ = ["RuleGraph", "fact_node", "rule_node", "advice_node", "split_node"]
+__all__ = ["RuleGraph", "advice_node", "fact_node", "rule_node", "split_node"]
 
 
 def fact_node(name: str) -> str:

@@ -18,7 +18,7 @@ from .facts import validate_facts
 from .location import Location
 from .model import KnowledgeBase
 
-__all__ = ["InferenceEngine", "engine_for", "consult"]
+__all__ = ["InferenceEngine", "consult", "engine_for"]
 
 
 class InferenceEngine:

@@ -33,7 +33,7 @@ from .errors import (
     WrongTypeError,
     suggest,
 )
-from .facts import MAX_INTEGER, ValueProblem, check_value, is_integer
+from .facts import ValueProblem, check_value, is_integer
 from .graph import RuleGraph, split_node
 from .location import Location, display_path
 from .model import (
@@ -55,7 +55,7 @@ from .model import (
 )
 from .yamlfile import Node, parse_yaml
 
-__all__ = ["load_knowledge_base", "default_kb_path", "IDENTIFIER", "RESERVED_FACT_NAMES"]
+__all__ = ["IDENTIFIER", "RESERVED_FACT_NAMES", "default_kb_path", "load_knowledge_base"]
 
 #: ids and fact names: snake_case, starting with a letter.
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -595,10 +595,11 @@ class _Loader:
             if not node.is_list or not node.value:
                 self.errors.append(SchemaError(node.location, "'in' takes a non-empty list of values"))
                 return None
-            values = [self._value(fact, item, exact=True) for item in node.value]
-            if any(v is None for v in values):
+            checked = [self._value(fact, item, exact=True) for item in node.value]
+            values = [v for v in checked if v is not None]
+            if len(values) < len(checked):
                 return None
-            unique = tuple(dict.fromkeys(values))  # type: ignore[arg-type]
+            unique = tuple(dict.fromkeys(values))
             if len(unique) == 1:
                 return Comparison(fact.name, Operator.EQ, unique[0], location)
             return Comparison(fact.name, Operator.IN, unique, location)

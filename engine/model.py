@@ -20,23 +20,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph import RuleGraph
 
 __all__ = [
-    "Value",
-    "FactType",
-    "Choice",
-    "Fact",
-    "AdviceKind",
     "Advice",
-    "Source",
-    "Operator",
-    "Comparison",
+    "AdviceKind",
     "AllOf",
     "AnyOf",
-    "Not",
+    "Choice",
+    "Comparison",
     "Condition",
-    "Rule",
+    "Fact",
+    "FactType",
     "KnowledgeBase",
-    "facts_in",
+    "Not",
+    "Operator",
+    "Rule",
+    "Source",
+    "Value",
     "comparisons_in",
+    "facts_in",
 ]
 
 Value = Union[str, int, bool]

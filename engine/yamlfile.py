@@ -19,7 +19,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from .errors import YamlSyntaxError
 from .location import Location
 
-__all__ = ["Node", "parse_yaml", "MAX_NODES"]
+__all__ = ["MAX_NODES", "Node", "parse_yaml"]
 
 #: The most nodes one document may expand to (aliases included).
 MAX_NODES = 200_000

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from orderdoctor.engine import KnowledgeBase, load_knowledge_base
-
 from helpers import MINIMAL_KB
+from orderdoctor.engine import KnowledgeBase, load_knowledge_base
 
 
 @pytest.fixture(scope="session")

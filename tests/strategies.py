@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from hypothesis import strategies as st
-
 from orderdoctor.engine.graph import RuleGraph
 from orderdoctor.engine.location import Location
 from orderdoctor.engine.model import (

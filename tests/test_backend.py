@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from durable.engine import Host
-
+from helpers import MINIMAL_KB, kb_with_rules
 from orderdoctor.engine import InferenceEngine, load_knowledge_base
 from orderdoctor.engine.backend import (
     DurableBackend,
@@ -18,8 +18,6 @@ from orderdoctor.engine.backend import (
 )
 from orderdoctor.engine.errors import BackendError, RuleActionError
 from orderdoctor.engine.model import AllOf, AnyOf, Comparison, Not, Operator
-
-from helpers import MINIMAL_KB, kb_with_rules
 
 RED = Comparison("colour", Operator.EQ, "red")
 FEW = Comparison("count", Operator.LT, 3)

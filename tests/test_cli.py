@@ -7,12 +7,9 @@ import json
 import subprocess
 import sys
 
-import pytest
-
+from helpers import MINIMAL_KB, make_broken_kb
 from orderdoctor.cli import main as cli_main
 from orderdoctor.cli.main import main
-
-from helpers import MINIMAL_KB, make_broken_kb
 
 EXAMPLE = ["--set", "order_status=shipped", "--set", "tracking_note=shipment_cancelled",
            "--set", "seller_response=no_reply", "--set", "days_left=3"]
@@ -89,6 +86,7 @@ def test_set_wins_over_facts_file(tmp_path):
     facts = tmp_path / "facts.yaml"
     facts.write_text("order_status: closed\ndays_left: 3\nseller_suspicious: true\n")
     status, out, _ = run(["advise", "--json", *MINIMAL, "--facts", str(facts), "--set", "order_status=shipped"])
+    assert status == 0
     assert json.loads(out)["facts"]["order_status"] == "shipped"
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from orderdoctor.engine import InferenceEngine
 from orderdoctor.engine.conditions import Truth, evaluate
 from orderdoctor.engine.model import AllOf, AnyOf, Comparison, Not, Operator
-
 from strategies import BASE_FACTS, conditions, fact_sets, knowledge_bases
 
 SHIPPED = Comparison("colour", Operator.EQ, "red")

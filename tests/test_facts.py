@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from orderdoctor.engine.errors import FactInputError, FactInputErrors
 from orderdoctor.engine.facts import (
     ValueProblem,

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
+from helpers import BROKEN_KB, MINIMAL_KB, kb_with_rules, make_broken_kb
 from orderdoctor.engine import errors, load_knowledge_base
 from orderdoctor.engine.model import AllOf, AnyOf, Comparison, FactType, Not, Operator
-
-from helpers import BROKEN_KB, MINIMAL_KB, kb_with_rules, make_broken_kb
 
 
 def load_errors(name: str, tmp_path: Path) -> list[errors.KnowledgeBaseError]:

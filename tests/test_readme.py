@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Set up and run", 1)[1].split("\n## ", 1)[0]
-    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S)]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)]
 
 
 def test_ci_runs_exactly_the_readme_commands():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from orderdoctor.engine.errors import YamlSyntaxError
 from orderdoctor.engine.yamlfile import parse_yaml
 
