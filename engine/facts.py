@@ -38,7 +38,7 @@ MAX_INTEGER = 2**53
 
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
-_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,20}$")
+_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,30}$")
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,6 @@ def check_value(fact: Fact, value: object) -> Value | ValueProblem:
         if not is_integer(value):
             return ValueProblem(f"fact '{fact.name}' is a whole number, not {_show(value)}")
         number: int = value  # type: ignore[assignment]
-        if abs(number) > MAX_INTEGER:
-            return ValueProblem(f"{number} is too large for fact '{fact.name}'", out_of_range=True)
         if (fact.minimum is not None and number < fact.minimum) or (
             fact.maximum is not None and number > fact.maximum
         ):
@@ -74,6 +72,8 @@ def check_value(fact: Fact, value: object) -> Value | ValueProblem:
                 f"{number} is outside the range of fact '{fact.name}' ({fact.describe_domain()})",
                 out_of_range=True,
             )
+        if abs(number) > MAX_INTEGER:
+            return ValueProblem(f"{number} is too large for fact '{fact.name}'", out_of_range=True)
         return number
     if not isinstance(value, str):
         return ValueProblem(f"fact '{fact.name}' takes {fact.describe_domain()}, not {_show(value)}")

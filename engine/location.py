@@ -37,6 +37,9 @@ def display_path(path: Path | str) -> str:
     """``path`` relative to the working directory when it lies below it, else absolute."""
     resolved = Path(path).resolve()
     try:
-        return os.path.relpath(resolved) if resolved.is_relative_to(Path.cwd()) else str(resolved)
+        cwd = Path.cwd()
+        if cwd.parent != cwd and resolved.is_relative_to(cwd):
+            return os.path.relpath(resolved, cwd)
     except (OSError, ValueError):
-        return str(resolved)
+        pass
+    return str(resolved)

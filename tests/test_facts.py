@@ -50,7 +50,7 @@ def test_loose_types_are_refused(minimal_kb):
     assert isinstance(check_value(minimal_kb.facts["days_left"], True), ValueProblem)
     assert isinstance(check_value(minimal_kb.facts["seller_suspicious"], 1), ValueProblem)
     assert isinstance(check_value(minimal_kb.facts["order_status"], 3), ValueProblem)
-    assert isinstance(check_value(minimal_kb.facts["days_left"], 2**60), ValueProblem)
+    assert "outside the range" in check_value(minimal_kb.facts["days_left"], 2**60).message
 
 
 def test_choice_suggestion(minimal_kb):
