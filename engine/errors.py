@@ -25,6 +25,7 @@ __all__ = [
     "FactInputError",
     "FactInputErrors",
     "KnowledgeBaseError",
+    "LocatedErrors",
     "KnowledgeBaseErrors",
     "LocatedError",
     "OrderdoctorError",
@@ -127,30 +128,31 @@ class RuleCycleError(KnowledgeBaseError):
     """Rules derive facts in a circle; the message spells the circle out."""
 
 
-class KnowledgeBaseErrors(OrderdoctorError):
-    """All the errors found while loading one knowledge base, in file order."""
+class LocatedErrors(OrderdoctorError):
+    """Several located errors found in one go; ``str()`` shows the first and a count."""
 
-    def __init__(self, errors: Sequence[KnowledgeBaseError]) -> None:
+    def __init__(self, errors: Sequence[LocatedError]) -> None:
         self.errors = tuple(errors)
         count = len(self.errors)
         head = self.errors[0].format() if self.errors else "no errors"
         more = f" (and {count - 1} more)" if count > 1 else ""
         super().__init__(head + more)
+
+
+class KnowledgeBaseErrors(LocatedErrors):
+    """All the errors found while loading one knowledge base, in file order."""
+
+    errors: tuple[KnowledgeBaseError, ...]
 
 
 class FactInputError(LocatedError):
     """Facts given for a consultation are wrong: unknown name, bad value or type."""
 
 
-class FactInputErrors(OrderdoctorError):
+class FactInputErrors(LocatedErrors):
     """All the problems found in one set of given facts."""
 
-    def __init__(self, errors: Sequence[FactInputError]) -> None:
-        self.errors = tuple(errors)
-        count = len(self.errors)
-        head = self.errors[0].format() if self.errors else "no errors"
-        more = f" (and {count - 1} more)" if count > 1 else ""
-        super().__init__(head + more)
+    errors: tuple[FactInputError, ...]
 
 
 class BackendError(OrderdoctorError):

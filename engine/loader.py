@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import (
     DuplicateIdError,
@@ -62,6 +62,7 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Names durable-rules gives a meaning of its own; a fact may not use them.
 RESERVED_FACT_NAMES = frozenset({"id", "sid"})
 
+_Word = TypeVar("_Word", FactType, AdviceKind)
 _CONNECTIVES = ("all", "any", "not")
 _OPERATORS = {op.value: op for op in Operator}
 _ORDERING = {Operator.LT, Operator.LTE, Operator.GT, Operator.GTE}
@@ -239,6 +240,22 @@ class _Loader:
             return None
         return " ".join(node.value.split()) if "\n" not in node.value.strip() else node.value.strip()
 
+    def _word(self, node: Node, words: type[_Word], what: str) -> _Word | None:
+        """One of the values of the enum ``words``, or an error with the allowed ones."""
+        try:
+            return words(node.value)
+        except ValueError:
+            allowed = [w.value for w in words]
+            self.errors.append(
+                SchemaError(
+                    node.location,
+                    f"unknown {what} {node.value!r} (one of: {', '.join(allowed)})",
+                    name=str(node.value),
+                    suggestion=suggest(str(node.value), allowed),
+                )
+            )
+            return None
+
     def _identifier(self, node: Node, what: str) -> str | None:
         value = node.value
         if not isinstance(value, str) or not IDENTIFIER.match(value):
@@ -311,19 +328,8 @@ class _Loader:
                 )
             )
             name = None
-        type_node = fields["type"]
-        try:
-            fact_type = FactType(type_node.value)
-        except ValueError:
-            allowed = [t.value for t in FactType]
-            self.errors.append(
-                SchemaError(
-                    type_node.location,
-                    f"unknown fact type {type_node.value!r} (types: {', '.join(allowed)})",
-                    name=str(type_node.value),
-                    suggestion=suggest(str(type_node.value), allowed),
-                )
-            )
+        fact_type = self._word(fields["type"], FactType, "fact type")
+        if fact_type is None:
             return None
         description = self._text(fields["description"], "description")
         derived = self._boolean_field(fields.get("derived"), "derived")
@@ -423,20 +429,7 @@ class _Loader:
         if fields is None:
             return None
         advice_id = self._identifier(fields["id"], "advice id")
-        kind_node = fields["kind"]
-        try:
-            kind = AdviceKind(kind_node.value)
-        except ValueError:
-            allowed = [k.value for k in AdviceKind]
-            self.errors.append(
-                SchemaError(
-                    kind_node.location,
-                    f"unknown advice kind {kind_node.value!r} (kinds: {', '.join(allowed)})",
-                    name=str(kind_node.value),
-                    suggestion=suggest(str(kind_node.value), allowed),
-                )
-            )
-            kind = None
+        kind = self._word(fields["kind"], AdviceKind, "advice kind")
         title = self._text(fields["title"], "title")
         text = self._text(fields["text"], "text")
         source = self._source_ref(fields["source"])
