@@ -101,6 +101,10 @@ def render_trace(result: ConsultationResult, kb: KnowledgeBase, width: int | Non
     for entry in result.advice:
         origin = f"from {entry.rule.id}" if entry.rule else "no rule applied"
         lines.append(f"  {entry.kind.value:8} {entry.id}  ({origin})")
+    for replacement in result.replaced:
+        entry = replacement.entry
+        origin = f"from {entry.rule.id}" if entry.rule else "no rule"
+        lines.append(f"  left out {entry.id}  ({origin}; replaced by {replacement.by})")
     return "\n".join(lines) + "\n"
 
 

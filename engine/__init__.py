@@ -12,6 +12,7 @@ sets up no logging. Errors are the classes in :mod:`orderdoctor.engine.errors`.
 
 from __future__ import annotations
 
+from .cases import Case, CaseOutcome, check_case
 from .conditions import Evaluation, Truth, evaluate
 from .consultation import (
     NOTHING_APPLIES,
@@ -32,7 +33,7 @@ from .errors import (
 from .facts import parse_assignment, parse_facts_document
 from .graph import RuleGraph
 from .inference import InferenceEngine, consult, engine_for
-from .loader import default_kb_path, load_knowledge_base
+from .loader import default_kb_path, load_cases, load_knowledge_base
 from .location import Location
 from .model import Advice, AdviceKind, Fact, FactType, KnowledgeBase, Rule
 
@@ -42,6 +43,8 @@ __all__ = [
     "AdviceEntry",
     "AdviceKind",
     "BackendError",
+    "Case",
+    "CaseOutcome",
     "ConsultationResult",
     "Evaluation",
     "Fact",
@@ -60,10 +63,12 @@ __all__ = [
     "RuleGraph",
     "TraceStep",
     "Truth",
+    "check_case",
     "consult",
     "default_kb_path",
     "engine_for",
     "evaluate",
+    "load_cases",
     "load_knowledge_base",
     "parse_assignment",
     "parse_facts_document",

@@ -106,6 +106,17 @@ class AdviceEntry:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """Advice a rule gave that was left out because other advice in the answer replaces it."""
+
+    entry: AdviceEntry
+    by: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.entry.id, "by": self.by, "rule": self.entry.rule.id if self.entry.rule else None}
+
+
+@dataclass(frozen=True)
 class ConsultationResult:
     """What a consultation concluded.
 
@@ -113,6 +124,8 @@ class ConsultationResult:
     is the first thing to do), then information; within a kind by the
     priority of the rule that gave it, then by firing order. It is never
     empty: when no rule advises anything it holds one ``info`` item saying so.
+    Advice that other advice in the answer replaces (``replaces:`` in the
+    catalogue) is left out and listed in ``replaced``.
     """
 
     given: Mapping[str, Value]
@@ -120,6 +133,7 @@ class ConsultationResult:
     derived_by: Mapping[str, str]
     trace: tuple[TraceStep, ...]
     advice: tuple[AdviceEntry, ...]
+    replaced: tuple[Replacement, ...] = ()
 
     @property
     def first_action(self) -> AdviceEntry | None:
@@ -139,6 +153,7 @@ class ConsultationResult:
             "advice": [entry.to_json() for entry in self.advice],
             "facts": dict(self.facts),
             "trace": [step.to_json() for step in self.trace],
+            "replaced": [replacement.to_json() for replacement in self.replaced],
         }
 
 
@@ -184,7 +199,12 @@ class Consultation:
                 key = (item.kind.rank, -step.rule.priority, step.step, position)
                 if advice_id not in best or key < best[advice_id][0]:
                     best[advice_id] = (key, AdviceEntry(item, step.rule, step.step))
-        advice = tuple(entry for _, entry in sorted(best.values(), key=lambda pair: pair[0]))
+        ranked = [entry for _, entry in sorted(best.values(), key=lambda pair: pair[0])]
+        replacer = {
+            replaced: entry.id for entry in reversed(ranked) for replaced in entry.advice.replaces
+        }
+        advice = tuple(entry for entry in ranked if entry.id not in replacer)
+        replaced = tuple(Replacement(entry, replacer[entry.id]) for entry in ranked if entry.id in replacer)
         if not advice:
             advice = (AdviceEntry(self.kb.advice.get(NOTHING_APPLIES, _BUILT_IN_NOTHING_APPLIES)),)
         ordered = {name: self.facts[name] for name in self.kb.facts if name in self.facts}
@@ -194,4 +214,5 @@ class Consultation:
             derived_by=MappingProxyType(dict(self.derived_by)),
             trace=tuple(self.steps),
             advice=advice,
+            replaced=replaced,
         )

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+import networkx as nx
+
 from .errors import (
     DuplicateIdError,
     KnowledgeBaseError,
@@ -34,6 +36,7 @@ from .errors import (
     suggest,
 )
 from .facts import ValueProblem, check_value, is_integer
+from .cases import Case
 from .graph import RuleGraph, split_node
 from .location import Location, display_path
 from .model import (
@@ -82,6 +85,39 @@ def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
     return _Loader(root).load()
 
 
+def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> tuple[Case, ...]:
+    """Read scenario cases (default: ``cases/*.yaml`` of ``kb``), checked against ``kb``.
+
+    Raises :class:`KnowledgeBaseErrors` holding every problem found.
+    """
+    loader = _Loader(kb.root)
+    loader.facts = dict(kb.facts)
+    loader.advice = dict(kb.advice)
+    paths = sorted((kb.root / "cases").glob("*.yaml")) if files is None else [Path(f) for f in files]
+    cases: list[Case] = []
+    seen: dict[str, Location] = {}
+    for file in paths:
+        for node in loader._entries(loader._parse(file), file, "case"):
+            raw_id = node.value.get("id") if node.is_mapping else None
+            if raw_id is not None and isinstance(raw_id.value, str):
+                if raw_id.value in seen:
+                    loader.errors.append(
+                        DuplicateIdError(
+                            node.location,
+                            f"duplicate case id '{raw_id.value}' (first defined at {seen[raw_id.value]})",
+                            name=raw_id.value,
+                        )
+                    )
+                    continue
+                seen[raw_id.value] = node.location
+            case = loader._case(node)
+            if case is not None:
+                cases.append(case)
+    if loader.errors:
+        raise KnowledgeBaseErrors(sorted(loader.errors, key=lambda e: e.location))
+    return tuple(cases)
+
+
 class _Loader:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -100,6 +136,8 @@ class _Loader:
         self.sources = self._load_list("sources.yaml", self._source, required=False)
         self.facts = self._load_list("facts.yaml", self._fact, required=True)
         self.advice = self._load_list("advice.yaml", self._advice, required=True)
+        if self.advice:
+            self._check_replacements(self.advice)
         rules: list[Rule] = []
         seen: dict[str, Location] = {}
         rule_dir = self.root / "rules"
@@ -255,6 +293,21 @@ class _Loader:
                 )
             )
             return None
+
+    def _word_list(self, node: Node, field: str, what: str) -> list[str] | None:
+        """A non-empty list of snake_case ids (or one id), without repeats."""
+        items = node.value if node.is_list else [node]
+        if not items:
+            self.errors.append(SchemaError(node.location, f"'{field}' takes a non-empty list of {what}s"))
+            return None
+        result: list[str] = []
+        for item in items:
+            word = self._identifier(item, what)
+            if word is None:
+                return None
+            if word not in result:
+                result.append(word)
+        return result
 
     def _identifier(self, node: Node, what: str) -> str | None:
         value = node.value
@@ -425,7 +478,7 @@ class _Loader:
 
     # ----------------------------------------------------------------- advice
     def _advice(self, node: Node) -> Advice | None:
-        fields = self._fields(node, "advice item", ("id", "kind", "title", "text", "source"), ())
+        fields = self._fields(node, "advice item", ("id", "kind", "title", "text", "source"), ("replaces",))
         if fields is None:
             return None
         advice_id = self._identifier(fields["id"], "advice id")
@@ -433,9 +486,12 @@ class _Loader:
         title = self._text(fields["title"], "title")
         text = self._text(fields["text"], "text")
         source = self._source_ref(fields["source"])
-        if None in (advice_id, kind, title, text, source):
+        replaces: list[str] | None = []
+        if "replaces" in fields:
+            replaces = self._word_list(fields["replaces"], "replaces", "advice id")
+        if None in (advice_id, kind, title, text, source, replaces):
             return None
-        return Advice(advice_id, kind, title, text, source, node.location)  # type: ignore[arg-type]
+        return Advice(advice_id, kind, title, text, source, node.location, tuple(replaces))  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ rules
     def _rule(self, node: Node, order: int) -> Rule | None:
@@ -686,6 +742,98 @@ class _Loader:
             if item.value not in result:
                 result.append(item.value)
         return result if ok else None
+
+    def _check_replacements(self, advice: dict[str, Advice]) -> None:
+        """Every replaced id exists, no item replaces itself, no circle of replacements."""
+        for item in advice.values():
+            for other in item.replaces:
+                if other not in advice:
+                    self.errors.append(
+                        UnknownAdviceError(
+                            item.location,
+                            f"advice '{item.id}' replaces unknown advice id '{other}'",
+                            name=other,
+                            suggestion=suggest(other, advice),
+                        )
+                    )
+                elif other == item.id:
+                    self.errors.append(SchemaError(item.location, f"advice '{item.id}' replaces itself"))
+        graph = nx.DiGraph(
+            (item.id, other) for item in advice.values() for other in item.replaces if other in advice
+        )
+        for component in nx.strongly_connected_components(graph):
+            if len(component) > 1:
+                circle = sorted(component)
+                first = advice[circle[0]]
+                self.errors.append(
+                    SchemaError(
+                        first.location,
+                        "advice items replace each other in a circle, so all would vanish: "
+                        + ", ".join(circle),
+                    )
+                )
+
+    # ------------------------------------------------------------------ cases
+    def _case(self, node: Node) -> Case | None:
+        fields = self._fields(node, "case", ("id", "story", "facts"), ("must", "must_not", "first"))
+        if fields is None:
+            return None
+        case_id = self._identifier(fields["id"], "case id")
+        story = self._text(fields["story"], "story")
+        facts = self._case_facts(fields["facts"])
+        must = self._advice_refs(fields["must"]) if "must" in fields else []
+        must_not = self._advice_refs(fields["must_not"]) if "must_not" in fields else []
+        first = None
+        if "first" in fields:
+            refs = self._advice_refs(fields["first"])
+            first = refs[0] if refs else None
+            if refs and self.advice and self.advice[refs[0]].kind is not AdviceKind.ACTION:
+                self.errors.append(
+                    SchemaError(fields["first"].location, f"'first' names an action, and '{refs[0]}' is not one")
+                )
+                first = None
+        def written(key: str) -> list[str]:
+            value = fields[key].value if key in fields else []
+            items = value if isinstance(value, list) else [fields[key]]
+            return [item.value for item in items if isinstance(item.value, str)]
+
+        for both in sorted(set(written("must")) & set(written("must_not"))):
+            self.errors.append(SchemaError(node.location, f"advice '{both}' is both in 'must' and in 'must_not'"))
+        if None in (case_id, story, facts, must, must_not) or ("first" in fields and first is None):
+            return None
+        return Case(
+            id=case_id,  # type: ignore[arg-type]
+            story=story,  # type: ignore[arg-type]
+            facts=MappingProxyType(facts),  # type: ignore[arg-type]
+            must=tuple(must),  # type: ignore[arg-type]
+            must_not=tuple(must_not),  # type: ignore[arg-type]
+            location=node.location,
+            first=first,
+        )
+
+    def _case_facts(self, node: Node) -> dict[str, Value] | None:
+        if not node.is_mapping:
+            self.errors.append(SchemaError(node.location, "'facts' takes a mapping of fact: value"))
+            return None
+        facts: dict[str, Value] = {}
+        ok = True
+        for name, value_node in node.value.items():
+            fact = self._lookup_fact(name, node.key_locations[name])
+            if fact is None:
+                ok = False
+                continue
+            if fact.derived:
+                self.errors.append(
+                    SchemaError(node.key_locations[name], f"fact '{name}' is derived and cannot be given", name=name)
+                )
+                ok = False
+                continue
+            value = self._value(fact, value_node, exact=True)
+            if value is None:
+                ok = False
+                continue
+            facts[name] = value
+        return facts if ok else None
 
     # ----------------------------------------------------------------- cycles
     def _check_cycles(self, graph: RuleGraph, rules: list[Rule]) -> None:

@@ -121,7 +121,11 @@ _KIND_RANK = {AdviceKind.WARNING: 0, AdviceKind.ACTION: 1, AdviceKind.INFO: 2}
 
 @dataclass(frozen=True)
 class Advice:
-    """One item of the advice catalogue."""
+    """One item of the advice catalogue.
+
+    ``replaces`` lists advice this item supersedes: when both are given in
+    one consultation, the replaced ones are left out of the answer.
+    """
 
     id: str
     kind: AdviceKind
@@ -129,6 +133,7 @@ class Advice:
     text: str
     source: str
     location: Location
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

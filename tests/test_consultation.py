@@ -58,7 +58,7 @@ def test_the_issue_example_on_the_shipped_kb(shipped_kb):
 
 def test_json_contract(minimal_kb):
     data = json.loads(json.dumps(consult(minimal_kb, URGENT).to_json()))
-    assert set(data) == {"advice", "facts", "trace"}
+    assert set(data) == {"advice", "facts", "trace", "replaced"}
     for item in data["advice"]:
         assert set(item) == {"id", "kind", "title", "text", "rule", "source"}
         assert item["kind"] in {"action", "warning", "info"}
@@ -180,3 +180,29 @@ def test_shipped_kb_never_fails_never_empty_and_agrees_with_the_evaluator(shippe
         assert consult(shipped_kb, dict(reversed(list(facts.items())))).to_json() == result.to_json()
 
     check()
+
+
+BOTH = """- id: calm
+  description: Calm.
+  when: {order_status: shipped}
+  then: {advise: [contact_seller]}
+  source: test-article
+- id: urgent
+  description: Urgent.
+  priority: 5
+  when: {days_left: {lt: 0}}
+  then: {advise: [open_dispute]}
+  source: test-article
+"""
+
+
+def test_replaced_advice_is_left_out_and_listed(tmp_path):
+    kb = load_knowledge_base(kb_with_rules(tmp_path, BOTH))
+    result = consult(kb, {"order_status": "shipped", "days_left": -1})
+    assert result.fired_rules == ("urgent", "calm")
+    assert result.advice_ids == ("open_dispute",)
+    [replacement] = result.replaced
+    assert (replacement.entry.id, replacement.by, replacement.entry.rule.id) == ("contact_seller", "open_dispute", "calm")
+    assert result.to_json()["replaced"] == [{"id": "contact_seller", "by": "open_dispute", "rule": "calm"}]
+    alone = consult(kb, {"order_status": "shipped"})
+    assert alone.advice_ids == ("contact_seller",) and alone.replaced == ()

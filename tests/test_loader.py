@@ -50,7 +50,7 @@ def test_every_broken_fixture_has_a_test():
     tested = {
         "yaml_syntax", "python_tag", "unknown_fact", "value_not_allowed", "wrong_type",
         "unknown_advice", "duplicate_rule_id", "undeclared_derivation", "rule_cycle",
-        "schema_unknown_field", "unknown_source", "many_errors",
+        "schema_unknown_field", "unknown_source", "many_errors", "bad_cases",
     }
     assert {p.name for p in BROKEN_KB.iterdir()} == tested
 
@@ -209,3 +209,25 @@ def test_shipped_kb_loads(shipped_kb):
     assert len(shipped_kb.rules) >= 10
     assert "order_status" in shipped_kb.facts
     assert (MINIMAL_KB.parent.parent.parent.parent / "kb").resolve() == shipped_kb.root.resolve()
+
+
+@pytest.mark.parametrize(
+    "replaces, cls, text",
+    [
+        ("[open_dispte]", errors.UnknownAdviceError, "advice 'reorder' replaces unknown advice id 'open_dispte'"),
+        ("[reorder]", errors.SchemaError, "advice 'reorder' replaces itself"),
+        ("[deadline_near]", errors.SchemaError,
+         "advice items replace each other in a circle, so all would vanish: deadline_near, reorder"),
+    ],
+)
+def test_replacement_errors(tmp_path, replaces, cls, text):
+    target = kb_with_rules(tmp_path, RULE.format(when="{order_status: shipped}", then="{advise: [reorder]}"))
+    advice = (target / "advice.yaml").read_text()
+    advice = advice.replace("  title: Hurry\n", "  title: Hurry\n  replaces: [reorder]\n") if "circle" in text else advice
+    advice = advice.replace("  title: Reorder\n", f"  title: Reorder\n  replaces: {replaces}\n")
+    (target / "advice.yaml").write_text(advice)
+    with pytest.raises(errors.KnowledgeBaseErrors) as caught:
+        load_knowledge_base(target)
+    assert any(isinstance(e, cls) and text in e.message for e in caught.value.errors), [
+        e.format() for e in caught.value.errors
+    ]

@@ -1,0 +1,150 @@
+"""The shipped knowledge base: every scenario case passes, nothing is left unused, answers never contradict."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orderdoctor.engine import FactType, check_case, consult, load_cases, load_knowledge_base
+from orderdoctor.engine.model import comparisons_in
+
+SHIPPED_KB = load_knowledge_base()
+CASES = load_cases(SHIPPED_KB)
+
+#: Facts and values the issue fixes as the public vocabulary.
+VOCABULARY = {
+    "order_status": {"awaiting_payment", "payment_verifying", "awaiting_shipment", "shipped", "closed", "delivered"},
+    "tracking_note": {"none", "in_transit", "shipment_cancelled", "sorting_center_exception", "customs_problem",
+                      "returned_to_sender", "delivered"},
+    "closure_reason": {"security_check", "processing_time_expired", "seller_cancelled", "unpaid",
+                       "payment_verification", "seller_frozen", "buyer_cancelled", "unknown"},
+    "coupon_used": {"none", "welcome", "platform", "seller", "promo_code"},
+    "days_left": None,
+    "seller_response": {"not_contacted", "no_reply", "new_tracking_in_order", "new_tracking_in_chat",
+                        "says_on_the_way", "asks_buyer_to_cancel", "asks_extra_payment", "tells_to_open_dispute",
+                        "refuses_refund", "offers_bonus_to_close_dispute", "will_resend"},
+    "dispute_status": {"none", "open", "seller_rejected", "escalated", "closed_by_buyer"},
+    "refund_status": {"not_started", "in_progress", "received"},
+    "working_days_since_cancel": None,
+    "buyer_goal": {"get_item", "cancel_order", "undecided"},
+    "address_wrong": None,
+    "seller_suspicious": None,
+    "item_is_replica": None,
+    "support_confirms_refund_sent": None,
+}
+ACTIONS = """contact_seller wait_for_seller_reply open_dispute keep_dispute_open wait_for_auto_refund track_refund
+reorder_without_coupon verify_payment_identity pay_or_let_lapse extend_processing_time decline_cancellation_request
+accept_cancellation_other_reasons request_cancellation cancel_order_now ask_seller_to_cancel_shipped
+ask_seller_update_tracking keep_tracking reorder contact_support contact_bank file_complaint contact_courier
+ask_seller_fix_address""".split()
+WARNINGS = """extra_payment_scam dispute_bonus_trap deadline_near dispute_window_closed suspicious_seller
+coupon_may_be_lost replica_customs_risk""".split()
+
+#: Advice that must never be shown together: it would tell the buyer two opposite things.
+INCOMPATIBLE = [
+    ("wait_for_seller_reply", "open_dispute"),
+    ("wait_for_seller_reply", "deadline_near"),
+    ("wait_for_auto_refund", "open_dispute"),
+    ("wait_for_auto_refund", "contact_support"),
+    ("wait_for_auto_refund", "contact_bank"),
+    ("wait_for_auto_refund", "refund_complete"),
+    ("open_dispute", "keep_dispute_open"),
+    ("open_dispute", "dispute_window_closed"),
+    ("open_dispute", "keep_tracking"),
+    ("deadline_near", "dispute_window_closed"),
+    ("decline_cancellation_request", "accept_cancellation_other_reasons"),
+    ("decline_cancellation_request", "request_cancellation"),
+    ("extend_processing_time", "request_cancellation"),
+    ("extend_processing_time", "seller_still_has_time"),
+    ("contact_support", "contact_bank"),
+    ("contact_support", "refund_complete"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_scenario_case(case):
+    outcome = check_case(case, consult(SHIPPED_KB, case.facts))
+    if not outcome.passed:
+        trace = "\n".join(
+            f"  {s.step}. {s.rule.id} matched {dict((m.name, m.value) for m in s.matched)} "
+            f"derived {dict(s.derived)} advised {list(s.advised)}"
+            for s in outcome.result.trace
+        )
+        pytest.fail(
+            f"{case.id} ({case.location}): {case.story}\n"
+            f"problems: {'; '.join(outcome.problems)}\n"
+            f"advice: {list(outcome.result.advice_ids)}\ntrace:\n{trace}"
+        )
+
+
+def test_enough_cases_and_every_rule_fired_by_one():
+    assert len(CASES) >= 60
+    fired = set()
+    for case in CASES:
+        fired.update(consult(SHIPPED_KB, case.facts).fired_rules)
+    assert [rule.id for rule in SHIPPED_KB.rules if rule.id not in fired] == []
+
+
+def test_public_vocabulary_is_declared():
+    for name, values in VOCABULARY.items():
+        fact = SHIPPED_KB.facts[name]
+        assert fact.askable and not fact.derived
+        if values is not None:
+            assert set(fact.values) == values, name
+    for advice_id in ACTIONS:
+        assert SHIPPED_KB.advice[advice_id].kind.value == "action", advice_id
+    for advice_id in WARNINGS:
+        assert SHIPPED_KB.advice[advice_id].kind.value == "warning", advice_id
+
+
+def test_every_fact_value_and_advice_is_used_by_a_rule():
+    used: dict[str, set] = {}
+    for rule in SHIPPED_KB.rules:
+        for comparison in comparisons_in(rule.when):
+            values = comparison.value if isinstance(comparison.value, tuple) else (comparison.value,)
+            used.setdefault(comparison.fact, set()).update(values)
+    for fact in SHIPPED_KB.facts.values():
+        assert fact.name in used, f"no rule reads fact {fact.name}"
+        if fact.type is FactType.CHOICE:
+            assert set(fact.values) <= used[fact.name], f"{fact.name}: {set(fact.values) - used[fact.name]}"
+    given = {advice_id for rule in SHIPPED_KB.rules for advice_id in rule.advise}
+    assert set(SHIPPED_KB.advice) - given == {"nothing_applies"}
+
+
+def test_every_rule_and_advice_cites_a_listed_source():
+    assert len(SHIPPED_KB.sources) == 5
+    for rule in SHIPPED_KB.rules:
+        assert rule.source in SHIPPED_KB.sources
+    for item in SHIPPED_KB.advice.values():
+        assert item.source in SHIPPED_KB.sources
+
+
+def _facts():
+    optional = {}
+    for fact in SHIPPED_KB.facts.values():
+        if fact.derived:
+            continue
+        if fact.type is FactType.CHOICE:
+            optional[fact.name] = st.sampled_from(fact.values)
+        elif fact.type is FactType.BOOLEAN:
+            optional[fact.name] = st.booleans()
+        else:  # the interesting boundaries lie within -30..30
+            optional[fact.name] = st.integers(max(fact.minimum, -30), min(fact.maximum, 30)) | st.integers(
+                fact.minimum, fact.maximum
+            )
+    return st.fixed_dictionaries({}, optional=optional)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_facts())
+def test_answers_never_contradict_themselves(facts):
+    result = consult(SHIPPED_KB, facts)
+    advice = set(result.advice_ids)
+    assert advice, "advice is never empty"
+    for one, other in INCOMPATIBLE:
+        assert not (one in advice and other in advice), (one, other, facts)
+    if facts.get("order_status") in ("shipped", "delivered"):
+        assert "wait_for_auto_refund" not in advice, "automatic refund promised for a shipped parcel"
+    firsts = [a.kind.rank for a in result.advice]
+    assert firsts == sorted(firsts), "warnings, then actions, then information"
