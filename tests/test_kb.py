@@ -148,3 +148,13 @@ def test_answers_never_contradict_themselves(facts):
         assert "wait_for_auto_refund" not in advice, "automatic refund promised for a shipped parcel"
     firsts = [a.kind.rank for a in result.advice]
     assert firsts == sorted(firsts), "warnings, then actions, then information"
+
+
+def test_docs_knowledge_lists_every_rule():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "knowledge.md").read_text()
+    missing = [rule.id for rule in SHIPPED_KB.rules if f"`{rule.id}`" not in text]
+    assert missing == []
+    assert f"{len(SHIPPED_KB.rules)} rules, {len(SHIPPED_KB.advice)} pieces of advice" in text
+    assert f"{len(CASES)} scenario cases" in text
