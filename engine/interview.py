@@ -147,7 +147,7 @@ class Interview:
             name = item["fact"]
             value = UNKNOWN if item.get("unknown") else item.get("value")
             try:
-                interview.answer(name, value)
+                interview.answer(name, value)  # type: ignore[arg-type]  # checked inside
             except KeyError:
                 errors.append(FactInputError(here, f"unknown or not askable fact '{name}'", name=name))
             except ValueError as exc:

@@ -238,7 +238,8 @@ def sample_values(kb: KnowledgeBase, fact: Fact) -> list[Value]:
                 if condition.fact == fact.name:
                     values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
                     for v in values:
-                        points.update({v - 1, v, v + 1})  # type: ignore[operator]
+                        if isinstance(v, int):
+                            points.update({v - 1, v, v + 1})
             elif isinstance(condition, Not):
                 stack.append(condition.condition)
             else:
