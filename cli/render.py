@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 import textwrap
-from collections.abc import Iterable
 from typing import Any
 
 from orderdoctor.engine import (
-    AdviceEntry,
     AdviceKind,
     ConsultationResult,
     KnowledgeBase,
     TraceStep,
 )
 
-__all__ = ["format_value", "render_json", "render_plan", "render_trace", "text_width"]
+__all__ = [
+    "deadline_text",
+    "format_value",
+    "plain",
+    "plan_fragments",
+    "render_json",
+    "render_plan",
+    "render_trace",
+    "text_width",
+]
 
 
 def text_width() -> int:
@@ -37,27 +45,61 @@ def _wrap(text: str, first: str, rest: str, width: int) -> list[str]:
     ) or [first.rstrip()]
 
 
-def _advice_lines(entries: Iterable[AdviceEntry], width: int) -> list[str]:
-    lines: list[str] = []
+def deadline_text(days: int | None, today: datetime.date | None = None) -> str:
+    """``"by Sat 06 Dec, 14 days left"``, ``"today"``, or "" without a deadline."""
+    if days is None:
+        return ""
+    if days == 0:
+        return "today"
+    day = (today or datetime.date.today()) + datetime.timedelta(days=days)
+    unit = "day" if days == 1 else "days"
+    return f"by {day:%a %d %b}, {days} {unit} left"
+
+
+Fragments = list[tuple[str, str]]
+
+
+def plan_fragments(
+    result: ConsultationResult, width: int | None = None, today: datetime.date | None = None
+) -> Fragments:
+    """The numbered plan as styled text: warnings first and marked, then the steps, then notes.
+
+    Styles: ``class:warning``, ``class:step``, ``class:note`` for the labels and
+    ``class:title`` for the titles; the rest is unstyled.
+    """
+    width = width or text_width()
+    fragments: Fragments = []
     number = 0
-    for entry in entries:
+    for entry in result.advice:
         advice = entry.advice
-        body = f"{advice.title} — {advice.text}"
+        when = deadline_text(entry.deadline_days, today)
+        title = f"{advice.title} ({when})" if when else advice.title
         if advice.kind is AdviceKind.WARNING:
-            lines += _wrap(body, "WARNING: ", "   ", width)
+            label, style, rest = "WARNING: ", "class:warning", "   "
         elif advice.kind is AdviceKind.ACTION:
             number += 1
-            label = f"{number}. "
-            lines += _wrap(body, label, " " * len(label), width)
+            label, style = f"{number}. ", "class:step"
+            rest = " " * len(label)
         else:
-            lines += _wrap(body, "Note: ", "   ", width)
-    return lines
+            label, style, rest = "Note: ", "class:note", "   "
+        lines = _wrap(f"{title} — {advice.text}", label, rest, width)
+        head = lines[0][len(label):]
+        title_part, dash, tail = head.partition(" — ")
+        fragments.append((style, label))
+        fragments.append(("class:title", title_part))
+        fragments.append(("", dash + tail + "\n"))
+        for line in lines[1:]:
+            fragments.append(("", line + "\n"))
+    return fragments
 
 
-def render_plan(result: ConsultationResult, width: int | None = None) -> str:
-    """The numbered plan: warnings first and marked, then the steps, then notes."""
-    width = width or text_width()
-    return "\n".join(_advice_lines(result.advice, width)) + "\n"
+def plain(fragments: Fragments) -> str:
+    return "".join(text for _, text in fragments)
+
+
+def render_plan(result: ConsultationResult, width: int | None = None, today: datetime.date | None = None) -> str:
+    """The numbered plan as plain text."""
+    return plain(plan_fragments(result, width, today))
 
 
 def _matched(step: TraceStep) -> str:

@@ -85,6 +85,7 @@ class AdviceEntry:
     advice: Advice
     rule: Rule | None = None
     step: int | None = None
+    deadline_days: int | None = None
 
     @property
     def id(self) -> str:
@@ -102,6 +103,7 @@ class AdviceEntry:
             "text": self.advice.text,
             "rule": self.rule.id if self.rule else None,
             "source": self.advice.source,
+            "deadline_days": self.deadline_days,
         }
 
 
@@ -191,6 +193,16 @@ class Consultation:
         self.steps.append(TraceStep(step, rule, matched, rule.derive, rule.advise))
         return added
 
+    def _deadline(self, advice: Advice) -> int | None:
+        """Days left to act on ``advice``; None without a deadline, or when it has passed."""
+        if advice.deadline is None:
+            return None
+        base = self.facts.get(advice.deadline.fact)
+        if not isinstance(base, int) or isinstance(base, bool):
+            return None
+        days = base + advice.deadline.offset
+        return days if days >= 0 else None
+
     def result(self) -> ConsultationResult:
         best: dict[str, tuple[tuple[int, int, int, int], AdviceEntry]] = {}
         for step in self.steps:
@@ -198,7 +210,7 @@ class Consultation:
                 item = self.kb.advice[advice_id]
                 key = (item.kind.rank, -step.rule.priority, step.step, position)
                 if advice_id not in best or key < best[advice_id][0]:
-                    best[advice_id] = (key, AdviceEntry(item, step.rule, step.step))
+                    best[advice_id] = (key, AdviceEntry(item, step.rule, step.step, self._deadline(item)))
         ranked = [entry for _, entry in sorted(best.values(), key=lambda pair: pair[0])]
         replacer = {
             replaced: entry.id for entry in reversed(ranked) for replaced in entry.advice.replaces

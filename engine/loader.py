@@ -47,6 +47,7 @@ from .model import (
     Choice,
     Comparison,
     Condition,
+    Deadline,
     Fact,
     FactType,
     KnowledgeBase,
@@ -478,7 +479,9 @@ class _Loader:
 
     # ----------------------------------------------------------------- advice
     def _advice(self, node: Node) -> Advice | None:
-        fields = self._fields(node, "advice item", ("id", "kind", "title", "text", "source"), ("replaces",))
+        fields = self._fields(
+            node, "advice item", ("id", "kind", "title", "text", "source"), ("replaces", "deadline")
+        )
         if fields is None:
             return None
         advice_id = self._identifier(fields["id"], "advice id")
@@ -489,9 +492,37 @@ class _Loader:
         replaces: list[str] | None = []
         if "replaces" in fields:
             replaces = self._word_list(fields["replaces"], "replaces", "advice id")
-        if None in (advice_id, kind, title, text, source, replaces):
+        deadline = self._deadline(fields["deadline"]) if "deadline" in fields else None
+        if None in (advice_id, kind, title, text, source, replaces) or ("deadline" in fields and deadline is None):
             return None
-        return Advice(advice_id, kind, title, text, source, node.location, tuple(replaces))  # type: ignore[arg-type]
+        return Advice(
+            advice_id, kind, title, text, source, node.location, tuple(replaces), deadline  # type: ignore[arg-type]
+        )
+
+    def _deadline(self, node: Node) -> Deadline | None:
+        """``deadline: {days_from: FACT, plus: N}`` with FACT an integer fact (a countdown)."""
+        fields = self._fields(node, "deadline", ("days_from",), ("plus",))
+        if fields is None:
+            return None
+        name_node = fields["days_from"]
+        fact = self._lookup_fact(str(name_node.value), name_node.location)
+        if fact is None:
+            return None
+        if fact.type is not FactType.INTEGER:
+            self.errors.append(
+                WrongTypeError(
+                    name_node.location,
+                    f"a deadline counts days from an integer fact; '{fact.name}' is {fact.type.value}",
+                )
+            )
+            return None
+        offset = 0
+        if "plus" in fields:
+            if not is_integer(fields["plus"].value):
+                self.errors.append(WrongTypeError(fields["plus"].location, "'plus' must be a whole number of days"))
+                return None
+            offset = fields["plus"].value
+        return Deadline(fact.name, offset)
 
     # ------------------------------------------------------------------ rules
     def _rule(self, node: Node, order: int) -> Rule | None:

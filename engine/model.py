@@ -27,6 +27,7 @@ __all__ = [
     "Choice",
     "Comparison",
     "Condition",
+    "Deadline",
     "Fact",
     "FactType",
     "KnowledgeBase",
@@ -120,6 +121,15 @@ _KIND_RANK = {AdviceKind.WARNING: 0, AdviceKind.ACTION: 1, AdviceKind.INFO: 2}
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """When advice must be acted on: ``offset`` days after the value of the integer fact
+    ``fact`` (a countdown in days), counted from the day of the consultation."""
+
+    fact: str
+    offset: int = 0
+
+
+@dataclass(frozen=True)
 class Advice:
     """One item of the advice catalogue.
 
@@ -134,6 +144,7 @@ class Advice:
     source: str
     location: Location
     replaces: tuple[str, ...] = ()
+    deadline: Deadline | None = None
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ def test_advise_prints_a_numbered_plan_with_warnings_first():
     lines = out.splitlines()
     assert lines[0].startswith("WARNING: Act today")
     numbered = [line for line in lines if line[:1].isdigit()]
-    assert numbered[0].startswith("1. Open a dispute — ")
+    assert numbered[0].startswith("1. Open a dispute (by ")
+    assert "18 days left) — " in numbered[0]  # 3 days of protection + 15
     assert out.index("WARNING:") < out.index("1. ")
 
 

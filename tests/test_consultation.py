@@ -60,7 +60,7 @@ def test_json_contract(minimal_kb):
     data = json.loads(json.dumps(consult(minimal_kb, URGENT).to_json()))
     assert set(data) == {"advice", "facts", "trace", "replaced"}
     for item in data["advice"]:
-        assert set(item) == {"id", "kind", "title", "text", "rule", "source"}
+        assert set(item) == {"id", "kind", "title", "text", "rule", "source", "deadline_days"}
         assert item["kind"] in {"action", "warning", "info"}
     assert data["facts"] == {**URGENT, "problem": True, "urgency": "high"}
     assert data["trace"][1] == {
@@ -206,3 +206,14 @@ def test_replaced_advice_is_left_out_and_listed(tmp_path):
     assert result.to_json()["replaced"] == [{"id": "contact_seller", "by": "open_dispute", "rule": "calm"}]
     alone = consult(kb, {"order_status": "shipped"})
     assert alone.advice_ids == ("contact_seller",) and alone.replaced == ()
+
+
+def test_deadlines_count_from_the_countdown(shipped_kb):
+    result = consult(shipped_kb, {"order_status": "shipped", "tracking_note": "shipment_cancelled",
+                                  "seller_response": "not_contacted", "days_left": 20})
+    deadlines = {entry.id: entry.deadline_days for entry in result.advice}
+    assert deadlines == {"contact_seller": None, "wait_for_seller_reply": 13}
+    late = consult(shipped_kb, {"order_status": "shipped", "tracking_note": "shipment_cancelled",
+                                "seller_response": "no_reply", "days_left": -15})
+    assert {e.id: e.deadline_days for e in late.advice}["open_dispute"] == 0
+    assert late.to_json()["advice"][1]["deadline_days"] == 0

@@ -231,3 +231,21 @@ def test_replacement_errors(tmp_path, replaces, cls, text):
     assert any(isinstance(e, cls) and text in e.message for e in caught.value.errors), [
         e.format() for e in caught.value.errors
     ]
+
+
+@pytest.mark.parametrize(
+    "deadline, text",
+    [
+        ("{days_from: order_status}", "a deadline counts days from an integer fact; 'order_status' is choice"),
+        ("{days_from: days_lft}", "unknown fact 'days_lft'"),
+        ("{days_from: days_left, plus: soon}", "'plus' must be a whole number of days"),
+        ("{plus: 3}", "deadline has no 'days_from' field"),
+    ],
+)
+def test_deadline_errors(tmp_path, deadline, text):
+    target = kb_with_rules(tmp_path, RULE.format(when="{order_status: shipped}", then="{advise: [reorder]}"))
+    advice = (target / "advice.yaml").read_text().replace("  title: Reorder\n", f"  title: Reorder\n  deadline: {deadline}\n")
+    (target / "advice.yaml").write_text(advice)
+    with pytest.raises(errors.KnowledgeBaseErrors) as caught:
+        load_knowledge_base(target)
+    assert any(text in e.message for e in caught.value.errors), [e.format() for e in caught.value.errors]
