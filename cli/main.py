@@ -30,7 +30,10 @@ from orderdoctor.engine import (
 )
 from orderdoctor.engine.location import display_path
 
+from orderdoctor.engine.interview import Interview
+
 from . import render
+from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path, read_session
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOME_FAILED", "build_parser", "main"]
 
@@ -119,6 +122,30 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     explain.set_defaults(handler=_explain)
+
+    ask = commands.add_parser(
+        "ask",
+        parents=[common],
+        help="answer a few questions, one at a time, and get the plan",
+        description=(
+            "An interactive consultation: one question at a time, only those that can still change "
+            "the advice, then the plan. At any prompt: ? (help), why, back, change FACT, how, "
+            "restart, quit. Without a terminal, answers are read one per line from standard input."
+        ),
+    )
+    ask.add_argument(
+        "--save",
+        metavar="FILE",
+        help="session file the answers are saved to after each one (default: %(default)s)",
+        default=None,
+    )
+    ask.add_argument("--resume", action="store_true", help="continue the session saved in the session file")
+    ask.add_argument(
+        "--answers",
+        metavar="FILE",
+        help="replay the answers of a saved session file, then go on asking",
+    )
+    ask.set_defaults(handler=_ask)
     return parser
 
 
@@ -188,6 +215,38 @@ def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     else:
         out.write(render.render_trace(result, kb))
     return EXIT_OK
+
+
+def _load_interview(kb: KnowledgeBase, path: Path, what: str) -> Interview:
+    try:
+        data = read_session(path)
+    except FileNotFoundError:
+        raise _UsageError(f"{what} {path}: no such session file (start one with 'orderdoctor ask')") from None
+    except (OSError, ValueError) as exc:
+        raise _UsageError(f"{what} {path}: not a readable session file ({exc})") from None
+    return Interview.from_data(kb, data, display_path(path))
+
+
+def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    kb = _load_kb(args)
+    save_path = Path(args.save) if args.save else default_session_path()
+    interview = Interview(kb)
+    if args.resume:
+        interview = _load_interview(kb, save_path, "--resume:")
+    if args.answers:
+        interview = _load_interview(kb, Path(args.answers), "--answers")
+    if _is_terminal(stdin) and _is_terminal(out):
+        terminal: PromptTerminal | PlainTerminal = PromptTerminal(kb)
+    else:
+        terminal = PlainTerminal(kb, stdin, out)
+    return AskSession(kb, terminal, interview, save_path).run()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 # -------------------------------------------------------------------- main

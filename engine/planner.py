@@ -16,11 +16,14 @@ which rules could still fire for *some* answers to the open questions:
   answer (give advice not given yet, or give it with a higher priority),
   or may derive a fact a relevant rule reads.
 
+A countdown that the deadline of advice already given counts from is
+asked last, so that each step can say by when.
+
 Only askable, unanswered facts read by a relevant rule are worth asking;
 when there are none the advice cannot change any more and the interview
-stops. Questions are ranked by how many relevant rules an answer settles
-on average (made impossible, or certain), then by how many relevant rules
-read the fact, then by the order of ``facts.yaml``.
+stops. Questions are ranked by how many relevant rules an answer rules out on
+average over its possible values, then by how many relevant rules read
+the fact, then by the order of ``facts.yaml``.
 """
 
 from __future__ import annotations
@@ -142,11 +145,13 @@ class Reason:
 
 @dataclass(frozen=True)
 class Question:
-    """A fact worth asking, with the relevant rules that read it."""
+    """A fact worth asking, with the relevant rules that read it (and the advice
+    whose deadline counts from it, when that is why it is asked)."""
 
     fact: Fact
     reasons: tuple[Reason, ...]
     score: float
+    for_deadline: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -298,21 +303,30 @@ def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Plan:
         reasons = tuple(Reason(rule, _reachable_advice(kb, rule)) for rule in readers[fact.name])
         scored.append((-score, -len(readers[fact.name]), order[fact.name], Question(fact, reasons, score)))
     scored.sort(key=lambda item: item[:3])
+    # Last, the countdowns the deadlines of the advice already given count from.
+    asked = {item[3].fact.name for item in scored}
+    waiting: dict[str, list[str]] = {}
+    for entry in result.advice:
+        deadline = entry.advice.deadline
+        if deadline is not None and deadline.fact not in answers and deadline.fact not in asked:
+            if kb.facts[deadline.fact].askable:
+                waiting.setdefault(deadline.fact, []).append(entry.id)
+    for name, advice_ids in waiting.items():
+        question = Question(kb.facts[name], (), 0.0, tuple(advice_ids))
+        scored.append((0.0, 0, order[name], question))
     unknown = tuple(name for name, value in answers.items() if value is UNKNOWN)
     return Plan(result, tuple(item[3] for item in scored), unknown)
 
 
 def _settling_score(analysis: _Analysis, fact: Fact, values: Iterable[Value], relevant: list[Rule]) -> float:
-    """On average over ``values``, how many relevant rules an answer settles."""
+    """On average over ``values``, how many relevant rules an answer rules out."""
     values = list(values)
     if not values or not relevant:
         return 0.0
     total = 0
     for value in values:
         domains = analysis.domains({fact.name: ("known", value)})
-        for rule in relevant:
-            if not _can(rule.when, domains, True) or not _can(rule.when, domains, False):
-                total += 1
+        total += sum(1 for rule in relevant if not _can(rule.when, domains, True))
     return total / len(values)
 
 
