@@ -32,12 +32,14 @@ from prompt_toolkit.styles import Style
 from prompt_toolkit.validation import ValidationError, Validator
 
 from orderdoctor.engine import Fact, FactType, KnowledgeBase
-from orderdoctor.engine.errors import suggest
-from orderdoctor.engine.facts import ValueProblem, convert_text
+from orderdoctor.engine.errors import FactInputErrors, suggest
+from orderdoctor.engine.explanation import explain_what_if, explain_why_not
+from orderdoctor.engine.facts import ValueProblem, convert_text, validate_facts
 from orderdoctor.engine.interview import Interview
 from orderdoctor.engine.planner import UNKNOWN, Answer, Question
 
 from . import render
+from .explain import build_explanation, render_explanation
 
 __all__ = [
     "AskSession",
@@ -72,6 +74,8 @@ COMMANDS = {
     "back": "undo your last answer",
     "change": "change an earlier answer: change FACT",
     "how": "how the advice so far was reached",
+    "why not": "why some advice was not given: why not ADVICE_ID",
+    "what if": "what would change: what if FACT=VALUE",
     "restart": "start over",
     "quit": "stop here (your answers are saved)",
     "unknown": "you don't know: go on without it",
@@ -123,6 +127,20 @@ def parse_input(text: str, fact: Fact | None, kb: KnowledgeBase) -> Parsed:
         return Parsed(command="quit")
     if word in ("?", "help", "h"):
         return Parsed(command="help")
+    if word.startswith("why not"):
+        advice_id = stripped[len("why not"):].strip()
+        if not advice_id:
+            return Parsed(error="why not which advice? for example: why not open_dispute")
+        if advice_id not in kb.advice:
+            hint = suggest(advice_id, kb.advice)
+            more = f" (did you mean '{hint}'?)" if hint else ""
+            return Parsed(error=f"no advice '{advice_id}'{more}")
+        return Parsed(command="why_not", argument=advice_id)
+    if word.startswith("what if"):
+        change = stripped[len("what if"):].strip()
+        if "=" not in change:
+            return Parsed(error="what if which fact? for example: what if days_left=-20")
+        return Parsed(command="what_if", argument=change)
     if word in ("why", "back", "how", "restart"):
         return Parsed(command=word)
     if first == "change":
@@ -345,7 +363,11 @@ class AskSession:
                 "class:hint",
             )
         self.say("")
-        self.say("Type how to see how I got there, change FACT to revise an answer, restart, or quit.", "class:hint")
+        self.say(
+            "Type how to see how I got there, why not ADVICE, what if FACT=VALUE, change FACT to revise "
+            "an answer, restart, or quit.",
+            "class:hint",
+        )
 
     def show_help(self, fact: Fact | None) -> None:
         if fact is None:
@@ -372,8 +394,8 @@ class AskSession:
             return
         self.say("These rules need the answer:")
         for reason in question.reasons:
-            titles = [self.kb.advice[a].title.lower() for a in reason.could_give]
-            where = f" → could lead to: {'; '.join(titles)}" if titles else ""
+            leads = [self.kb.advice[a].title.lower() for a in reason.could_give]
+            where = f" → could lead to: {'; '.join(leads)}" if leads else ""
             self.say(f"  - {reason.rule.description} [{reason.rule.id}]{where}")
 
     def show_how(self) -> None:
@@ -381,7 +403,28 @@ class AskSession:
         if not result.trace:
             self.say("No rule has fired yet: nothing is concluded so far.")
             return
-        self.say(render.render_trace(result, self.kb, self.width).rstrip("\n"))
+        text = render_explanation(build_explanation(self.kb, result), "text")
+        self.say(text.split("\n\n", 1)[1].split("\nRules fired", 1)[0].rstrip("\n"))
+
+    def show_why_not(self, advice_id: str) -> None:
+        result = self.interview.plan().result
+        why = explain_why_not(self.kb, result, advice_id)
+        text = render_explanation(build_explanation(self.kb, result, (why,)), "text")
+        self.say(text.split("\n\n", 1)[1].rstrip("\n"))
+
+    def show_what_if(self, change: str) -> None:
+        name, _, value = change.partition("=")
+        name = name.strip()
+        try:
+            validate_facts(self.kb, {name: value.strip()})
+            what = explain_what_if(self.kb, self.interview.known, {name: value.strip()})
+        except FactInputErrors as exc:
+            for error in exc.errors:
+                self.say(error.message + (f" (did you mean '{error.suggestion}'?)" if error.suggestion else ""), "class:error")
+            return
+        text = render_explanation(build_explanation(self.kb, what.before, (), what), "text")
+        self.say(text.split("\n\n", 1)[1].rstrip("\n"))
+        self.say(f"(Nothing was changed. To keep it, type: change {name})", "class:hint")
 
     # --------------------------------------------------------------- loop
     def run(self) -> int:
@@ -435,6 +478,12 @@ class AskSession:
                 self.show_why(question)
             elif parsed.command == "how":
                 self.show_how()
+            elif parsed.command == "why_not":
+                assert parsed.argument is not None
+                self.show_why_not(parsed.argument)
+            elif parsed.command == "what_if":
+                assert parsed.argument is not None
+                self.show_what_if(parsed.argument)
             elif parsed.command == "back":
                 undone = self.interview.back()
                 if undone is None:

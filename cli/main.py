@@ -30,9 +30,13 @@ from orderdoctor.engine import (
 )
 from orderdoctor.engine.location import display_path
 
+from orderdoctor.engine.errors import suggest
+from orderdoctor.engine.explanation import explain_what_if, explain_why_not
+from orderdoctor.engine.facts import validate_facts
 from orderdoctor.engine.interview import Interview
 
 from . import render
+from .explain import FORMATS, Explanation, build_explanation, explanation_json, render_explanation
 from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path, read_session
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOME_FAILED", "build_parser", "main"]
@@ -90,6 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="read facts from a YAML or JSON mapping of fact: value ('-' reads standard input)",
     )
     facts.add_argument("--json", action="store_true", help="print the JSON contract instead of text")
+    facts.add_argument(
+        "--why-not",
+        dest="why_not",
+        action="append",
+        default=[],
+        metavar="ADVICE_ID",
+        help="explain why this advice was not given: every rule that could give it and what stopped it",
+    )
+    facts.add_argument(
+        "--what-if",
+        dest="what_if",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="consult again with this fact changed and show what changes (repeatable)",
+    )
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -120,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
             "Print every rule that fired, in firing order: the fact values it matched "
             "(given, or derived by which earlier rule), and what it concluded."
         ),
+    )
+    explain.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="text (default), json (advise --json plus the explanations), markdown (for a support "
+        "ticket) or mermaid (the fired part of the rule graph)",
     )
     explain.set_defaults(handler=_explain)
 
@@ -199,21 +226,65 @@ def _consult(args: argparse.Namespace, stdin: TextIO) -> tuple[KnowledgeBase, An
     return kb, consult(kb, values, locations)
 
 
+def _explanation(args: argparse.Namespace, kb: KnowledgeBase, result: Any) -> Explanation:
+    """The why-not and what-if parts asked for on the command line."""
+    why_not = []
+    for advice_id in args.why_not:
+        if advice_id not in kb.advice:
+            raise FactInputErrors(
+                [
+                    FactInputError(
+                        Location(f"--why-not {advice_id}"),
+                        f"unknown advice id '{advice_id}'",
+                        name=advice_id,
+                        suggestion=suggest(advice_id, kb.advice),
+                    )
+                ]
+            )
+        why_not.append(explain_why_not(kb, result, advice_id))
+    what_if = None
+    if args.what_if:
+        changes: dict[str, Any] = {}
+        locations: dict[str, Location] = {}
+        errors: list[FactInputError] = []
+        for assignment in args.what_if:
+            try:
+                name, value = parse_assignment(assignment)
+            except FactInputError as exc:
+                errors.append(FactInputError(Location(f"--what-if {assignment}"), exc.message))
+                continue
+            changes[name] = value
+            locations[name] = Location(f"--what-if {assignment}")
+        if errors:
+            raise FactInputErrors(errors)
+        try:
+            validate_facts(kb, changes, locations)
+        except FactInputErrors:
+            raise
+        what_if = explain_what_if(kb, result.given, changes)
+    return build_explanation(kb, result, tuple(why_not), what_if)
+
+
 def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    _, result = _consult(args, stdin)
+    kb, result = _consult(args, stdin)
+    asked = bool(args.why_not or args.what_if)
+    explanation = _explanation(args, kb, result) if asked else None
     if args.json:
-        out.write(render.render_json(result.to_json()))
-    else:
-        out.write(render.render_plan(result))
+        data = result.to_json() if explanation is None else explanation_json(explanation)
+        if explanation is not None:
+            data.pop("how", None)
+        out.write(render.render_json(data))
+        return EXIT_OK
+    out.write(render.render_plan(result))
+    if explanation is not None:
+        out.write("\n" + render_explanation(explanation, "text").split("\n", 2)[2])
     return EXIT_OK
 
 
 def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     kb, result = _consult(args, stdin)
-    if args.json:
-        out.write(render.render_json(result.to_json()))
-    else:
-        out.write(render.render_trace(result, kb))
+    fmt = args.format or ("json" if args.json else "text")
+    out.write(render_explanation(_explanation(args, kb, result), fmt))
     return EXIT_OK
 
 

@@ -117,7 +117,7 @@ def test_why_back_change_help_and_how(tmp_path):
     assert "These rules need the answer:" in out
     assert "Took back your answer seller_response = not_contacted." in out
     assert "You wrote and the seller has not answered." in out  # help lists the choices
-    assert "Rules fired, in order" in out
+    assert "How the advice was reached:" in out and "you said so" in out
     first, second = out.split("change days_left", 1)
     assert "Act today" in first and "Act today" not in second  # recomputed: 30 days left now
     assert "Open a dispute" in second
@@ -320,3 +320,18 @@ def test_installed_command_under_tmux(tmp_path):
         assert json.loads(save.read_text())["finished"] is True
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def test_why_not_and_what_if_inside_ask(tmp_path):
+    lines = answers_for(FAMILIES["shipment_problem"]) + [
+        "why not keep_dispute_open", "why not keep_disput", "what if days_left=-20", "what if days_left=soon", "quit",
+    ]
+    status, out, err, save = ask([], "\n".join(lines) + "\n", tmp_path)
+    assert status == 0 and err == ""
+    assert 'Why not keep_dispute_open ("Keep the dispute open, whatever the seller says")?' in out
+    assert "no advice 'keep_disput' (did you mean 'keep_dispute_open'?)" in out
+    assert "Advice added: dispute_window_closed (warning), contact_support (action)" in out
+    assert "(Nothing was changed. To keep it, type: change days_left)" in out
+    assert "fact 'days_left' is a whole number, not 'soon'" in out
+    answers = {a["fact"]: a.get("value") for a in json.loads(save.read_text())["answers"]}
+    assert answers["days_left"] == 3  # what-if changed nothing

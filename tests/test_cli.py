@@ -54,11 +54,19 @@ def test_explain_prints_every_fired_rule_with_origins():
     assert "problem=true (derived in step 1 by shipped_with_problem)" in out
     assert "derived: urgency=high" in out
     assert "advised: deadline_near (warning), open_dispute (action)" in out
-    assert out.index("shipped_with_problem") < out.index("problem_and_short_time") < out.index("urgent_dispute")
+    trace = out[out.index("Rules fired, in order"):]
+    assert trace.index("shipped_with_problem") < trace.index("problem_and_short_time") < trace.index("urgent_dispute")
+    how = out[out.index("How the advice was reached:"):out.index("Rules fired")]
+    assert "- problem = true: concluded in step 1," in how
+    assert "- seller_suspicious = true: you said so" in how
 
 
-def test_explain_json_matches_advise_json():
-    assert run(["explain", "--json", *MINIMAL, *URGENT])[1] == run(["advise", "--json", *MINIMAL, *URGENT])[1]
+def test_explain_json_is_a_superset_of_advise_json():
+    explained = json.loads(run(["explain", "--json", *MINIMAL, *URGENT])[1])
+    advised = json.loads(run(["advise", "--json", *MINIMAL, *URGENT])[1])
+    assert {k: explained[k] for k in advised} == advised
+    assert [h["advice"] for h in explained["how"]] == ["deadline_near", "open_dispute"]
+    assert explained == json.loads(run(["explain", "--format", "json", *MINIMAL, *URGENT])[1])
 
 
 def test_nothing_applies_is_exit_0_with_a_note():
