@@ -31,10 +31,19 @@ from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.validation import ValidationError, Validator
 
-from orderdoctor.engine import Fact, FactType, KnowledgeBase
+from orderdoctor.engine import (
+    Fact,
+    FactType,
+    KnowledgeBase,
+    KnowledgeBaseErrors,
+    load_cases,
+    load_knowledge_base,
+)
+from orderdoctor.engine.inference import release
+from orderdoctor.engine.loader import load_lint_config
 from orderdoctor.engine.errors import FactInputErrors, suggest
 from orderdoctor.engine.explanation import explain_what_if, explain_why_not
-from orderdoctor.engine.facts import ValueProblem, convert_text, validate_facts
+from orderdoctor.engine.facts import ValueProblem, check_value, convert_text, validate_facts
 from orderdoctor.engine.interview import Interview
 from orderdoctor.engine.planner import UNKNOWN, Answer, Question
 
@@ -267,6 +276,19 @@ class PromptTerminal:
         return answer.strip().lower() in ("y", "yes")
 
 
+# ------------------------------------------------------------------ watching
+def kb_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a kb file is edited: every YAML file's path, size and mtime."""
+    entries = []
+    for path in sorted(Path(root).rglob("*.yaml")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
 # -------------------------------------------------------------- session files
 def default_session_path() -> Path:
     """Where answers are saved unless ``--save`` says otherwise (XDG state folder)."""
@@ -311,6 +333,8 @@ class AskSession:
         self.save_path = save_path
         self.width = width or render.text_width()
         self.plan_shown = False
+        self.watch = False
+        self._signature = kb_signature(kb.root)
         self._last_shown: tuple[str, int] | None = None
 
     # ------------------------------------------------------------- output
@@ -426,6 +450,35 @@ class AskSession:
         self.say(text.split("\n\n", 1)[1].rstrip("\n"))
         self.say(f"(Nothing was changed. To keep it, type: change {name})", "class:hint")
 
+    # ------------------------------------------------------------- reload
+    def reload_if_changed(self) -> None:
+        """With --watch: when a kb file changed, switch to the new rules if they load and
+        `kb check` finds no errors; otherwise keep the old ones and show the errors."""
+        signature = kb_signature(self.kb.root)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        try:
+            new_kb = load_knowledge_base(self.kb.root)
+            load_cases(new_kb)
+            load_lint_config(new_kb)
+        except KnowledgeBaseErrors as exc:
+            self.say("The knowledge base changed but has errors; still using the previous rules:", "class:error")
+            for error in exc.errors:
+                self.say(f"  {error.format()}", "class:error")
+            return
+        answers = []
+        for name, value in self.interview.answers:
+            fact = new_kb.facts.get(name)
+            if fact is not None and fact.askable and (value is UNKNOWN or check_value(fact, value) == value):
+                answers.append((name, value))
+        old_kb = self.kb
+        self.kb = new_kb
+        self.interview = Interview(new_kb, answers)
+        release(old_kb)
+        self.changed()
+        self.say(f"Knowledge base reloaded ({len(new_kb.rules)} rules); your answers were worked out again.", "class:hint")
+
     # --------------------------------------------------------------- loop
     def run(self) -> int:
         self.greet()
@@ -434,6 +487,8 @@ class AskSession:
             self.say(f"Continuing with your answers so far: {given}", "class:hint")
         interrupted = False
         while True:
+            if self.watch:
+                self.reload_if_changed()
             question = self.interview.next_question()
             if question is None and not self.plan_shown:
                 self.show_plan()

@@ -37,6 +37,8 @@ from orderdoctor.engine.interview import Interview
 
 from . import render
 from .explain import FORMATS, Explanation, build_explanation, explanation_json, render_explanation
+from .kb import HANDLERS as KB_HANDLERS
+from .kb import KbUsageError, add_kb_commands
 from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path, read_session
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOME_FAILED", "build_parser", "main"]
@@ -172,7 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="replay the answers of a saved session file, then go on asking",
     )
+    ask.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the knowledge base when a kb file changes (if it loads without errors)",
+    )
     ask.set_defaults(handler=_ask)
+    add_kb_commands(commands, common)
     return parser
 
 
@@ -310,7 +318,17 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         terminal: PromptTerminal | PlainTerminal = PromptTerminal(kb)
     else:
         terminal = PlainTerminal(kb, stdin, out)
-    return AskSession(kb, terminal, interview, save_path).run()
+    session = AskSession(kb, terminal, interview, save_path)
+    session.watch = args.watch
+    return session.run()
+
+
+def _kb(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    kb = _load_kb(args)
+    try:
+        return KB_HANDLERS[args.handler](args, kb, out)
+    except KbUsageError as exc:
+        raise _UsageError(str(exc)) from None
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -338,7 +356,9 @@ def main(
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
     show_traceback = getattr(args, "traceback", False)
-    handler: Callable[[argparse.Namespace, TextIO, TextIO], int] = args.handler
+    handler: Callable[[argparse.Namespace, TextIO, TextIO], int] = (
+        _kb if isinstance(args.handler, str) else args.handler
+    )
 
     def fail(lines: Sequence[str], status: int) -> int:
         if show_traceback:

@@ -8,14 +8,18 @@ of the shipped knowledge base.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .consultation import ConsultationResult
 from .location import Location
-from .model import Value
+from .model import FactType, Value
 
-__all__ = ["Case", "CaseOutcome", "check_case"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import KnowledgeBase
+
+__all__ = ["Case", "CaseOutcome", "CaseReport", "Coverage", "check_case", "run_cases"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +59,79 @@ def check_case(case: Case, result: ConsultationResult) -> CaseOutcome:
         if first != case.first:
             problems.append(f"first action is '{first}', expected '{case.first}'")
     return CaseOutcome(case, result, tuple(problems))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a set of cases exercised: rules fired, advice reached, fact values given."""
+
+    rules: tuple[str, ...]
+    rules_fired: tuple[str, ...]
+    advice: tuple[str, ...]
+    advice_reached: tuple[str, ...]
+    values: Mapping[str, tuple[str, ...]]
+    values_given: Mapping[str, tuple[str, ...]]
+
+    @property
+    def rules_never_fired(self) -> tuple[str, ...]:
+        return tuple(r for r in self.rules if r not in self.rules_fired)
+
+    @property
+    def advice_never_reached(self) -> tuple[str, ...]:
+        return tuple(a for a in self.advice if a not in self.advice_reached)
+
+    @property
+    def rule_percent(self) -> float:
+        return 100.0 * len(self.rules_fired) / len(self.rules) if self.rules else 100.0
+
+    @property
+    def advice_percent(self) -> float:
+        return 100.0 * len(self.advice_reached) / len(self.advice) if self.advice else 100.0
+
+    @property
+    def value_percent(self) -> float:
+        total = sum(len(v) for v in self.values.values())
+        given = sum(len(v) for v in self.values_given.values())
+        return 100.0 * given / total if total else 100.0
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """The outcome of every case, and the coverage they reach together."""
+
+    outcomes: tuple[CaseOutcome, ...]
+    coverage: Coverage
+
+    @property
+    def failed(self) -> tuple[CaseOutcome, ...]:
+        return tuple(o for o in self.outcomes if not o.passed)
+
+
+def run_cases(kb: KnowledgeBase, cases: Iterable[Case]) -> CaseReport:
+    """Consult ``kb`` on every case, check each, and measure coverage."""
+    from .inference import engine_for  # the engine imports this module's Case via the loader
+
+    engine = engine_for(kb)
+    outcomes = []
+    fired: set[str] = set()
+    reached: set[str] = set()
+    given: dict[str, set[str]] = {}
+    for case in cases:
+        result = engine.consult(case.facts)
+        outcomes.append(check_case(case, result))
+        fired.update(result.fired_rules)
+        reached.update(result.advice_ids)
+        reached.update(r.entry.id for r in result.replaced)
+        for name, value in case.facts.items():
+            if kb.facts[name].type is FactType.CHOICE:
+                given.setdefault(name, set()).add(str(value))
+    choice_facts = [f for f in kb.facts.values() if f.type is FactType.CHOICE and not f.derived]
+    coverage = Coverage(
+        rules=tuple(sorted(rule.id for rule in kb.rules)),
+        rules_fired=tuple(sorted(fired)),
+        advice=tuple(sorted(kb.advice)),
+        advice_reached=tuple(sorted(reached)),
+        values={f.name: f.values for f in choice_facts},
+        values_given={f.name: tuple(v for v in f.values if v in given.get(f.name, set())) for f in choice_facts},
+    )
+    return CaseReport(tuple(outcomes), coverage)

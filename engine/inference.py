@@ -18,7 +18,7 @@ from .facts import validate_facts
 from .location import Location
 from .model import KnowledgeBase
 
-__all__ = ["InferenceEngine", "consult", "engine_for"]
+__all__ = ["InferenceEngine", "consult", "engine_for", "release"]
 
 
 class InferenceEngine:
@@ -79,3 +79,11 @@ def consult(
 ) -> ConsultationResult:
     """Advise on ``facts`` with ``kb`` (see :meth:`InferenceEngine.consult`)."""
     return engine_for(kb).consult(facts, locations)
+
+
+def release(kb: KnowledgeBase) -> None:
+    """Free the process's engine for ``kb`` (after a reload replaced it)."""
+    with _engines_lock:
+        engine = kb.__dict__.pop("_engine", None)
+    if engine is not None:
+        engine.close()

@@ -37,6 +37,7 @@ from .errors import (
 )
 from .facts import ValueProblem, check_value, is_integer
 from .cases import Case
+from .lint import CHECKS, Explained, LintConfig
 from .graph import RuleGraph, split_node
 from .location import Location, display_path
 from .model import (
@@ -117,6 +118,24 @@ def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> 
     if loader.errors:
         raise KnowledgeBaseErrors(sorted(loader.errors, key=lambda e: e.location))
     return tuple(cases)
+
+
+def load_lint_config(kb: KnowledgeBase) -> LintConfig:
+    """Read ``checks.yaml`` of ``kb`` (optional): the gap facts and the explained warnings."""
+    file = kb.root / "checks.yaml"
+    if not file.is_file():
+        return LintConfig()
+    loader = _Loader(kb.root)
+    loader.facts = dict(kb.facts)
+    document = loader._parse(file)
+    config = LintConfig(location=Location(display_path(file)))
+    if document is not None:
+        fields = loader._fields(document, "checks file", (), ("gaps", "explained"))
+        if fields is not None:
+            config = loader._lint_config(fields, config.location)
+    if loader.errors:
+        raise KnowledgeBaseErrors(sorted(loader.errors, key=lambda e: e.location))
+    return config
 
 
 class _Loader:
@@ -480,7 +499,10 @@ class _Loader:
     # ----------------------------------------------------------------- advice
     def _advice(self, node: Node) -> Advice | None:
         fields = self._fields(
-            node, "advice item", ("id", "kind", "title", "text", "source"), ("replaces", "deadline")
+            node,
+            "advice item",
+            ("id", "kind", "title", "text", "source"),
+            ("replaces", "deadline", "incompatible_with"),
         )
         if fields is None:
             return None
@@ -493,10 +515,23 @@ class _Loader:
         if "replaces" in fields:
             replaces = self._word_list(fields["replaces"], "replaces", "advice id")
         deadline = self._deadline(fields["deadline"]) if "deadline" in fields else None
-        if None in (advice_id, kind, title, text, source, replaces) or ("deadline" in fields and deadline is None):
+        incompatible: list[str] | None = []
+        if "incompatible_with" in fields:
+            incompatible = self._word_list(fields["incompatible_with"], "incompatible_with", "advice id")
+        if None in (advice_id, kind, title, text, source, replaces, incompatible) or (
+            "deadline" in fields and deadline is None
+        ):
             return None
         return Advice(
-            advice_id, kind, title, text, source, node.location, tuple(replaces), deadline  # type: ignore[arg-type]
+            advice_id,  # type: ignore[arg-type]
+            kind,  # type: ignore[arg-type]
+            title,  # type: ignore[arg-type]
+            text,  # type: ignore[arg-type]
+            source,  # type: ignore[arg-type]
+            node.location,
+            tuple(replaces),  # type: ignore[arg-type]
+            deadline,
+            tuple(incompatible),  # type: ignore[arg-type]
         )
 
     def _deadline(self, node: Node) -> Deadline | None:
@@ -777,6 +812,16 @@ class _Loader:
     def _check_replacements(self, advice: dict[str, Advice]) -> None:
         """Every replaced id exists, no item replaces itself, no circle of replacements."""
         for item in advice.values():
+            for other in item.incompatible_with:
+                if other not in advice:
+                    self.errors.append(
+                        UnknownAdviceError(
+                            item.location,
+                            f"advice '{item.id}' is incompatible with unknown advice id '{other}'",
+                            name=other,
+                            suggestion=suggest(other, advice),
+                        )
+                    )
             for other in item.replaces:
                 if other not in advice:
                     self.errors.append(
@@ -803,6 +848,45 @@ class _Loader:
                         + ", ".join(circle),
                     )
                 )
+
+    # ----------------------------------------------------------- checks.yaml
+    def _lint_config(self, fields: dict[str, Node], location: Location) -> LintConfig:
+        gap_facts: list[str] = []
+        if "gaps" in fields:
+            gaps = self._fields(fields["gaps"], "gaps section", ("facts",), ())
+            if gaps is not None:
+                names = self._word_list(gaps["facts"], "facts", "fact name") or []
+                for name in names:
+                    fact = self._lookup_fact(name, gaps["facts"].location)
+                    if fact is not None and fact.type is FactType.INTEGER:
+                        self.errors.append(
+                            WrongTypeError(gaps["facts"].location, f"gap checks combine choice and boolean facts; '{name}' is an integer")
+                        )
+                    elif fact is not None:
+                        gap_facts.append(name)
+        explained: list[Explained] = []
+        if "explained" in fields:
+            node = fields["explained"]
+            for item in node.value if node.is_list else []:
+                entry = self._fields(item, "explained warning", ("check", "subject", "reason"), ())
+                if entry is None:
+                    continue
+                check = self._text(entry["check"], "check")
+                if check is not None and check not in CHECKS:
+                    self.errors.append(
+                        SchemaError(
+                            entry["check"].location,
+                            f"unknown check '{check}' (checks: {', '.join(CHECKS)})",
+                            name=check,
+                            suggestion=suggest(check, CHECKS),
+                        )
+                    )
+                    continue
+                subject = self._text(entry["subject"], "subject")
+                reason = self._text(entry["reason"], "reason")
+                if None not in (check, subject, reason):
+                    explained.append(Explained(check, subject, reason, item.location))  # type: ignore[arg-type]
+        return LintConfig(tuple(gap_facts), tuple(explained), location)
 
     # ------------------------------------------------------------------ cases
     def _case(self, node: Node) -> Case | None:

@@ -135,6 +135,8 @@ class Advice:
 
     ``replaces`` lists advice this item supersedes: when both are given in
     one consultation, the replaced ones are left out of the answer.
+    ``incompatible_with`` lists advice that must never be shown with it
+    (checked by ``orderdoctor kb check``).
     """
 
     id: str
@@ -145,6 +147,7 @@ class Advice:
     location: Location
     replaces: tuple[str, ...] = ()
     deadline: Deadline | None = None
+    incompatible_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,9 @@ ask_seller_fix_address""".split()
 WARNINGS = """extra_payment_scam dispute_bonus_trap deadline_near dispute_window_closed suspicious_seller
 coupon_may_be_lost replica_customs_risk""".split()
 
-#: Advice that must never be shown together: it would tell the buyer two opposite things.
-INCOMPATIBLE = [
+#: Advice that must never be shown together (declared in advice.yaml as incompatible_with).
+INCOMPATIBLE = [(item.id, other) for item in SHIPPED_KB.advice.values() for other in item.incompatible_with]
+_FORMERLY_LISTED_HERE = [
     ("wait_for_seller_reply", "open_dispute"),
     ("wait_for_seller_reply", "deadline_near"),
     ("wait_for_auto_refund", "open_dispute"),
@@ -118,6 +119,10 @@ def test_every_rule_and_advice_cites_a_listed_source():
         assert rule.source in SHIPPED_KB.sources
     for item in SHIPPED_KB.advice.values():
         assert item.source in SHIPPED_KB.sources
+
+
+def test_incompatible_pairs_are_declared_in_the_knowledge_base():
+    assert sorted(tuple(sorted(p)) for p in INCOMPATIBLE) == sorted(tuple(sorted(p)) for p in _FORMERLY_LISTED_HERE)
 
 
 def _facts():
