@@ -37,6 +37,7 @@ from orderdoctor.engine.interview import Interview
 
 from . import render
 from .explain import FORMATS, Explanation, build_explanation, explanation_json, render_explanation
+from .batch import BatchInputError, BatchOptions, run_batch
 from .kb import HANDLERS as KB_HANDLERS
 from .kb import KbUsageError, add_kb_commands
 from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path, read_session
@@ -180,6 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="reload the knowledge base when a kb file changes (if it loads without errors)",
     )
     ask.set_defaults(handler=_ask)
+    batch = commands.add_parser(
+        "batch",
+        parents=[common],
+        help="advice for many orders: JSON Lines or CSV in, JSON Lines out",
+        description=(
+            "One order per line (JSON Lines) or row (CSV with a header), facts as fields and an optional "
+            "id. Prints one JSON line per record, in input order: its advice and first action, or its "
+            "error. Exit 0 when every record was advised, 1 when some failed."
+        ),
+    )
+    batch.add_argument("input", nargs="?", default="-", metavar="FILE", help="input file ('-' or nothing: standard input)")
+    batch.add_argument("--format", choices=("jsonl", "csv"), help="input format (default: from the extension)")
+    batch.add_argument("--output", metavar="FILE", help="write the results to FILE (atomically) instead of standard output")
+    batch.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    batch.add_argument("--trace", action="store_true", help="add each record's trace")
+    batch.set_defaults(handler=_batch)
     add_kb_commands(commands, common)
     return parser
 
@@ -323,6 +340,17 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return session.run()
 
 
+def _batch(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | None = None) -> int:
+    _load_kb(args)  # report a bad knowledge base once, before any record
+    if args.jobs < 1:
+        raise _UsageError("--jobs must be at least 1")
+    options = BatchOptions(args.input, args.format, args.output, args.jobs, args.trace, getattr(args, "kb", None))
+    try:
+        return run_batch(options, stdin, out, err or sys.stderr)
+    except BatchInputError as exc:
+        raise _UsageError(str(exc)) from None
+
+
 def _kb(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     kb = _load_kb(args)
     try:
@@ -368,6 +396,8 @@ def main(
         return status
 
     try:
+        if handler is _batch:
+            return _batch(args, out, inp, err)
         return handler(args, out, inp)
     except KnowledgeBaseErrors as exc:
         lines = [e.format() for e in exc.errors]
