@@ -205,7 +205,8 @@ class PlainTerminal:
             self.stdout.write("\n")
             raise EOFError
         answer = line.rstrip("\r\n")
-        self.stdout.write(answer + "\n")
+        shown = answer if answer.isprintable() else answer.encode("unicode_escape").decode("ascii")
+        self.stdout.write(shown + "\n")
         return answer
 
     def confirm(self, prompt: str) -> bool:
@@ -524,7 +525,8 @@ class AskSession:
             interrupted = False
             parsed = parse_input(text, fact, self.kb)
             if parsed.error:
-                self.say(parsed.error, "class:error")
+                error = parsed.error if parsed.error.isprintable() else parsed.error.encode("unicode_escape").decode("ascii")
+                self.say(error, "class:error")
             elif parsed.command == "quit":
                 return self.quit()
             elif parsed.command == "help":

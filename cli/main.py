@@ -392,7 +392,7 @@ def main(
         if show_traceback:
             traceback.print_exc(file=err)
         for line in lines:
-            err.write(line + "\n")
+            err.write(printable(line) + "\n")
         return status
 
     try:
@@ -418,6 +418,13 @@ def main(
             [f"{PROG}: internal error: {type(exc).__name__}: {exc}", _hint(show_traceback)],
             EXIT_INTERNAL,
         )
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (from user input) shown escaped, never sent raw."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\t" else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def _hint(shown: bool) -> str:

@@ -201,6 +201,15 @@ class _Loader:
     def _parse(self, file: Path) -> Node | None:
         shown = display_path(file)
         try:
+            inside = file.resolve().is_relative_to(self.root.resolve())
+        except OSError:
+            inside = False
+        if not inside:
+            self.errors.append(
+                SchemaError(Location(str(file)), "file links outside the knowledge base folder; not followed")
+            )
+            return None
+        try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             self.errors.append(SchemaError(Location(shown), f"file is not UTF-8 text: {exc.reason}"))
@@ -295,6 +304,9 @@ class _Loader:
             return None
         if not isinstance(node.value, str) or not node.value.strip():
             self.errors.append(SchemaError(node.location, f"{what} must be non-empty text"))
+            return None
+        if any(not ch.isprintable() and ch not in "\n\t" for ch in node.value):
+            self.errors.append(SchemaError(node.location, f"{what} contains control characters"))
             return None
         return " ".join(node.value.split()) if "\n" not in node.value.strip() else node.value.strip()
 

@@ -21,6 +21,9 @@ from .location import Location
 
 __all__ = ["MAX_NODES", "Node", "parse_yaml"]
 
+#: libyaml's parser when PyYAML was built with it (much faster), else the pure-Python one.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: The most nodes one document may expand to (aliases included).
 MAX_NODES = 200_000
 
@@ -160,7 +163,7 @@ def parse_yaml(text: str, filename: str) -> Node | None:
     Raises :class:`YamlSyntaxError` with the position of the problem.
     """
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

@@ -193,3 +193,9 @@ def test_bad_input_from_a_real_process_is_one_line():
     )
     assert done.returncode == 2
     assert done.stderr == "--set days_left=soon: error: fact 'days_left' is a whole number, not 'soon'\n"
+
+
+def test_control_characters_from_input_are_escaped_on_output():
+    status, out, err = run(["advise", "--set", "order_status=\x1b[2Jshipped"])
+    assert status == 2 and "\x1b" not in err
+    assert err.startswith("--set order_status=\\x1b[2Jshipped: error: value '\\x1b[2Jshipped' is not allowed")

@@ -217,3 +217,25 @@ def test_deadlines_count_from_the_countdown(shipped_kb):
                                 "seller_response": "no_reply", "days_left": -15})
     assert {e.id: e.deadline_days for e in late.advice}["open_dispute"] == 0
     assert late.to_json()["advice"][1]["deadline_days"] == 0
+
+
+def test_answers_do_not_depend_on_earlier_consultations(shipped_kb):
+    """Deterministic: after any history of other consultations, a case gives what it gives fresh."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from orderdoctor.engine import InferenceEngine, load_cases
+
+    cases = [case.facts for case in load_cases(shipped_kb)]
+    fresh_engine = InferenceEngine(load_knowledge_base())
+    fresh = [fresh_engine.consult(facts).to_json() for facts in cases]
+    fresh_engine.close()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.integers(0, len(cases) - 1), min_size=1, max_size=12), st.integers(0, len(cases) - 1))
+    def check(history, target):
+        for index in history:
+            consult(shipped_kb, cases[index])
+        assert consult(shipped_kb, cases[target]).to_json() == fresh[target]
+
+    check()

@@ -249,3 +249,23 @@ def test_deadline_errors(tmp_path, deadline, text):
     with pytest.raises(errors.KnowledgeBaseErrors) as caught:
         load_knowledge_base(target)
     assert any(text in e.message for e in caught.value.errors), [e.format() for e in caught.value.errors]
+
+
+def test_links_outside_the_folder_are_not_followed(tmp_path):
+    target = kb_with_rules(tmp_path, RULE.format(when="{order_status: shipped}", then="{advise: [reorder]}"))
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("- id: sneaky\n")
+    (target / "rules" / "sneaky.yaml").symlink_to(outside)
+    with pytest.raises(errors.KnowledgeBaseErrors) as caught:
+        load_knowledge_base(target)
+    [error] = caught.value.errors
+    assert error.location.file.endswith("rules/sneaky.yaml")
+    assert error.message == "file links outside the knowledge base folder; not followed"
+
+
+def test_control_characters_in_kb_text_are_refused(tmp_path):
+    rules = RULE.format(when="{order_status: shipped}", then="{advise: [reorder]}").replace(
+        "description: A rule.", 'description: "A rule \\e[2J."')
+    with pytest.raises(errors.KnowledgeBaseErrors) as caught:
+        load_knowledge_base(kb_with_rules(tmp_path, rules))
+    assert caught.value.errors[0].message == "description contains control characters"
