@@ -99,7 +99,8 @@ def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> 
     cases: list[Case] = []
     seen: dict[str, Location] = {}
     for file in paths:
-        for node in loader._entries(loader._parse(file), file, "case"):
+        # files named on the command line may live anywhere; the folder's own may not link out
+        for node in loader._entries(loader._parse(file, inside_only=files is None), file, "case"):
             raw_id = node.value.get("id") if node.is_mapping else None
             if raw_id is not None and isinstance(raw_id.value, str):
                 if raw_id.value in seen:
@@ -198,13 +199,14 @@ class _Loader:
             graph=graph,
         )
 
-    def _parse(self, file: Path) -> Node | None:
+    def _parse(self, file: Path, *, inside_only: bool = True) -> Node | None:
+        """Parse one YAML file; a file of the folder that links outside it is refused."""
         shown = display_path(file)
         try:
             inside = file.resolve().is_relative_to(self.root.resolve())
         except OSError:
             inside = False
-        if not inside:
+        if inside_only and not inside:
             self.errors.append(
                 SchemaError(Location(str(file)), "file links outside the knowledge base folder; not followed")
             )
