@@ -17,7 +17,6 @@ import os
 from collections import deque
 from pathlib import Path
 from typing import Any, TextIO
-from xml.sax.saxutils import escape, quoteattr
 
 from orderdoctor.engine import KnowledgeBase, KnowledgeBaseErrors, load_cases
 from orderdoctor.engine.cases import run_cases
@@ -134,6 +133,8 @@ def kb_test(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
 
 
 def _write_junit(path: Path, report: Any) -> None:
+    from xml.sax.saxutils import escape, quoteattr
+
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<testsuite name="orderdoctor kb test" tests="{len(report.outcomes)}" failures="{len(report.failed)}" errors="0">',

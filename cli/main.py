@@ -37,10 +37,11 @@ from orderdoctor.engine.interview import Interview
 
 from . import render
 from .explain import FORMATS, Explanation, build_explanation, explanation_json, render_explanation
-from .batch import BatchInputError, BatchOptions, run_batch
 from .kb import HANDLERS as KB_HANDLERS
 from .kb import KbUsageError, add_kb_commands
-from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path, read_session
+
+# `ask` (prompt-toolkit) and `batch` (multiprocessing) are imported by their commands only:
+# `orderdoctor advise` should not pay for them at start-up.
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOME_FAILED", "build_parser", "main"]
 
@@ -64,6 +65,14 @@ def _version() -> str:
         return version("orderdoctor")
     except Exception:  # pragma: no cover - not installed
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked (importlib.metadata is slow to load)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        sys.stdout.write(f"{PROG} {_version()}\n")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Facts and their values: see docs/kb-format.md or kb/facts.yaml.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -314,6 +323,8 @@ def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def _load_interview(kb: KnowledgeBase, path: Path, what: str) -> Interview:
+    from .ask import read_session
+
     try:
         data = read_session(path)
     except FileNotFoundError:
@@ -324,6 +335,8 @@ def _load_interview(kb: KnowledgeBase, path: Path, what: str) -> Interview:
 
 
 def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path
+
     kb = _load_kb(args)
     save_path = Path(args.save) if args.save else default_session_path()
     interview = Interview(kb)
@@ -332,7 +345,7 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     if args.answers:
         interview = _load_interview(kb, Path(args.answers), "--answers")
     if _is_terminal(stdin) and _is_terminal(out):
-        terminal: PromptTerminal | PlainTerminal = PromptTerminal(kb)
+        terminal: Any = PromptTerminal(kb)
     else:
         terminal = PlainTerminal(kb, stdin, out)
     session = AskSession(kb, terminal, interview, save_path)
@@ -341,6 +354,8 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def _batch(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | None = None) -> int:
+    from .batch import BatchInputError, BatchOptions, run_batch
+
     _load_kb(args)  # report a bad knowledge base once, before any record
     if args.jobs < 1:
         raise _UsageError("--jobs must be at least 1")

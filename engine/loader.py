@@ -19,8 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-import networkx as nx
-
 from .errors import (
     DuplicateIdError,
     KnowledgeBaseError,
@@ -38,7 +36,7 @@ from .errors import (
 from .facts import ValueProblem, check_value, is_integer
 from .cases import Case
 from .lint import CHECKS, Explained, LintConfig
-from .graph import RuleGraph, split_node
+from .graph import RuleGraph, split_node, strongly_connected_components
 from .location import Location, display_path
 from .model import (
     Advice,
@@ -848,10 +846,8 @@ class _Loader:
                     )
                 elif other == item.id:
                     self.errors.append(SchemaError(item.location, f"advice '{item.id}' replaces itself"))
-        graph = nx.DiGraph(
-            (item.id, other) for item in advice.values() for other in item.replaces if other in advice
-        )
-        for component in nx.strongly_connected_components(graph):
+        edges = {item.id: [other for other in item.replaces if other in advice] for item in advice.values()}
+        for component in strongly_connected_components(edges):
             if len(component) > 1:
                 circle = sorted(component)
                 first = advice[circle[0]]
