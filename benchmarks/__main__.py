@@ -1,12 +1,12 @@
-"""``python -m benchmarks [memory]``: run the named benchmarks (default: all)."""
+"""``python -m benchmarks [consultation|endtoend|memory ...]``: run the named benchmarks (default: all)."""
 
 from __future__ import annotations
 
 import sys
 
-from . import memory
+from . import consultation, endtoend, memory
 
-BENCHMARKS = {"memory": memory.main}
+BENCHMARKS = {"consultation": consultation.main, "endtoend": endtoend.main, "memory": memory.main}
 
 
 def main(argv: list[str]) -> int:

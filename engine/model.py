@@ -267,8 +267,12 @@ class Rule:
 
     @property
     def reads(self) -> tuple[str, ...]:
-        """The facts the condition reads."""
-        return facts_in(self.when)
+        """The facts the condition reads (worked out once)."""
+        cached = self.__dict__.get("_reads")
+        if cached is None:
+            cached = facts_in(self.when)
+            object.__setattr__(self, "_reads", cached)
+        return cached
 
     @property
     def derived_facts(self) -> Mapping[str, Value]:

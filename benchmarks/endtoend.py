@@ -1,0 +1,101 @@
+"""End to end: `orderdoctor advise` cold start, `ask` time from an answer to the next question,
+and `batch` records per second with --jobs 1 and --jobs 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from orderdoctor.engine import load_cases, load_knowledge_base
+from orderdoctor.engine.planner import UNKNOWN, plan
+
+ADVISE = ["advise", "--set", "order_status=shipped", "--set", "tracking_note=shipment_cancelled",
+          "--set", "seller_response=no_reply", "--set", "days_left=3"]
+
+
+def cold_start(runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "orderdoctor.cli", *ADVISE], check=True, capture_output=True)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def interpreter_start(runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def ask_latency() -> list[float]:
+    """Time to plan the next question after each answer, over every kb case's interview."""
+    kb = load_knowledge_base()
+    samples = []
+    plan(kb, {})  # compile once, as a running `ask` has
+    for case in load_cases(kb):
+        answers: dict = {}
+        while True:
+            started = time.perf_counter()
+            question = plan(kb, answers).next
+            samples.append((time.perf_counter() - started) * 1000)
+            if question is None:
+                break
+            answers[question.fact.name] = case.facts.get(question.fact.name, UNKNOWN)
+    return samples
+
+
+def batch_rate(jobs: int, copies: int) -> float:
+    kb = load_knowledge_base()
+    cases = load_cases(kb)
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "orders.jsonl"
+        with source.open("w") as handle:
+            for i in range(copies):
+                for case in cases:
+                    handle.write(json.dumps({"id": f"{case.id}-{i}", **case.facts}) + "\n")
+        records = copies * len(cases)
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "orderdoctor.cli", "batch", str(source), "--jobs", str(jobs),
+             "--output", str(Path(folder) / "out.jsonl")],
+            check=True, capture_output=True, env={**os.environ},
+        )
+        return records / (time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks endtoend")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--copies", type=int, default=100, help="copies of the kb cases in the batch input")
+    args = parser.parse_args(argv)
+    python = statistics.median(interpreter_start(args.runs))
+    cold = statistics.median(cold_start(args.runs))
+    asked = sorted(ask_latency())
+    one = batch_rate(1, args.copies)
+    two = batch_rate(2, args.copies)
+    result = {
+        "interpreter_ms": python, "advise_cold_ms": cold,
+        "ask_median_ms": statistics.median(asked), "ask_p90_ms": asked[int(len(asked) * 0.9)],
+        "ask_max_ms": asked[-1], "batch_jobs1_per_s": one, "batch_jobs2_per_s": two,
+    }
+    print(f"advise cold start: median {cold:.0f} ms (bare interpreter {python:.0f} ms), {args.runs} runs")
+    print(f"ask, answer to next question: median {result['ask_median_ms']:.2f} ms, p90 {result['ask_p90_ms']:.2f} ms, "
+          f"max {result['ask_max_ms']:.1f} ms over {len(asked)} questions")
+    print(f"batch: {one:.0f} records/s with --jobs 1, {two:.0f} with --jobs 2 ({two / one:.2f}x), "
+          f"{args.copies * 86} records, process start included")
+    return result
+
+
+if __name__ == "__main__":
+    main()
