@@ -28,6 +28,7 @@ the fact, then by the order of ``facts.yaml``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -116,17 +117,22 @@ _NEGATED = {
 Domain = Union[tuple, frozenset, Interval, None]
 
 
+@functools.lru_cache(maxsize=65536)
+def _comparison_can(comparison: Comparison, domain: Domain, holds: bool) -> bool:
+    if isinstance(domain, tuple):  # ("known", value)
+        return compare(comparison, domain[1]) == holds
+    if isinstance(domain, Interval):
+        return domain.can(comparison, holds)
+    return any(compare(comparison, v) == holds for v in domain)  # type: ignore[union-attr]
+
+
 def _can(condition: Condition, domains: Mapping[str, Domain], holds: bool) -> bool:
     """Whether ``condition`` may still come out holding (``holds``) or failing."""
     if isinstance(condition, Comparison):
         domain = domains.get(condition.fact)
         if domain is None:
             return False
-        if isinstance(domain, tuple):  # ("known", value)
-            return compare(condition, domain[1]) == holds
-        if isinstance(domain, Interval):
-            return domain.can(condition, holds)
-        return any(compare(condition, v) == holds for v in domain)
+        return _comparison_can(condition, domain, holds)
     if isinstance(condition, Not):
         return _can(condition.condition, domains, not holds)
     parts = condition.conditions
@@ -198,9 +204,16 @@ class _Analysis:
             else:
                 self.base[name] = _open_domain(fact)
         self.derivers = [rule for rule in self.unfired if rule.derive]
+        self.deriver_reads = {name for rule in self.derivers for name in rule.reads}
+        self._settled: dict[str, Domain] | None = None
 
     def domains(self, overrides: Mapping[str, Domain] | None = None) -> dict[str, Domain]:
         """Domains with the derived facts that may still be derived opened up (least fixpoint)."""
+        if overrides and not (set(overrides) & self.deriver_reads):
+            # no rule that derives anything reads these facts: the derived domains stay as they are
+            if self._settled is None:
+                self._settled = self.domains()
+            return {**self._settled, **overrides}
         domains = dict(self.base)
         if overrides:
             domains.update(overrides)
@@ -244,6 +257,7 @@ def sample_values(kb: KnowledgeBase, fact: Fact) -> list[Value]:
                     values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
                     for v in values:
                         if isinstance(v, int):
+                            # a comparison with v changes truth only between v-1|v and v|v+1
                             points.update({v - 1, v, v + 1})
             elif isinstance(condition, Not):
                 stack.append(condition.condition)
