@@ -36,7 +36,6 @@ from .conditions import compare
 from .location import Location
 from .model import (
     AllOf,
-    AnyOf,
     Comparison,
     Condition,
     FactType,

@@ -40,7 +40,6 @@ from .graph import advice_node, rule_node, split_node
 from .inference import engine_for
 from .model import (
     AllOf,
-    AnyOf,
     Comparison,
     Condition,
     Fact,

@@ -15,7 +15,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output.plain_text import PlainTextOutput
 
-from orderdoctor.cli.ask import AskSession, PlainTerminal, PromptTerminal, parse_input, write_session
+from orderdoctor.cli.ask import AskSession, PromptTerminal, parse_input, write_session
 from orderdoctor.cli.main import main
 from orderdoctor.engine import consult, load_knowledge_base
 from orderdoctor.engine.interview import Interview

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
-import pytest
 
 from orderdoctor.cli import batch as batch_module
 from orderdoctor.cli.main import main
