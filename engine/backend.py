@@ -78,14 +78,6 @@ _CASE = "_case"
 _INTERNAL = frozenset({_CASE, "sid", "id", "$s"})
 _DONE = "done"
 
-_NEGATED = {
-    Operator.EQ: Operator.NE,
-    Operator.NE: Operator.EQ,
-    Operator.LT: Operator.GTE,
-    Operator.LTE: Operator.GT,
-    Operator.GT: Operator.LTE,
-    Operator.GTE: Operator.LT,
-}
 _DURABLE_OPS = {
     Operator.NE: "$neq",
     Operator.LT: "$lt",
@@ -113,7 +105,7 @@ def compile_condition(condition: Condition, *, holds: bool = True) -> dict[str, 
                 return {"$or": [_test(condition.fact, Operator.EQ, v) for v in values]}
             return {"$and": [_test(condition.fact, Operator.NE, v) for v in values]}
         if not holds:
-            op = _NEGATED[op]
+            op = op.negated
         return _test(condition.fact, op, value)  # type: ignore[arg-type]
     if isinstance(condition, Not):
         return compile_condition(condition.condition, holds=not holds)

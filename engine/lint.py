@@ -168,8 +168,7 @@ def _allowed(domain: object, literals: Sequence[Literal]) -> object:
                 excluded |= values
             continue
         if not want:
-            op = {Operator.EQ: Operator.NE, Operator.NE: Operator.EQ, Operator.LT: Operator.GTE,
-                  Operator.LTE: Operator.GT, Operator.GT: Operator.LTE, Operator.GTE: Operator.LT}[op]
+            op = op.negated
         number: int = value  # type: ignore[assignment]
         if op is Operator.EQ:
             allowed_points = {number} if allowed_points is None else allowed_points & {number}

@@ -175,6 +175,21 @@ class Operator(str, enum.Enum):
     def symbol(self) -> str:
         return _SYMBOLS[self]
 
+    @property
+    def negated(self) -> Operator:
+        """The operator that holds exactly when this one fails (not defined for IN)."""
+        return _NEGATED[self]
+
+
+_NEGATED: dict[Operator, Operator] = {
+    Operator.EQ: Operator.NE,
+    Operator.NE: Operator.EQ,
+    Operator.LT: Operator.GTE,
+    Operator.LTE: Operator.GT,
+    Operator.GT: Operator.LTE,
+    Operator.GTE: Operator.LT,
+}
+
 
 _SYMBOLS = {
     Operator.EQ: "=",

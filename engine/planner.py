@@ -89,7 +89,7 @@ class Interval:
             inside = [v for v in value if self.low <= v <= self.high]  # type: ignore[union-attr, operator]
             return bool(inside) if holds else not (self.low == self.high and inside)
         if not holds:
-            op = _NEGATED[op]
+            op = op.negated
         number: int = value  # type: ignore[assignment]
         if op is Operator.EQ:
             return self.low <= number <= self.high
@@ -103,15 +103,6 @@ class Interval:
             return self.high > number
         return self.high >= number  # GTE
 
-
-_NEGATED = {
-    Operator.EQ: Operator.NE,
-    Operator.NE: Operator.EQ,
-    Operator.LT: Operator.GTE,
-    Operator.LTE: Operator.GT,
-    Operator.GT: Operator.LTE,
-    Operator.GTE: Operator.LT,
-}
 
 Domain = Union[tuple, frozenset, Interval, None]
 

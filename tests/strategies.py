@@ -118,3 +118,20 @@ def knowledge_bases(draw):
         rules=ordered,
         graph=RuleGraph(facts, ordered, ADVICE),
     )
+
+
+def kb_fact_sets(kb: KnowledgeBase, around: int = 30):
+    """Any partial assignment of ``kb``'s askable facts; integers mostly near the thresholds."""
+    optional = {}
+    for fact in kb.facts.values():
+        if fact.derived:
+            continue
+        if fact.type is FactType.CHOICE:
+            optional[fact.name] = st.sampled_from(fact.values)
+        elif fact.type is FactType.BOOLEAN:
+            optional[fact.name] = st.booleans()
+        else:
+            low = fact.minimum if fact.minimum is not None else -1000
+            high = fact.maximum if fact.maximum is not None else 1000
+            optional[fact.name] = st.integers(max(low, -around), min(high, around)) | st.integers(low, high)
+    return st.fixed_dictionaries({}, optional=optional)

@@ -12,14 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output.plain_text import PlainTextOutput
-
 from orderdoctor.cli.ask import AskSession, PromptTerminal, parse_input, write_session
 from orderdoctor.cli.main import main
 from orderdoctor.engine import consult, load_knowledge_base
 from orderdoctor.engine.interview import Interview
 from orderdoctor.engine.planner import UNKNOWN, plan
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output.plain_text import PlainTextOutput
 
 KB = load_knowledge_base()
 SESSIONS = Path(__file__).parent / "sessions"
@@ -229,10 +228,9 @@ def test_prompt_invalid_number_is_refused_in_place(tmp_path):
 
 
 def test_validator_message_says_what_is_allowed():
+    from orderdoctor.cli.ask import _Validator
     from prompt_toolkit.document import Document
     from prompt_toolkit.validation import ValidationError
-
-    from orderdoctor.cli.ask import _Validator
 
     validator = _Validator(KB, KB.facts["days_left"])
     with pytest.raises(ValidationError) as caught:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 
-
 from orderdoctor.cli import batch as batch_module
 from orderdoctor.cli.main import main
 from orderdoctor.engine import consult, load_cases, load_knowledge_base

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
+from helpers import make_broken_kb
 from orderdoctor.engine import check_case, consult, load_cases, load_knowledge_base
 from orderdoctor.engine.errors import KnowledgeBaseErrors
-
-from helpers import make_broken_kb
 
 
 def test_cases_load_and_pass(minimal_kb):

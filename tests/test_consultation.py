@@ -12,6 +12,7 @@ import pytest
 from helpers import MINIMAL_KB, kb_with_rules
 from orderdoctor.engine import NOTHING_APPLIES, consult, load_knowledge_base
 from orderdoctor.engine.errors import ConflictingDerivationError, FactInputErrors
+from strategies import kb_fact_sets
 
 URGENT = {"order_status": "shipped", "days_left": 3, "seller_suspicious": True}
 EXAMPLE = {"order_status": "shipped", "tracking_note": "shipment_cancelled",
@@ -146,32 +147,12 @@ def test_given_order_does_not_matter(minimal_kb):
     assert forward == backward
 
 
-def _declared_fact_sets(kb):
-    """Hypothesis: any partial assignment of the knowledge base's askable facts."""
-    from hypothesis import strategies as st
-    from orderdoctor.engine import FactType
-
-    optional = {}
-    for fact in kb.facts.values():
-        if fact.derived:
-            continue
-        if fact.type is FactType.CHOICE:
-            optional[fact.name] = st.sampled_from(fact.values)
-        elif fact.type is FactType.BOOLEAN:
-            optional[fact.name] = st.booleans()
-        else:
-            low = fact.minimum if fact.minimum is not None else -1000
-            high = fact.maximum if fact.maximum is not None else 1000
-            optional[fact.name] = st.integers(low, high) | st.integers(max(low, -20), min(high, 20))
-    return st.fixed_dictionaries({}, optional=optional)
-
-
 def test_shipped_kb_never_fails_never_empty_and_agrees_with_the_evaluator(shipped_kb):
     from hypothesis import HealthCheck, given, settings
     from orderdoctor.engine import evaluate
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(_declared_fact_sets(shipped_kb))
+    @given(kb_fact_sets(shipped_kb, around=20))
     def check(facts):
         result = consult(shipped_kb, facts)
         assert result.advice  # never empty
@@ -223,7 +204,6 @@ def test_answers_do_not_depend_on_earlier_consultations(shipped_kb):
     """Deterministic: after any history of other consultations, a case gives what it gives fresh."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-
     from orderdoctor.engine import InferenceEngine, load_cases
 
     cases = [case.facts for case in load_cases(shipped_kb)]

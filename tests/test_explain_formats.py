@@ -13,7 +13,6 @@ import shlex
 from pathlib import Path
 
 import pytest
-
 from orderdoctor.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent

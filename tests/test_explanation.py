@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from orderdoctor.engine import consult, load_cases, load_knowledge_base
 from orderdoctor.engine.explanation import (
     check_rule,
@@ -79,8 +78,8 @@ def test_why_not_traces_unknown_derived_facts_to_questions():
 
 
 def test_not_is_reported_with_its_effect():
-    from orderdoctor.engine.model import Comparison, Not, Operator, Rule
     from orderdoctor.engine.location import Location
+    from orderdoctor.engine.model import Comparison, Not, Operator, Rule
 
     rule = Rule("r", "Not suspicious.", Not(Comparison("seller_suspicious", Operator.EQ, True)), (), ("reorder",),
                 "x", Location("x"))

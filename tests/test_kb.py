@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from orderdoctor.engine import FactType, check_case, consult, load_cases, load_knowledge_base
+from orderdoctor.engine import (
+    FactType,
+    check_case,
+    consult,
+    load_cases,
+    load_knowledge_base,
+)
 from orderdoctor.engine.model import comparisons_in
+from strategies import kb_fact_sets
 
 SHIPPED_KB = load_knowledge_base()
 CASES = load_cases(SHIPPED_KB)
@@ -125,24 +130,8 @@ def test_incompatible_pairs_are_declared_in_the_knowledge_base():
     assert sorted(tuple(sorted(p)) for p in INCOMPATIBLE) == sorted(tuple(sorted(p)) for p in _FORMERLY_LISTED_HERE)
 
 
-def _facts():
-    optional = {}
-    for fact in SHIPPED_KB.facts.values():
-        if fact.derived:
-            continue
-        if fact.type is FactType.CHOICE:
-            optional[fact.name] = st.sampled_from(fact.values)
-        elif fact.type is FactType.BOOLEAN:
-            optional[fact.name] = st.booleans()
-        else:  # the interesting boundaries lie within -30..30
-            optional[fact.name] = st.integers(max(fact.minimum, -30), min(fact.maximum, 30)) | st.integers(
-                fact.minimum, fact.maximum
-            )
-    return st.fixed_dictionaries({}, optional=optional)
-
-
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_facts())
+@given(kb_fact_sets(SHIPPED_KB))
 def test_answers_never_contradict_themselves(facts):
     result = consult(SHIPPED_KB, facts)
     advice = set(result.advice_ids)

@@ -9,12 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
+from helpers import MINIMAL_KB, kb_with_rules
 from orderdoctor.cli.main import main
 from orderdoctor.engine import load_knowledge_base
 from orderdoctor.engine.lint import LintConfig, check_knowledge_base
-
-from helpers import MINIMAL_KB, kb_with_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,11 +6,10 @@ import math
 import statistics
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from orderdoctor.engine import FactType, consult, load_cases, load_knowledge_base
+from orderdoctor.engine import consult, load_cases, load_knowledge_base
 from orderdoctor.engine.model import Comparison, Operator
 from orderdoctor.engine.planner import UNKNOWN, Interval, plan, sample_values
+from strategies import kb_fact_sets
 
 KB = load_knowledge_base()
 CASES = load_cases(KB)
@@ -99,22 +98,8 @@ def test_sample_values_straddle_every_threshold():
     assert sample_values(KB, KB.facts["address_wrong"]) == [True, False]
 
 
-def _truths():
-    optional = {}
-    for fact in KB.facts.values():
-        if not fact.askable:
-            continue
-        if fact.type is FactType.CHOICE:
-            optional[fact.name] = st.sampled_from(fact.values)
-        elif fact.type is FactType.BOOLEAN:
-            optional[fact.name] = st.booleans()
-        else:
-            optional[fact.name] = st.integers(max(fact.minimum, -25), min(fact.maximum, 25))
-    return st.fixed_dictionaries({}, optional=optional)
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_truths())
+@given(kb_fact_sets(KB, around=25))
 def test_stopping_never_loses_advice(truth):
     """Whatever the buyer's situation, the interview ends with the advice all the facts give."""
     answers, final = interview(KB, truth)
