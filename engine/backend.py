@@ -124,12 +124,46 @@ class CompiledRuleset:
     markers: Mapping[str, str]
 
 
-def compile_ruleset(kb: KnowledgeBase, name: str) -> CompiledRuleset:
-    """Compile every rule of ``kb``; actions are named ``NAME/rN`` for the host to resolve."""
+#: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
+#: (error 303) and a ruleset holds at most 4,096 rules: larger knowledge bases are split into
+#: shards of this many rules, run one after the other until no shard derives anything new.
+SHARD_SIZE = 64
+
+
+@dataclass(frozen=True)
+class CompiledKnowledgeBase:
+    """A knowledge base compiled to one or more durable rulesets (shards)."""
+
+    shards: tuple[CompiledRuleset, ...]
+
+    @property
+    def name(self) -> str:
+        return self.shards[0].name
+
+    @property
+    def rules(self) -> Mapping[str, Rule]:
+        return {key: rule for shard in self.shards for key, rule in shard.rules.items()}
+
+    @property
+    def definition(self) -> Mapping[str, Any]:
+        return {key: rule for shard in self.shards for key, rule in shard.definition.items()}
+
+    @property
+    def markers(self) -> Mapping[str, str]:
+        return {key: marker for shard in self.shards for key, marker in shard.markers.items()}
+
+
+def compile_ruleset(
+    kb: KnowledgeBase, name: str, indices: range | None = None
+) -> CompiledRuleset:
+    """Compile the rules of ``kb`` (or those at ``indices`` in ``kb.rules``); actions are
+    named ``NAME/rN`` for the host to resolve, N being the rule's index in the kb."""
     definition: dict[str, Any] = {}
     rules: dict[str, Rule] = {}
     markers: dict[str, str] = {}
-    for index, rule in enumerate(kb.rules):
+    indices = indices if indices is not None else range(len(kb.rules))
+    for index in indices:
+        rule = kb.rules[index]
         key = f"r{index}"
         marker = f"_f{index}"
         pattern = {"$and": [compile_condition(rule.when), {"$nex": {marker: 1}}]}
@@ -142,6 +176,25 @@ def compile_ruleset(kb: KnowledgeBase, name: str) -> CompiledRuleset:
         "run": f"{name}/{_DONE}",
     }
     return CompiledRuleset(name, definition, rules, markers)
+
+
+def _shard_order(kb: KnowledgeBase) -> list[int]:
+    """Rule indices ordered by derivation depth, then the kb's order, so that the shards that
+    derive facts run before the shards that read them (fewer rounds)."""
+    depth: dict[str, int] = {}
+    deriving: dict[str, list[int]] = {}
+    for index, rule in enumerate(kb.rules):
+        for name, _ in rule.derive:
+            deriving.setdefault(name, []).append(index)
+
+    def rule_depth(index: int, seen: frozenset[int] = frozenset()) -> int:
+        key = kb.rules[index].id
+        if key not in depth:
+            inputs = [d for name in kb.rules[index].reads for d in deriving.get(name, []) if d not in seen]
+            depth[key] = 1 + max((rule_depth(d, seen | {index}) for d in inputs), default=-1)
+        return depth[key]
+
+    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), i))
 
 
 class _QuietHost(Host):
@@ -168,6 +221,7 @@ class _Run:
     fired: list[str] = field(default_factory=list)
     fired_set: set[str] = field(default_factory=set)
     error: BaseException | None = None
+    added: dict[str, Any] = field(default_factory=dict)
 
 
 class DurableBackend:
@@ -182,21 +236,36 @@ class DurableBackend:
         self._run: _Run | None = None
 
     # ------------------------------------------------------------ registration
-    def register(self, kb: KnowledgeBase) -> CompiledRuleset:
-        """Compile ``kb`` and register it under a fresh ruleset name."""
+    def register(self, kb: KnowledgeBase) -> CompiledKnowledgeBase:
+        """Compile ``kb`` into shards of at most :data:`SHARD_SIZE` rules and register them."""
         with self._lock:
-            compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}")
-            # durable deletes "run" from the dicts it is given: hand it a copy.
-            definition = copy.deepcopy(dict(compiled.definition))
+            order = _shard_order(kb) if len(kb.rules) > SHARD_SIZE else list(range(len(kb.rules)))
+            shards = []
             try:
-                self._host.set_rulesets({compiled.name: definition})
-            except Exception as exc:  # durable raises bare Exceptions with codes
-                raise BackendError(f"durable-rules refused the knowledge base: {exc}") from exc
-            self._sid[compiled.name] = "1"
-            return compiled
+                for start in range(0, max(len(order), 1), SHARD_SIZE):
+                    indices = sorted(order[start:start + SHARD_SIZE])
+                    compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}", indices)  # type: ignore[arg-type]
+                    # durable deletes "run" from the dicts it is given: hand it a copy.
+                    definition = copy.deepcopy(dict(compiled.definition))
+                    try:
+                        self._host.set_rulesets({compiled.name: definition})
+                    except Exception as exc:  # durable raises bare Exceptions with codes
+                        raise BackendError(f"durable-rules refused the knowledge base: {exc}") from exc
+                    self._sid[compiled.name] = "1"
+                    shards.append(compiled)
+            except BaseException:
+                for shard in shards:
+                    self._unregister_shard(shard)
+                raise
+            return CompiledKnowledgeBase(tuple(shards))
 
-    def unregister(self, compiled: CompiledRuleset) -> None:
-        """Free a registered ruleset so the name and its memory can go (no reload API)."""
+    def unregister(self, compiled: CompiledKnowledgeBase) -> None:
+        """Free the registered rulesets so the names and their memory can go (no reload API)."""
+        with self._lock:
+            for shard in compiled.shards:
+                self._unregister_shard(shard)
+
+    def _unregister_shard(self, compiled: CompiledRuleset) -> None:
         with self._lock:
             ruleset = self._host._ruleset_directory.pop(compiled.name, None)
             if ruleset is None:
@@ -205,24 +274,52 @@ class DurableBackend:
             self._sid.pop(compiled.name, None)
             durable_rules_engine.delete_ruleset(ruleset._handle)
 
-    def is_registered(self, compiled: CompiledRuleset) -> bool:
-        return compiled.name in self._host._ruleset_directory
+    def is_registered(self, compiled: CompiledKnowledgeBase) -> bool:
+        return all(shard.name in self._host._ruleset_directory for shard in compiled.shards)
 
     # -------------------------------------------------------------------- runs
-    def run(self, compiled: CompiledRuleset, facts: Mapping[str, Value], listener: FiringListener) -> list[str]:
+    def run(self, compiled: CompiledKnowledgeBase, facts: Mapping[str, Value], listener: FiringListener) -> list[str]:
         """Run one consultation; returns the keys of the rules that fired, in order.
 
         ``listener`` is called as each rule fires; an exception it raises
-        is re-raised here once durable has finished.
+        is re-raised here once durable has finished. With several shards,
+        every shard runs on the facts known so far, round after round, until
+        no shard derives a new fact.
         """
         with self._lock:
             if not self.is_registered(compiled):
                 raise BackendError(f"ruleset {compiled.name} is not registered (closed engine?)")
             if self._run is not None:
                 raise BackendError("a consultation is already running on this backend (re-entrant call)")
+            known = dict(facts)
+            fired: dict[str, list[str]] = {shard.name: [] for shard in compiled.shards}
+            order: list[str] = []
+            changed = True
+            while changed:
+                changed = False
+                for shard in compiled.shards:
+                    markers = {shard.markers[key]: 1 for key in fired[shard.name]}
+                    keys, added = self._run_shard(shard, known, markers, fired[shard.name], listener)
+                    fired[shard.name] += keys
+                    order += keys
+                    if added:
+                        known.update(added)
+                        changed = len(compiled.shards) > 1
+            return order
+
+    def _run_shard(
+        self,
+        compiled: CompiledRuleset,
+        facts: Mapping[str, Value],
+        markers: Mapping[str, int],
+        already: list[str],
+        listener: FiringListener,
+    ) -> tuple[list[str], dict[str, Any]]:
+        """One shard on the facts known so far; returns the rules that fired and the facts they added."""
+        with self._lock:
             sid = self._sid[compiled.name]
-            case = {_CASE: 1, "sid": sid, **facts}
-            run = _Run(compiled, listener, case)
+            case = {_CASE: 1, "sid": sid, **facts, **markers}
+            run = _Run(compiled, listener, case, fired_set=set(already))
             self._run = run
             clean = False
             try:
@@ -249,7 +346,7 @@ class DurableBackend:
                     self._sid[compiled.name] = str(next(self._sessions))
             if run.error is not None:
                 raise run.error
-            return run.fired
+            return run.fired, run.added
 
     def _action(self, action_name: str) -> Callable[[Any], None]:
         ruleset_name, _, key = action_name.partition("/")
@@ -275,6 +372,7 @@ class DurableBackend:
             run.fired.append(key)
             run.fired_set.add(key)
             if added:
+                run.added.update(added)
                 new = dict(run.current)
                 new.update(added)
                 for fired in run.fired:

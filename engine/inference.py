@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .backend import CompiledRuleset, DurableBackend, get_backend
+from .backend import CompiledKnowledgeBase, DurableBackend, get_backend
 from .consultation import Consultation, ConsultationResult
 from .facts import validate_facts
 from .location import Location
@@ -27,7 +27,7 @@ class InferenceEngine:
     def __init__(self, kb: KnowledgeBase, backend: DurableBackend | None = None) -> None:
         self.kb = kb
         self._backend = backend or get_backend()
-        self._compiled: CompiledRuleset | None = self._backend.register(kb)
+        self._compiled: CompiledKnowledgeBase | None = self._backend.register(kb)
 
     def consult(
         self,
