@@ -1,12 +1,17 @@
-"""``python -m benchmarks [consultation|endtoend|memory ...]``: run the named benchmarks (default: all)."""
+"""``python -m benchmarks [consultation|scale|endtoend|memory ...]``: run the named benchmarks (default: all)."""
 
 from __future__ import annotations
 
 import sys
 
-from . import consultation, endtoend, memory
+from . import consultation, endtoend, memory, scale
 
-BENCHMARKS = {"consultation": consultation.main, "endtoend": endtoend.main, "memory": memory.main}
+BENCHMARKS = {
+    "consultation": consultation.main,
+    "scale": scale.main,
+    "endtoend": endtoend.main,
+    "memory": memory.main,
+}
 
 
 def main(argv: list[str]) -> int:

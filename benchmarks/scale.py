@@ -1,0 +1,74 @@
+"""Scale: synthetic knowledge bases of 100, 1,000 and 10,000 rules (see synthetic.py).
+
+For each size: load+compile time (register the shards), consultation latency (median, p90) over
+``--cases`` fact sets, rules fired per case, resident memory after the runs, and the same
+consultations with the plain-Python chainer, after checking both give the same advice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+
+from orderdoctor.engine import InferenceEngine
+
+from .memory import rss_mib
+from .peers import PlainChainer
+from .synthetic import synthetic_cases, synthetic_kb
+
+SIZES = (100, 1_000, 10_000)
+
+
+def run(sizes=SIZES, cases: int = 30) -> list[dict]:
+    results = []
+    facts_list = synthetic_cases(cases)
+    for size in sizes:
+        kb = synthetic_kb(size)
+        gc.collect()
+        started = time.perf_counter()
+        engine = InferenceEngine(kb)
+        load = time.perf_counter() - started
+        plain = PlainChainer(kb)
+        ours, theirs, fired = [], [], []
+        for facts in facts_list:
+            t = time.perf_counter()
+            result = engine.consult(facts)
+            ours.append((time.perf_counter() - t) * 1000)
+            fired.append(len(result.fired_rules))
+            t = time.perf_counter()
+            plain_advice = plain.advise(facts)
+            theirs.append((time.perf_counter() - t) * 1000)
+            assert set(plain_advice) == set(result.advice_ids), f"engines disagree at {size} rules"
+        ours.sort()
+        results.append({
+            "rules": size,
+            "shards": len(engine._compiled.shards),
+            "load_s": load,
+            "median_ms": statistics.median(ours),
+            "p90_ms": ours[int(len(ours) * 0.9)],
+            "plain_median_ms": statistics.median(theirs),
+            "fired_per_case": statistics.mean(fired),
+            "rss_mib": rss_mib(),
+        })
+        engine.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale")
+    parser.add_argument("--cases", type=int, default=30)
+    parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
+    args = parser.parse_args(argv)
+    results = run(args.sizes, args.cases)
+    print("scale (synthetic kbs; ms per consultation; both engines checked to agree)")
+    print(f"{'rules':>7} {'shards':>6} {'load s':>7} {'median':>8} {'p90':>8} {'plain':>8} {'fired':>6} {'RSS MiB':>8}")
+    for r in results:
+        print(f"{r['rules']:>7} {r['shards']:>6} {r['load_s']:7.2f} {r['median_ms']:8.2f} {r['p90_ms']:8.2f} "
+              f"{r['plain_median_ms']:8.2f} {r['fired_per_case']:6.1f} {r['rss_mib']:8.1f}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
