@@ -27,6 +27,11 @@ the measurements in shared/notes/durable-rules.md):
   per ruleset (durable allows 1,024), and every consultation ends by
   retracting its case fact, leaving the session empty. A lock serialises
   consultations; use processes, not threads, for parallel work.
+* **Shards.** durable-rules lets one fact match at most 64 sibling tests
+  (error 303) and a ruleset hold at most 4,096 rules, so a knowledge base of
+  more than :data:`SHARD_SIZE` rules is split into several rulesets, ordered
+  by derivation depth; a consultation runs each on the facts known so far,
+  round after round, until no shard derives anything new.
 * **Errors never vanish.** durable swallows exceptions raised in actions, so
   the action catches everything itself and the run re-raises it afterwards,
   naming the rule; durable's bare error codes become :class:`BackendError`.
