@@ -44,7 +44,7 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import durable_rules_engine
@@ -127,6 +127,14 @@ class CompiledRuleset:
     definition: Mapping[str, Any]
     rules: Mapping[str, Rule]
     markers: Mapping[str, str]
+    guard: tuple[str, frozenset[Value]] | None = None
+
+    def may_match(self, known: Mapping[str, Value]) -> bool:
+        """False when every rule of the shard needs ``guard``'s fact to have a value it has not."""
+        if self.guard is None:
+            return True
+        fact, values = self.guard
+        return fact not in known or known[fact] in values
 
 
 #: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
@@ -183,9 +191,34 @@ def compile_ruleset(
     return CompiledRuleset(name, definition, rules, markers)
 
 
-def _shard_order(kb: KnowledgeBase) -> list[int]:
-    """Rule indices ordered by derivation depth, then the kb's order, so that the shards that
-    derive facts run before the shards that read them (fewer rounds)."""
+def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
+    """The values ``fact`` must have for ``rule`` to fire, when its condition says so outright."""
+    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    for part in parts:
+        if isinstance(part, Comparison) and part.fact == fact:
+            if part.operator is Operator.EQ:
+                return frozenset((part.value,))  # type: ignore[arg-type]
+            if part.operator is Operator.IN:
+                return frozenset(part.value)  # type: ignore[arg-type]
+    return None
+
+
+def _guard_fact(kb: KnowledgeBase) -> str | None:
+    """The askable fact most rules require a value of: shards are grouped by it and skipped
+    when the case's value rules all their rules out."""
+    counts: dict[str, int] = {}
+    for rule in kb.rules:
+        for name in rule.reads:
+            fact = kb.facts[name]
+            if not fact.derived and _required_values(rule, name) is not None:
+                counts[name] = counts.get(name, 0) + 1
+    return max(counts, key=lambda name: (counts[name], name)) if counts else None
+
+
+def _shard_order(kb: KnowledgeBase, guard: str | None = None) -> list[int]:
+    """Rule indices ordered by derivation depth, then by the value they require of the guard
+    fact, then the kb's order: deriving shards run before reading ones (fewer rounds), and each
+    shard's rules share guard values (more shards skipped)."""
     depth: dict[str, int] = {}
     deriving: dict[str, list[int]] = {}
     for index, rule in enumerate(kb.rules):
@@ -199,7 +232,13 @@ def _shard_order(kb: KnowledgeBase) -> list[int]:
             depth[key] = 1 + max((rule_depth(d, seen | {index}) for d in inputs), default=-1)
         return depth[key]
 
-    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), i))
+    def guard_key(index: int) -> str:
+        if guard is None:
+            return ""
+        values = _required_values(kb.rules[index], guard)
+        return "~" if values is None else ",".join(sorted(map(str, values)))
+
+    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), guard_key(i), i))
 
 
 class _QuietHost(Host):
@@ -244,12 +283,19 @@ class DurableBackend:
     def register(self, kb: KnowledgeBase) -> CompiledKnowledgeBase:
         """Compile ``kb`` into shards of at most :data:`SHARD_SIZE` rules and register them."""
         with self._lock:
-            order = _shard_order(kb) if len(kb.rules) > SHARD_SIZE else list(range(len(kb.rules)))
+            sharded = len(kb.rules) > SHARD_SIZE
+            guard = _guard_fact(kb) if sharded else None
+            order = _shard_order(kb, guard) if sharded else list(range(len(kb.rules)))
             shards = []
             try:
                 for start in range(0, max(len(order), 1), SHARD_SIZE):
                     indices = sorted(order[start:start + SHARD_SIZE])
                     compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}", indices)  # type: ignore[arg-type]
+                    if guard is not None:
+                        required = [_required_values(kb.rules[i], guard) for i in indices]
+                        if all(values is not None for values in required):
+                            allowed = frozenset().union(*required)  # type: ignore[arg-type]
+                            compiled = replace(compiled, guard=(guard, allowed))
                     # durable deletes "run" from the dicts it is given: hand it a copy.
                     definition = copy.deepcopy(dict(compiled.definition))
                     try:
@@ -303,6 +349,8 @@ class DurableBackend:
             while changed:
                 changed = False
                 for shard in compiled.shards:
+                    if not shard.may_match(known):
+                        continue
                     markers = {shard.markers[key]: 1 for key in fired[shard.name]}
                     keys, added = self._run_shard(shard, known, markers, fired[shard.name], listener)
                     fired[shard.name] += keys
