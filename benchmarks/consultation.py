@@ -14,7 +14,7 @@ from typing import Any
 
 from orderdoctor.engine import consult, load_cases, load_knowledge_base
 
-from .peers import NaiveDurable, PlainChainer
+from .peers import available_peers
 
 
 def _time(advise: Callable[[Any], Any], cases: list[Any], rounds: int) -> list[float]:
@@ -30,11 +30,8 @@ def _time(advise: Callable[[Any], Any], cases: list[Any], rounds: int) -> list[f
 def run(rounds: int = 30) -> dict[str, dict[str, float]]:
     kb = load_knowledge_base()
     cases = [dict(case.facts) for case in load_cases(kb)]
-    engines: dict[str, Callable[[Any], Any]] = {
-        "orderdoctor": lambda facts: consult(kb, facts).advice_ids,
-        PlainChainer.name: PlainChainer(kb).advise,
-        NaiveDurable.name: NaiveDurable(kb).advise,
-    }
+    engines: dict[str, Callable[[Any], Any]] = {"orderdoctor": lambda facts: consult(kb, facts).advice_ids}
+    engines.update({peer.name: peer.advise for peer in available_peers(kb)})
     expected = [consult(kb, facts).advice_ids for facts in cases]
     for name, advise in engines.items():
         for facts, want in zip(cases, expected):

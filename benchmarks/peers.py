@@ -104,3 +104,83 @@ class NaiveDurable:
         result = self.consultation.result().advice_ids
         self.consultation = None
         return result
+
+
+class Clips:
+    """CLIPS (through clipspy, the optional ``[bench]`` extra) running the same rules.
+
+    One ``case`` fact holds every fact (askable and derived) as a slot, ``nil`` when unknown; each
+    rule is a defrule over it whose ``test`` is the rule's condition in three-valued form (a test on
+    ``nil`` never holds, ``not`` pushed inwards); firing adds the rule to the case's ``fired`` slot
+    (so it fires once) and its derived values, and asserts one ``advised`` fact per advice id.
+    Salience follows the knowledge base's order.
+    """
+
+    name = "CLIPS (clipspy)"
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        import clips
+
+        self.kb = kb
+        self.env = clips.Environment()
+        slots = " ".join(f"(slot {name} (default nil))" for name in kb.facts)
+        self.env.build(f"(deftemplate case {slots} (multislot fired))")
+        self.env.build("(deftemplate advised (slot rule) (slot advice))")
+        for index, rule in enumerate(kb.rules):
+            self.env.build(self._defrule(index, rule))
+
+    @staticmethod
+    def _atom(value: Any) -> str:
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        return str(value)
+
+    def _test(self, condition: Any, holds: bool = True) -> str:
+        from orderdoctor.engine.model import AllOf, AnyOf, Comparison, Not, Operator
+
+        if isinstance(condition, Comparison):
+            var, op, value = f"?{condition.fact}", condition.operator, condition.value
+            if op is Operator.IN:
+                tests = [f"(eq {var} {self._atom(v)})" for v in value]
+                body = f"(or {' '.join(tests)})" if holds else f"(and {' '.join('(not ' + t + ')' for t in tests)})"
+                return f"(and (neq {var} nil) {body})"
+            if not holds:
+                op = op.negated
+            symbol = {"eq": "eq", "ne": "neq", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op.value]
+            return f"(and (neq {var} nil) ({symbol} {var} {self._atom(value)}))"
+        if isinstance(condition, Not):
+            return self._test(condition.condition, not holds)
+        joiner = "and" if isinstance(condition, AllOf) == holds else "or"
+        return f"({joiner} {' '.join(self._test(c, holds) for c in condition.conditions)})"
+
+    def _defrule(self, index: int, rule: Any) -> str:
+        bindings = " ".join(f"({name} ?{name})" for name in rule.reads)
+        key = f"r{index}"
+        derive = " ".join(f"({name} {self._atom(value)})" for name, value in rule.derive)
+        asserts = " ".join(f"(assert (advised (rule {key}) (advice {a})))" for a in rule.advise)
+        salience = len(self.kb.rules) - index
+        return (
+            f"(defrule {key} (declare (salience {salience})) "
+            f"?c <- (case {bindings} (fired $?fired)) "
+            f"(test (and (not (member$ {key} $?fired)) {self._test(rule.when)})) "
+            f"=> (modify ?c (fired $?fired {key}) {derive}) {asserts})"
+        )
+
+    def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
+        self.env.reset()
+        slots = " ".join(f"({name} {self._atom(value)})" for name, value in facts.items())
+        self.env.assert_string(f"(case {slots})")
+        self.env.run()
+        given = list(dict.fromkeys(str(f["advice"]) for f in self.env.facts() if f.template.name == "advised"))
+        moot = {other for advice_id in given for other in self.kb.advice[advice_id].replaces}
+        return tuple(a for a in given if a not in moot) or ("nothing_applies",)
+
+
+def available_peers(kb: KnowledgeBase) -> list[Any]:
+    """The peers that can run here (CLIPS needs the optional ``[bench]`` extra)."""
+    peers: list[Any] = [PlainChainer(kb), NaiveDurable(kb)]
+    try:
+        peers.append(Clips(kb))
+    except ImportError:
+        pass
+    return peers

@@ -16,6 +16,11 @@ from orderdoctor.engine import InferenceEngine
 
 from .memory import rss_mib
 from .peers import PlainChainer
+
+try:
+    from .peers import Clips
+except ImportError:  # pragma: no cover
+    Clips = None  # type: ignore[assignment,misc]
 from .synthetic import synthetic_cases, synthetic_kb
 
 SIZES = (100, 1_000, 10_000)
@@ -31,7 +36,11 @@ def run(sizes=SIZES, cases: int = 30) -> list[dict]:
         engine = InferenceEngine(kb)
         load = time.perf_counter() - started
         plain = PlainChainer(kb)
-        ours, theirs, fired = [], [], []
+        try:
+            clips = Clips(kb) if Clips is not None else None
+        except ImportError:
+            clips = None
+        ours, theirs, fired, clipses = [], [], [], []
         for facts in facts_list:
             t = time.perf_counter()
             result = engine.consult(facts)
@@ -41,6 +50,11 @@ def run(sizes=SIZES, cases: int = 30) -> list[dict]:
             plain_advice = plain.advise(facts)
             theirs.append((time.perf_counter() - t) * 1000)
             assert set(plain_advice) == set(result.advice_ids), f"engines disagree at {size} rules"
+            if clips is not None:
+                t = time.perf_counter()
+                clips_advice = clips.advise(facts)
+                clipses.append((time.perf_counter() - t) * 1000)
+                assert set(clips_advice) == set(result.advice_ids), f"CLIPS disagrees at {size} rules"
         ours.sort()
         results.append({
             "rules": size,
@@ -49,6 +63,7 @@ def run(sizes=SIZES, cases: int = 30) -> list[dict]:
             "median_ms": statistics.median(ours),
             "p90_ms": ours[int(len(ours) * 0.9)],
             "plain_median_ms": statistics.median(theirs),
+            "clips_median_ms": statistics.median(clipses) if clipses else None,
             "fired_per_case": statistics.mean(fired),
             "rss_mib": rss_mib(),
         })
@@ -63,10 +78,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
     results = run(args.sizes, args.cases)
     print("scale (synthetic kbs; ms per consultation; both engines checked to agree)")
-    print(f"{'rules':>7} {'shards':>6} {'load s':>7} {'median':>8} {'p90':>8} {'plain':>8} {'fired':>6} {'RSS MiB':>8}")
+    print(f"{'rules':>7} {'shards':>6} {'load s':>7} {'median':>8} {'p90':>8} {'plain':>8} {'CLIPS':>8} {'fired':>6} {'RSS MiB':>8}")
     for r in results:
+        clips = f"{r['clips_median_ms']:8.2f}" if r["clips_median_ms"] is not None else f"{'-':>8}"
         print(f"{r['rules']:>7} {r['shards']:>6} {r['load_s']:7.2f} {r['median_ms']:8.2f} {r['p90_ms']:8.2f} "
-              f"{r['plain_median_ms']:8.2f} {r['fired_per_case']:6.1f} {r['rss_mib']:8.1f}")
+              f"{r['plain_median_ms']:8.2f} {clips} {r['fired_per_case']:6.1f} {r['rss_mib']:8.1f}")
     return results
 
 
