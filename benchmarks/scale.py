@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+from pathlib import Path
 import statistics
 import time
 
@@ -71,10 +72,40 @@ def run(sizes=SIZES, cases: int = 30) -> list[dict]:
     return results
 
 
+def plot(results: list[dict], path: Path) -> bool:
+    """Latency against size for every engine, log-log, as a PNG (needs matplotlib: the [bench] extra)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    sizes = [r["rules"] for r in results]
+    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
+    axes.plot(sizes, [r["median_ms"] for r in results], "o-", label="orderdoctor (durable-rules, sharded)")
+    axes.plot(sizes, [r["plain_median_ms"] for r in results], "s--", label="plain-Python forward chainer")
+    clips = [(r["rules"], r["clips_median_ms"]) for r in results if r["clips_median_ms"] is not None]
+    if clips:
+        axes.plot([c[0] for c in clips], [c[1] for c in clips], "^:", label="CLIPS (clipspy, test CEs)")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("rules in the knowledge base")
+    axes.set_ylabel("median ms per consultation")
+    axes.set_title("Consultation latency against knowledge-base size")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    return True
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale")
     parser.add_argument("--cases", type=int, default=30)
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
+    parser.add_argument("--plot", default="docs/performance-scale.png", help="where to draw the plot (default: %(default)s)")
     args = parser.parse_args(argv)
     results = run(args.sizes, args.cases)
     print("scale (synthetic kbs; ms per consultation; both engines checked to agree)")
@@ -83,6 +114,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
         clips = f"{r['clips_median_ms']:8.2f}" if r["clips_median_ms"] is not None else f"{'-':>8}"
         print(f"{r['rules']:>7} {r['shards']:>6} {r['load_s']:7.2f} {r['median_ms']:8.2f} {r['p90_ms']:8.2f} "
               f"{r['plain_median_ms']:8.2f} {clips} {r['fired_per_case']:6.1f} {r['rss_mib']:8.1f}")
+    if plot(results, Path(args.plot)):
+        print(f"plot: {args.plot}")
+    else:
+        print("plot: skipped (matplotlib is not installed: pip install -e '.[bench]')")
     return results
 
 
