@@ -179,8 +179,68 @@ class Clips:
 def available_peers(kb: KnowledgeBase) -> list[Any]:
     """The peers that can run here (CLIPS needs the optional ``[bench]`` extra)."""
     peers: list[Any] = [PlainChainer(kb), NaiveDurable(kb)]
-    try:
-        peers.append(Clips(kb))
-    except ImportError:
-        pass
+    for peer in (Clips, Experta):
+        try:
+            peers.append(peer(kb))
+        except ImportError:
+            pass
     return peers
+
+
+class Experta:
+    """experta (a CLIPS-like engine in pure Python; the optional ``[bench]`` extra) running the same
+    rules: one ``Case`` fact, one rule per kb rule with a ``TEST`` of its three-valued condition,
+    ``modify`` for derived facts, and the fired rules kept so each fires once."""
+
+    name = "experta"
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        import collections
+        import collections.abc
+
+        if not hasattr(collections, "Mapping"):  # experta's frozendict still imports it from there
+            collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+        from experta import AS, TEST, Fact, KnowledgeEngine, Rule
+
+        class Case(Fact):  # type: ignore[misc]
+            pass
+
+        self.Case = Case
+        self.kb = kb
+        fired: set[str] = set()
+        advised: list[str] = []
+        self.fired, self.advised = fired, advised
+        attributes: dict[str, Any] = {}
+        def make(rule: Any, key: str) -> tuple[Any, Any]:
+            # experta passes a TEST function the bound variables named in its signature: only `case`
+            def condition(case: Any) -> bool:
+                if key in fired:
+                    return False
+                facts = {k: v for k, v in case.as_dict().items() if isinstance(k, str)}
+                return evaluate(rule.when, facts).holds
+
+            def action(engine: Any, case: Any) -> None:
+                if key in fired:
+                    return
+                fired.add(key)
+                advised.extend(rule.advise)
+                new = {name: value for name, value in rule.derive if case.get(name) != value}
+                if new:
+                    engine.modify(case, **new)
+
+            return condition, action
+
+        for index, rule in enumerate(kb.rules):
+            condition, action = make(rule, f"r{index}")
+            attributes[f"r{index}"] = Rule(AS.case << Case(), TEST(condition), salience=len(kb.rules) - index)(action)
+        self.engine = type("SameRules", (KnowledgeEngine,), attributes)()
+
+    def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
+        self.fired.clear()
+        self.advised.clear()
+        self.engine.reset()
+        self.engine.declare(self.Case(**facts))
+        self.engine.run()
+        given = list(dict.fromkeys(self.advised))
+        moot = {other for advice_id in given for other in self.kb.advice[advice_id].replaces}
+        return tuple(a for a in given if a not in moot) or ("nothing_applies",)
