@@ -136,7 +136,7 @@ class Clips:
         return str(value)
 
     def _test(self, condition: Any, holds: bool = True) -> str:
-        from orderdoctor.engine.model import AllOf, AnyOf, Comparison, Not, Operator
+        from orderdoctor.engine.model import AllOf, Comparison, Not, Operator
 
         if isinstance(condition, Comparison):
             var, op, value = f"?{condition.fact}", condition.operator, condition.value

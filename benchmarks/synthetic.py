@@ -10,9 +10,7 @@ Seeded, so every run builds the same knowledge base.
 from __future__ import annotations
 
 import random
-from types import MappingProxyType
 
-from orderdoctor.engine.graph import RuleGraph
 from orderdoctor.engine.location import Location
 from orderdoctor.engine.model import (
     Advice,
@@ -64,15 +62,7 @@ def synthetic_kb(rules: int, seed: int = 1) -> KnowledgeBase:
             advise = (f"a{rng.randrange(40)}",)
         made.append(Rule(f"r{number}", "A synthetic rule.", AllOf(tuple(conditions)), derive, advise,
                          "synthetic", HERE, rng.randint(-2, 2), number))
-    ordered = tuple(sorted(made, key=lambda r: (-r.priority, r.order)))
-    return KnowledgeBase(
-        root=HERE.file,  # type: ignore[arg-type]
-        facts=MappingProxyType(facts),
-        advice=MappingProxyType(advice),
-        sources=MappingProxyType({}),
-        rules=ordered,
-        graph=RuleGraph(facts, ordered, advice),
-    )
+    return KnowledgeBase.assemble(HERE.file, facts, advice, made)
 
 
 def synthetic_cases(count: int, seed: int = 7) -> list[dict]:

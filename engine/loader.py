@@ -101,16 +101,8 @@ def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> 
         for node in loader._entries(loader._parse(file, inside_only=files is None), file, "case"):
             raw_id = node.value.get("id") if node.is_mapping else None
             if raw_id is not None and isinstance(raw_id.value, str):
-                if raw_id.value in seen:
-                    loader.errors.append(
-                        DuplicateIdError(
-                            node.location,
-                            f"duplicate case id '{raw_id.value}' (first defined at {seen[raw_id.value]})",
-                            name=raw_id.value,
-                        )
-                    )
+                if not loader._first_definition(seen, "case id", raw_id.value, node.location):
                     continue
-                seen[raw_id.value] = node.location
             case = loader._case(node)
             if case is not None:
                 cases.append(case)
@@ -167,35 +159,14 @@ class _Loader:
                 document = self._parse(file)
                 for node in self._entries(document, file, "rule"):
                     rule = self._rule(node, len(rules))
-                    if rule is None:
-                        continue
-                    if rule.id in seen:
-                        self.errors.append(
-                            DuplicateIdError(
-                                rule.location,
-                                f"duplicate rule id '{rule.id}' (first defined at {seen[rule.id]})",
-                                name=rule.id,
-                            )
-                        )
-                        continue
-                    seen[rule.id] = rule.location
-                    rules.append(rule)
-        facts = self.facts or {}
-        advice = self.advice or {}
-        graph = RuleGraph(facts, rules, advice)
+                    if rule is not None and self._first_definition(seen, "rule id", rule.id, rule.location):
+                        rules.append(rule)
+        kb = KnowledgeBase.assemble(self.root, self.facts or {}, self.advice or {}, rules, self.sources)
         if not self.errors:
-            self._check_cycles(graph, rules)
+            self._check_cycles(kb.graph, rules)
         if self.errors:
             raise KnowledgeBaseErrors(sorted(self.errors, key=lambda e: e.location))
-        ordered = tuple(sorted(rules, key=lambda r: (-r.priority, r.order)))
-        return KnowledgeBase(
-            root=self.root,
-            facts=MappingProxyType(facts),
-            advice=MappingProxyType(advice),
-            sources=MappingProxyType(self.sources or {}),
-            rules=ordered,
-            graph=graph,
-        )
+        return kb
 
     def _parse(self, file: Path, *, inside_only: bool = True) -> Node | None:
         """Parse one YAML file; a file of the folder that links outside it is refused."""
@@ -270,6 +241,16 @@ class _Loader:
         return items
 
     # ---------------------------------------------------------------- helpers
+    def _first_definition(self, seen: dict[str, Location], what: str, key: str, location: Location) -> bool:
+        """Record ``key``; False (and a DuplicateIdError) when it was defined before."""
+        if key in seen:
+            self.errors.append(
+                DuplicateIdError(location, f"duplicate {what} '{key}' (first defined at {seen[key]})", name=key)
+            )
+            return False
+        seen[key] = location
+        return True
+
     def _fields(
         self, node: Node, what: str, required: Iterable[str], optional: Iterable[str]
     ) -> dict[str, Node] | None:

@@ -8,7 +8,7 @@ or a ``bool`` (boolean).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -308,6 +308,28 @@ class KnowledgeBase:
     sources: Mapping[str, Source]
     rules: tuple[Rule, ...]
     graph: RuleGraph = field(compare=False, repr=False)
+
+    @classmethod
+    def assemble(
+        cls,
+        root: Path | str,
+        facts: Mapping[str, Fact],
+        advice: Mapping[str, Advice],
+        rules: Iterable[Rule],
+        sources: Mapping[str, Source] | None = None,
+    ) -> KnowledgeBase:
+        """A knowledge base from its parts: rules put in firing order, the rule graph built."""
+        from .graph import RuleGraph
+
+        ordered = tuple(sorted(rules, key=lambda r: (-r.priority, r.order)))
+        return cls(
+            root=root,  # type: ignore[arg-type]
+            facts=MappingProxyType(dict(facts)),
+            advice=MappingProxyType(dict(advice)),
+            sources=MappingProxyType(dict(sources or {})),
+            rules=ordered,
+            graph=RuleGraph(facts, ordered, advice),
+        )
 
     def rule(self, rule_id: str) -> Rule:
         return self._rules_by_id[rule_id]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
 
 from hypothesis import strategies as st
-from orderdoctor.engine.graph import RuleGraph
 from orderdoctor.engine.location import Location
 from orderdoctor.engine.model import (
     Advice,
@@ -109,15 +107,7 @@ def knowledge_bases(draw):
         priority = draw(st.integers(-2, 2))
         rules.append(Rule(f"rule_{i}", "A generated rule.", when, derive, advise, "test", HERE, priority, i))
     facts = {**BASE_FACTS, **DERIVED_FACTS}
-    ordered = tuple(sorted(rules, key=lambda r: (-r.priority, r.order)))
-    return KnowledgeBase(
-        root=HERE.file,  # type: ignore[arg-type]
-        facts=MappingProxyType(facts),
-        advice=MappingProxyType(ADVICE),
-        sources=MappingProxyType({}),
-        rules=ordered,
-        graph=RuleGraph(facts, ordered, ADVICE),
-    )
+    return KnowledgeBase.assemble(HERE.file, facts, ADVICE, rules)
 
 
 def kb_fact_sets(kb: KnowledgeBase, around: int = 30):
