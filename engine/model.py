@@ -321,14 +321,15 @@ class KnowledgeBase:
         """A knowledge base from its parts: rules put in firing order, the rule graph built."""
         from .graph import RuleGraph
 
-        ordered = tuple(sorted(rules, key=lambda r: (-r.priority, r.order)))
+        written = list(rules)  # the graph keeps the order the rules were written in
+        ordered = tuple(sorted(written, key=lambda r: (-r.priority, r.order)))
         return cls(
             root=root,  # type: ignore[arg-type]
             facts=MappingProxyType(dict(facts)),
             advice=MappingProxyType(dict(advice)),
             sources=MappingProxyType(dict(sources or {})),
             rules=ordered,
-            graph=RuleGraph(facts, ordered, advice),
+            graph=RuleGraph(facts, written, advice),
         )
 
     def rule(self, rule_id: str) -> Rule:
