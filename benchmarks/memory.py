@@ -36,7 +36,7 @@ def run(consultations: int = 100_000) -> dict[str, float]:
             marks[number] = rss_mib()
     seconds = time.perf_counter() - started
     backend = get_backend()
-    leftover = {name: backend._host.get_facts(name, sid) for name, sid in backend._sid.items()}
+    leftover = backend.facts_left()
     growth = 100.0 * (marks[consultations] - marks[10_000]) / marks[10_000]
     return {
         "consultations": consultations,
@@ -45,7 +45,7 @@ def run(consultations: int = 100_000) -> dict[str, float]:
         "rss_end_mib": marks[consultations],
         "growth_percent_10k_to_end": growth,
         "seconds": seconds,
-        "facts_left_in_sessions": sum(len(v) for v in leftover.values()),
+        "facts_left_in_sessions": leftover,
     }
 
 

@@ -1,8 +1,9 @@
 """The same logical rules run by other engines, for comparison (benchmarks only, never the product).
 
-* :class:`PlainChainer` — a plain-Python forward chainer: loop over the rules (in the knowledge base's
-  order), fire every rule whose condition holds (three-valued, the engine's own evaluator), until
-  nothing new fires. The practical limit of a pure-Python engine with no matching network.
+* :class:`PlainChainer` — a plain-Python forward chainer: every condition compiled once to a Python
+  closure (three-valued, like the engine), then loop over the rules in the knowledge base's order,
+  firing every rule whose condition holds, until nothing new fires. The practical limit of a
+  pure-Python engine with no matching network.
 * :class:`NaiveDurable` — durable-rules used the obvious way: the same compiled ruleset, but a fresh
   session per case, deleted afterwards (``delete_state``), and every fired rule re-asserting the case.
 
@@ -14,35 +15,66 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from durable.engine import Host
-
-from orderdoctor.engine import KnowledgeBase, evaluate
+from orderdoctor.engine import KnowledgeBase
 from orderdoctor.engine.backend import compile_ruleset
 from orderdoctor.engine.consultation import Consultation
+from orderdoctor.engine.model import AllOf, Comparison, Condition, Not, Operator
+
+
+def _compile_python(condition: Condition, holds: bool = True) -> Callable[[Mapping[str, Any]], bool]:
+    """A Python closure that is true when ``condition`` holds (or, with ``holds=False``, is known to
+    fail) over partly known facts: the three-valued logic of the engine, ``not`` pushed inwards."""
+    if isinstance(condition, Comparison):
+        fact, expected = condition.fact, condition.value
+        test = _PYTHON_OPS[condition.operator]
+        if holds:
+            return lambda facts: fact in facts and test(facts[fact], expected)
+        return lambda facts: fact in facts and not test(facts[fact], expected)
+    if isinstance(condition, Not):
+        return _compile_python(condition.condition, not holds)
+    parts = tuple(_compile_python(part, holds) for part in condition.conditions)  # type: ignore[attr-defined]
+    if isinstance(condition, AllOf) == holds:
+        return lambda facts: all(part(facts) for part in parts)
+    return lambda facts: any(part(facts) for part in parts)
+
+
+_PYTHON_OPS: dict[Operator, Callable[[Any, Any], bool]] = {
+    Operator.EQ: operator.eq,
+    Operator.NE: operator.ne,
+    Operator.LT: operator.lt,
+    Operator.LTE: operator.le,
+    Operator.GT: operator.gt,
+    Operator.GTE: operator.ge,
+    Operator.IN: lambda value, values: value in values,
+}
 
 
 class PlainChainer:
+    """Each rule's condition compiled once to a Python closure; pass over the rules in order, firing
+    every rule that holds, until a pass fires nothing new."""
+
     name = "plain Python"
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self.rules = [(rule, _compile_python(rule.when)) for rule in kb.rules]
 
     def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
         consultation = Consultation(self.kb, facts)
+        known = consultation.facts
         fired: set[str] = set()
         changed = True
         while changed:
             changed = False
-            for rule in self.kb.rules:
-                if rule.id in fired:
-                    continue
-                if evaluate(rule.when, consultation.facts).holds:
+            for rule, holds in self.rules:
+                if rule.id not in fired and holds(known):
                     fired.add(rule.id)
-                    seen = {name: consultation.facts[name] for name in rule.reads if name in consultation.facts}
-                    if consultation.fire(rule, seen):
+                    if consultation.fire(rule, known):
                         changed = True  # derived facts may enable earlier rules: another pass
         return consultation.result().advice_ids
 
@@ -67,7 +99,13 @@ class NaiveDurable:
         self.kb = kb
         self.compiled = compile_ruleset(kb, f"naive{next(self._names)}")
         self.host = _Host(self._action)
-        self.host.set_rulesets({self.compiled.name: copy.deepcopy(dict(self.compiled.definition))})
+        # Through durable's Python wrapper every rule needs an action, and a fact no rule handles
+        # raises: add the actions and a lowest-priority catch-all rule, as a durable user would.
+        definition = copy.deepcopy(dict(self.compiled.definition))
+        for key, rule in definition.items():
+            rule["run"] = f"{self.compiled.name}/{key}"
+        definition["done"] = {"all": [{"m": {"_case": 1}}], "pri": len(kb.rules) + 1, "run": "done"}
+        self.host.set_rulesets({self.compiled.name: definition})
         self.sids = itertools.count(1)
         self.consultation: Consultation | None = None
         self.current: dict[str, Any] = {}
@@ -212,12 +250,14 @@ class Experta:
         self.fired, self.advised = fired, advised
         attributes: dict[str, Any] = {}
         def make(rule: Any, key: str) -> tuple[Any, Any]:
+            holds = _compile_python(rule.when)
+
             # experta passes a TEST function the bound variables named in its signature: only `case`
             def condition(case: Any) -> bool:
                 if key in fired:
                     return False
                 facts = {k: v for k, v in case.as_dict().items() if isinstance(k, str)}
-                return evaluate(rule.when, facts).holds
+                return holds(facts)
 
             def action(engine: Any, case: Any) -> None:
                 if key in fired:

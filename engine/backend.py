@@ -3,43 +3,50 @@
 How a knowledge base runs on durable-rules (see docs/architecture.md and
 the measurements in shared/notes/durable-rules.md):
 
+* **durable's matching engine, driven directly.** durable-rules is a C Rete
+  engine (``durable_rules_engine``) behind a Python wrapper (``durable.engine``)
+  that, for every fired rule, builds a closure, dumps and re-parses the
+  session state as JSON and goes through a promise chain. The backend calls
+  the C engine itself — ``create_ruleset``, ``assert_fact``,
+  ``start_action_for_state``/``complete_and_start_action``,
+  ``retract_fact``, ``delete_ruleset`` — so each fired rule costs one call
+  into C, and no timer threads or hosts exist at all.
 * **One case fact.** A consultation is one durable fact holding every known
-  fact as a property (``{"_case": 1, "order_status": "shipped", ...}``).
+  fact as a property (``{"sid": "1", "order_status": "shipped", ...}``).
   Each rule is one pattern over it, compiled from data to durable's JSON:
   equality, ``$neq``/``$lt``/``$lte``/``$gt``/``$gte``, ``$or`` of equalities for
   ``in`` (durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
   pushed inwards (De Morgan) so that a test on an unknown fact never holds —
   the same three-valued logic as :mod:`.conditions`.
-* **Forward chaining.** When a rule that derives facts fires, its action
+* **Forward chaining.** When a rule that derives facts fires, the backend
   retracts the case fact and asserts a new version with the derived facts
   added, so durable re-matches every rule against it. Each version also
   carries a marker ``_fN`` for every rule that already fired, and rule N's
   pattern ends with ``$nex _fN``: no rule fires twice (markers come last in
   the pattern, or durable's 64-entry match stack overflows, error 303).
   durable also activates a rule once for *each* ``$or`` branch that holds,
-  so the action ignores a rule that already fired in the run.
+  so the backend ignores a rule that already fired in the run.
 * **Conflict resolution.** durable fires lower ``pri`` first; rule N gets
   ``pri`` N+1 in the knowledge base's order (priority, then position), so
-  the firing order is fully determined. A lowest-priority catch-all rule
-  matches every case fact (durable raises on facts no rule handles).
-* **Isolation.** One long-lived host per process whose background timer
-  threads are never started (they segfault under load), one fixed session
-  per ruleset (durable allows 1,024), and every consultation ends by
-  retracting its case fact, leaving the session empty. A lock serialises
+  the firing order is fully determined. A case no rule matches is simply
+  not stored (result code 1), so no catch-all rule is needed.
+* **Isolation.** One fixed session per ruleset (durable allows 1,024), and
+  every consultation ends by retracting its case fact, leaving the session
+  empty; a run that fails abandons its started action and empties the
+  session too, or leaves it behind for a fresh one. A lock serialises
   consultations; use processes, not threads, for parallel work.
 * **Shards.** durable-rules lets one fact match at most 64 sibling tests
   (error 303) and a ruleset hold at most 4,096 rules, so a knowledge base of
   more than :data:`SHARD_SIZE` rules is split into several rulesets, ordered
   by derivation depth; a consultation runs each on the facts known so far,
   round after round, until no shard derives anything new.
-* **Errors never vanish.** durable swallows exceptions raised in actions, so
-  the action catches everything itself and the run re-raises it afterwards,
-  naming the rule; durable's bare error codes become :class:`BackendError`.
+* **Errors never vanish.** An exception raised while a rule fires ends the
+  run and is re-raised naming the rule (:class:`RuleActionError`);
+  durable's bare error codes become :class:`BackendError`.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import threading
@@ -47,8 +54,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import durable_rules_engine
-from durable.engine import Host, MessageNotHandledException, MessageObservedException
+import durable_rules_engine as _engine
 
 from .errors import BackendError, OrderdoctorError, RuleActionError
 from .model import (
@@ -79,9 +85,11 @@ FiringListener = Callable[[Rule, Mapping[str, Value]], Mapping[str, Value]]
 #: durable-rules silently drops properties past about 252 on one fact.
 MAX_CASE_PROPERTIES = 240
 
-_CASE = "_case"
-_INTERNAL = frozenset({_CASE, "sid", "id", "$s"})
-_DONE = "done"
+#: ``assert_fact`` result codes of durable's matching engine.
+_HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
+
+#: Case facts to durable's JSON, compact (durable's own wrapper writes the same, with spaces).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 _DURABLE_OPS = {
     Operator.NE: "$neq",
@@ -169,8 +177,8 @@ class CompiledKnowledgeBase:
 def compile_ruleset(
     kb: KnowledgeBase, name: str, indices: range | None = None
 ) -> CompiledRuleset:
-    """Compile the rules of ``kb`` (or those at ``indices`` in ``kb.rules``); actions are
-    named ``NAME/rN`` for the host to resolve, N being the rule's index in the kb."""
+    """Compile the rules of ``kb`` (or those at ``indices`` in ``kb.rules``) to one durable
+    ruleset definition; rule N of the kb is ``rN``, with priority N+1."""
     definition: dict[str, Any] = {}
     rules: dict[str, Rule] = {}
     markers: dict[str, str] = {}
@@ -180,14 +188,9 @@ def compile_ruleset(
         key = f"r{index}"
         marker = f"_f{index}"
         pattern = {"$and": [compile_condition(rule.when), {"$nex": {marker: 1}}]}
-        definition[key] = {"all": [{"m": pattern}], "pri": index + 1, "run": f"{name}/{key}"}
+        definition[key] = {"all": [{"m": pattern}], "pri": index + 1}
         rules[key] = rule
         markers[key] = marker
-    definition[_DONE] = {
-        "all": [{"m": {_CASE: 1}}],
-        "pri": len(kb.rules) + 1,
-        "run": f"{name}/{_DONE}",
-    }
     return CompiledRuleset(name, definition, rules, markers)
 
 
@@ -241,41 +244,36 @@ def _shard_order(kb: KnowledgeBase, guard: str | None = None) -> list[int]:
     return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), guard_key(i), i))
 
 
-class _QuietHost(Host):
-    """A durable Host that starts no timer threads and resolves actions by name."""
-
-    def __init__(self, resolve: Callable[[str], Callable[[Any], None]]) -> None:
-        self._resolve = resolve
-        super().__init__()
-
-    def _run(self) -> None:
-        """Everything runs synchronously in the caller's thread: no dispatcher threads."""
-
-    def get_action(self, action_name: str) -> Callable[[Any], None]:
-        return self._resolve(action_name)
+def _action_key(message: str) -> str:
+    """The rule key of an action message: durable writes ``{"KEY":{"m":{...}}}``."""
+    if message.startswith('{"'):
+        return message[2:message.index('"', 2)]
+    return next(iter(json.loads(message)))  # pragma: no cover - durable's own format never varies
 
 
 @dataclass
 class _Run:
-    """The state of the consultation being run (only one at a time)."""
+    """The state of the shard being run (only one at a time)."""
 
     compiled: CompiledRuleset
+    handle: int
     listener: FiringListener
+    known: dict[str, Value]
     current: dict[str, Any]
+    text: str
     fired: list[str] = field(default_factory=list)
     fired_set: set[str] = field(default_factory=set)
-    error: BaseException | None = None
     added: dict[str, Any] = field(default_factory=dict)
 
 
 class DurableBackend:
-    """Registers compiled knowledge bases on one host and runs consultations on them."""
+    """Registers compiled knowledge bases with durable-rules and runs consultations on them."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._host = _QuietHost(self._action)
         self._names = itertools.count(1)
         self._sessions = itertools.count(2)
+        self._handles: dict[str, int] = {}
         self._sid: dict[str, str] = {}
         self._run: _Run | None = None
 
@@ -296,12 +294,11 @@ class DurableBackend:
                         if all(values is not None for values in required):
                             allowed = frozenset().union(*required)  # type: ignore[arg-type]
                             compiled = replace(compiled, guard=(guard, allowed))
-                    # durable deletes "run" from the dicts it is given: hand it a copy.
-                    definition = copy.deepcopy(dict(compiled.definition))
                     try:
-                        self._host.set_rulesets({compiled.name: definition})
-                    except Exception as exc:  # durable raises bare Exceptions with codes
+                        handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
+                    except _engine.error as exc:  # durable's bare error codes
                         raise BackendError(f"durable-rules refused the knowledge base: {exc}") from exc
+                    self._handles[compiled.name] = handle
                     self._sid[compiled.name] = "1"
                     shards.append(compiled)
             except BaseException:
@@ -318,22 +315,29 @@ class DurableBackend:
 
     def _unregister_shard(self, compiled: CompiledRuleset) -> None:
         with self._lock:
-            ruleset = self._host._ruleset_directory.pop(compiled.name, None)
-            if ruleset is None:
+            handle = self._handles.pop(compiled.name, None)
+            if handle is None:
                 return
-            self._host._ruleset_list.remove(ruleset)
             self._sid.pop(compiled.name, None)
-            durable_rules_engine.delete_ruleset(ruleset._handle)
+            _engine.delete_ruleset(handle)
 
     def is_registered(self, compiled: CompiledKnowledgeBase) -> bool:
-        return all(shard.name in self._host._ruleset_directory for shard in compiled.shards)
+        return all(shard.name in self._handles for shard in compiled.shards)
+
+    def facts_left(self) -> int:
+        """How many facts the sessions in use still hold (0 between consultations)."""
+        with self._lock:
+            return sum(
+                len(json.loads(_engine.get_facts(self._handles[name], sid))) for name, sid in self._sid.items()
+            )
 
     # -------------------------------------------------------------------- runs
     def run(self, compiled: CompiledKnowledgeBase, facts: Mapping[str, Value], listener: FiringListener) -> list[str]:
         """Run one consultation; returns the keys of the rules that fired, in order.
 
         ``listener`` is called as each rule fires; an exception it raises
-        is re-raised here once durable has finished. With several shards,
+        ends the run and is re-raised (as :class:`RuleActionError` naming the
+        rule unless it is one of orderdoctor's own). With several shards,
         every shard runs on the facts known so far, round after round, until
         no shard derives a new fact.
         """
@@ -368,80 +372,95 @@ class DurableBackend:
         already: list[str],
         listener: FiringListener,
     ) -> tuple[list[str], dict[str, Any]]:
-        """One shard on the facts known so far; returns the rules that fired and the facts they added."""
+        """One shard on the facts known so far; returns the rules that fired and the facts they added.
+
+        Drives durable's matching engine directly: assert the case, then take
+        the activations one at a time (``start_action_for_state``, then
+        ``complete_and_start_action``) in ``pri`` order, and finally retract
+        the case's last version, leaving the session empty. The case is the
+        only fact in the session and every older version is retracted before
+        a new one is asserted, so the values an activation matched are always
+        those of the current version.
+        """
         with self._lock:
+            handle = self._handles[compiled.name]
             sid = self._sid[compiled.name]
-            case = {_CASE: 1, "sid": sid, **facts, **markers}
-            run = _Run(compiled, listener, case, fired_set=set(already))
+            case = {"sid": sid, **facts, **markers}
+            text = _encode(case)
+            run = _Run(compiled, handle, listener, dict(facts), case, text, fired_set=set(already))
             self._run = run
+            pending = False
             clean = False
             try:
-                self._host.assert_fact(compiled.name, dict(case))
-                try:
-                    self._host.retract_fact(compiled.name, dict(run.current))
-                except Exception:
-                    if run.error is None:
-                        raise
-                state = self._host.get_state(compiled.name, sid)
-                if "exception" in state and run.error is None:
-                    run.error = BackendError(f"durable-rules reported: {state['exception']}")
-                clean = run.error is None
-            except (MessageNotHandledException, MessageObservedException) as exc:
-                raise BackendError(f"durable-rules rejected the case: {exc.message}") from None
-            except OrderdoctorError:
-                raise
-            except Exception as exc:
+                code, state = _engine.assert_fact(handle, text)
+                if code == _OBSERVED:
+                    raise BackendError("durable-rules rejected the case: the session was not empty")
+                if code == _HANDLED:
+                    started = _engine.start_action_for_state(handle, state)
+                    message = started[1] if started else None
+                    while message:
+                        pending = True
+                        self._fire(run, _action_key(message))
+                        message = _engine.complete_and_start_action(handle, state)
+                        pending = False
+                _engine.retract_fact(handle, run.text)
+                clean = True
+            except _engine.error as exc:
                 raise BackendError(f"durable-rules failed: {exc}") from exc
             finally:
                 self._run = None
                 if not clean:
-                    # Leave the dirty session behind; the next run starts a fresh one.
-                    self._sid[compiled.name] = str(next(self._sessions))
-            if run.error is not None:
-                raise run.error
+                    self._clean_up(compiled, handle, sid, state if pending else None, run.text)
             return run.fired, run.added
 
-    def _action(self, action_name: str) -> Callable[[Any], None]:
-        ruleset_name, _, key = action_name.partition("/")
+    def _clean_up(self, compiled: CompiledRuleset, handle: int, sid: str, pending: int | None, text: str) -> None:
+        """After a failed run: finish the started action, empty the session, or leave it behind.
 
-        def act(c: Any) -> None:
-            self._fire(ruleset_name, key, c)
+        The pending activations are completed without firing anything
+        (``abandon_action`` would be shorter, but durable 2.0.28 corrupts the
+        session with it: the next run segfaults), then the case is retracted.
+        """
+        try:
+            if pending is not None:
+                while _engine.complete_and_start_action(handle, pending):
+                    pass
+            _engine.retract_fact(handle, text)
+            if json.loads(_engine.get_facts(handle, sid)) == []:
+                return
+        except Exception:  # noqa: BLE001 - the session is given up below
+            pass
+        # The session could not be emptied: leave it behind; the next run starts a fresh one.
+        self._sid[compiled.name] = str(next(self._sessions))
 
-        return act
-
-    def _fire(self, ruleset_name: str, key: str, c: Any) -> None:
-        run = self._run
-        if run is None or run.error is not None or run.compiled.name != ruleset_name:
-            return
-        if key == _DONE:
-            return
+    def _fire(self, run: _Run, key: str) -> None:
         if key in run.fired_set:
             # durable activates a rule once per `$or` branch that holds: fire it once.
             return
         rule = run.compiled.rules[key]
         try:
-            seen = {k: v for k, v in c.m._d.items() if k not in _INTERNAL and not k.startswith("_f")}
-            added = run.listener(rule, seen)
-            run.fired.append(key)
-            run.fired_set.add(key)
-            if added:
-                run.added.update(added)
-                new = dict(run.current)
-                new.update(added)
-                for fired in run.fired:
-                    new[run.compiled.markers[fired]] = 1
-                if len(new) > MAX_CASE_PROPERTIES:
-                    raise BackendError(
-                        f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
-                        "(durable-rules limit)"
-                    )
-                c.retract_fact(dict(run.current))
-                c.assert_fact(dict(new))
-                run.current = new
-        except (OrderdoctorError, KeyboardInterrupt, SystemExit) as exc:
-            run.error = exc
-        except BaseException as exc:  # noqa: BLE001 - durable would swallow it silently
-            run.error = RuleActionError(rule.id, f"{type(exc).__name__}: {exc}")
+            added = run.listener(rule, run.known)
+        except (OrderdoctorError, KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - reported naming the rule
+            raise RuleActionError(rule.id, f"{type(exc).__name__}: {exc}") from exc
+        run.fired.append(key)
+        run.fired_set.add(key)
+        if added:
+            run.added.update(added)
+            run.known.update(added)
+            new = dict(run.current)
+            new.update(added)
+            for fired in run.fired:
+                new[run.compiled.markers[fired]] = 1
+            if len(new) > MAX_CASE_PROPERTIES:
+                raise BackendError(
+                    f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
+                    "(durable-rules limit)"
+                )
+            text = _encode(new)
+            _engine.retract_fact(run.handle, run.text)
+            _engine.assert_fact(run.handle, text)
+            run.current, run.text = new, text
 
 
 _backend: DurableBackend | None = None

@@ -88,6 +88,8 @@ def check_value(fact: Fact, value: object) -> Value | ValueProblem:
 
 def convert_text(fact: Fact, text: str) -> Value | ValueProblem:
     """Turn command-line text into a value of ``fact``'s type, then check it."""
+    if fact.type is FactType.CHOICE and text in fact.values:
+        return text
     word = text.strip()
     if fact.type is FactType.INTEGER:
         if not _INTEGER_TEXT.match(word):

@@ -80,8 +80,12 @@ class Fact:
 
     @property
     def values(self) -> tuple[str, ...]:
-        """The allowed values of a choice fact, in declaration order."""
-        return tuple(choice.value for choice in self.choices)
+        """The allowed values of a choice fact, in declaration order (worked out once)."""
+        cached = self.__dict__.get("_values")
+        if cached is None:
+            cached = tuple(choice.value for choice in self.choices)
+            object.__setattr__(self, "_values", cached)
+        return cached
 
     @property
     def askable(self) -> bool:

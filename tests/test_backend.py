@@ -6,6 +6,7 @@ import copy
 import json
 import threading
 
+import durable_rules_engine
 import pytest
 from durable.engine import Host
 from helpers import MINIMAL_KB, kb_with_rules
@@ -80,19 +81,47 @@ def test_every_rule_pattern_ends_with_its_marker_and_has_a_unique_priority(minim
     for key, rule in compiled.rules.items():
         pattern = compiled.definition[key]["all"][0]["m"]["$and"]
         assert pattern[-1] == {"$nex": {compiled.markers[key]: 1}}
-    assert compiled.definition["done"]["pri"] == max(pris)
+    assert all("run" not in rule for rule in compiled.definition.values())  # pure durable JSON
 
 
 # ------------------------------------------------------------- durable edges
-def test_durable_deletes_run_from_the_definition_it_is_given(minimal_kb):
-    definition = copy.deepcopy(dict(compile_ruleset(minimal_kb, "edge_run").definition))
-    host = _ProbeHost()
-    host.set_rulesets({"edge_run": definition})
-    assert all("run" not in rule for rule in definition.values())
-    # ...which is why the backend hands durable a copy and keeps its own intact
-    compiled = get_backend().register(minimal_kb)
-    assert all("run" in rule for rule in compiled.definition.values())
-    get_backend().unregister(compiled)
+def test_a_case_no_rule_matches_is_not_stored_so_no_catch_all_rule_is_needed():
+    handle = durable_rules_engine.create_ruleset(
+        "edge_unhandled", json.dumps({"r": {"all": [{"m": {"a": 1}}], "pri": 1}})
+    )
+    try:
+        code, _ = durable_rules_engine.assert_fact(handle, json.dumps({"sid": "1", "b": 2}))
+        assert code == 1  # not handled: no exception from the C engine, nothing stored
+        assert json.loads(durable_rules_engine.get_facts(handle, "1")) == []
+        durable_rules_engine.retract_fact(handle, json.dumps({"sid": "1", "b": 2}))  # harmless
+    finally:
+        durable_rules_engine.delete_ruleset(handle)
+
+
+def test_activations_of_a_retracted_version_are_dropped():
+    """The backend hands listeners its own copy of the case: durable only ever activates rules on
+    the current version, because every older version is retracted before a new one is asserted."""
+    rules = {
+        "derive": {"all": [{"m": {"$and": [{"a": 1}, {"$nex": {"_f0": 1}}]}}], "pri": 1},
+        "later": {"all": [{"m": {"a": 1}}], "pri": 2},
+    }
+    handle = durable_rules_engine.create_ruleset("edge_versions", json.dumps(rules))
+    try:
+        first = json.dumps({"sid": "1", "a": 1})
+        _, state = durable_rules_engine.assert_fact(handle, first)
+        message = durable_rules_engine.start_action_for_state(handle, state)[1]
+        assert json.loads(message) == {"derive": {"m": {"sid": "1", "a": 1}}}
+        second = json.dumps({"sid": "1", "a": 1, "b": 2, "_f0": 1})
+        durable_rules_engine.retract_fact(handle, first)
+        durable_rules_engine.assert_fact(handle, second)
+        messages = []
+        while message := durable_rules_engine.complete_and_start_action(handle, state):
+            messages.append(json.loads(message))
+        assert messages == [{"later": {"m": {"sid": "1", "a": 1, "b": 2, "_f0": 1}}}]
+        durable_rules_engine.retract_fact(handle, second)
+        assert json.loads(durable_rules_engine.get_facts(handle, "1")) == []
+    finally:
+        durable_rules_engine.delete_ruleset(handle)
 
 
 def test_a_test_on_a_missing_property_never_matches():
@@ -165,7 +194,10 @@ def test_an_error_in_a_rule_action_is_raised_naming_the_rule(minimal_kb):
         backend.run(compiled, {"order_status": "closed", "coupon_used": "welcome"}, explode)
     assert caught.value.rule_id == "closed_with_coupon"
     assert "ZeroDivisionError: boom" in str(caught.value)
-    # the backend is still usable afterwards, and the next run is clean
+    # the backend is still usable afterwards: the session was emptied (not given up), and the
+    # next run is clean
+    assert backend.facts_left() == 0
+    assert backend._sid[compiled.shards[0].name] == "1"
     fired = backend.run(compiled, {"order_status": "closed", "coupon_used": "welcome"}, lambda r, s: {})
     assert [compiled.rules[k].id for k in fired] == ["closed_with_coupon"]
     backend.unregister(compiled)
@@ -201,3 +233,31 @@ def test_register_and_unregister_many_times():
             advice = engine.consult(facts).advice_ids
         expected = expected or advice
         assert advice == expected == ("deadline_near", "open_dispute")
+
+
+def test_a_run_that_fails_at_any_firing_leaves_the_backend_clean():
+    """Fail at the 1st, 2nd, … firing of a chaining case (some after derived facts were asserted):
+    every following run gives the same answer as before, and the session stays empty."""
+    kb = load_knowledge_base()
+    facts = {"order_status": "shipped", "tracking_note": "shipment_cancelled", "seller_response": "no_reply",
+             "days_left": 3}
+    engine = InferenceEngine(kb)
+    expected = engine.consult(facts)
+    backend = get_backend()
+    assert len(expected.trace) >= 3
+    for fail_at in range(1, len(expected.trace) + 1):
+        calls = []
+
+        def flaky(rule, seen, fail_at=fail_at):
+            calls.append(rule.id)
+            if len(calls) == fail_at:
+                raise ValueError("flaky")
+            return dict(rule.derive)
+
+        with pytest.raises(RuleActionError, match="ValueError: flaky"):
+            backend.run(engine._compiled, facts, flaky)
+        assert backend.facts_left() == 0
+        again = engine.consult(facts)
+        assert again.fired_rules == expected.fired_rules
+        assert again.advice_ids == expected.advice_ids
+    engine.close()
