@@ -20,22 +20,44 @@ ADVISE = ["advise", "--set", "order_status=shipped", "--set", "tracking_note=shi
           "--set", "seller_response=no_reply", "--set", "days_left=3"]
 
 
-def cold_start(runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "orderdoctor.cli", *ADVISE], check=True, capture_output=True)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+def _command() -> list[str]:
+    """The installed ``orderdoctor`` script beside this interpreter (what users run)."""
+    script = Path(sys.executable).with_name("orderdoctor")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "orderdoctor.cli"]
 
 
-def interpreter_start(runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+def _byte_compile() -> None:
+    """Compile orderdoctor's modules as an installation has them (pip byte-compiles on install,
+    and a checkout writes them on its first run) — even under PYTHONDONTWRITEBYTECODE."""
+    import compileall
+
+    import orderdoctor.cli
+    import orderdoctor.engine
+
+    for package in (orderdoctor.engine, orderdoctor.cli):
+        compileall.compile_dir(str(Path(package.__file__).parent), quiet=1)
+
+
+def cold_start(runs: int) -> dict[str, float]:
+    """Median wall time of: the bare interpreter; `advise` with the kb load cache in place (every
+    run after the first); `advise` with the cache off (first run after a kb edit). Interleaved,
+    so that the machine's load affects all three alike."""
+    _byte_compile()
+    samples: dict[str, list[float]] = {"interpreter": [], "cached": [], "uncached": []}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "ORDERDOCTOR_CACHE_DIR": cache}
+        commands = {
+            "interpreter": ([sys.executable, "-c", "pass"], env),
+            "cached": ([*_command(), *ADVISE], env),
+            "uncached": ([*_command(), *ADVISE], {**env, "ORDERDOCTOR_CACHE": "off"}),
+        }
+        subprocess.run(commands["cached"][0], env=env, check=True, capture_output=True)  # fills the cache
+        for _ in range(runs):
+            for name, (command, environment) in commands.items():
+                started = time.perf_counter()
+                subprocess.run(command, env=environment, check=True, capture_output=True)
+                samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def ask_latency() -> list[float]:
@@ -78,17 +100,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--copies", type=int, default=100, help="copies of the kb cases in the batch input")
     args = parser.parse_args(argv)
-    python = statistics.median(interpreter_start(args.runs))
-    cold = statistics.median(cold_start(args.runs))
+    starts = cold_start(args.runs)
+    python, cold, uncached = starts["interpreter"], starts["cached"], starts["uncached"]
     asked = sorted(ask_latency())
     one = batch_rate(1, args.copies)
     two = batch_rate(2, args.copies)
     result = {
-        "interpreter_ms": python, "advise_cold_ms": cold,
+        "interpreter_ms": python, "advise_cold_ms": cold, "advise_cold_uncached_ms": uncached,
         "ask_median_ms": statistics.median(asked), "ask_p90_ms": asked[int(len(asked) * 0.9)],
         "ask_max_ms": asked[-1], "batch_jobs1_per_s": one, "batch_jobs2_per_s": two,
     }
-    print(f"advise cold start: median {cold:.0f} ms (bare interpreter {python:.0f} ms), {args.runs} runs")
+    print(f"advise cold start: median {cold:.0f} ms with the kb load cache, {uncached:.0f} ms without "
+          f"(bare interpreter {python:.0f} ms), {args.runs} runs each, interleaved")
     print(f"ask, answer to next question: median {result['ask_median_ms']:.2f} ms, p90 {result['ask_p90_ms']:.2f} ms, "
           f"max {result['ask_max_ms']:.1f} ms over {len(asked)} questions")
     print(f"batch: {one:.0f} records/s with --jobs 1, {two:.0f} with --jobs 2 ({two / one:.2f}x), "

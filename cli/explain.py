@@ -23,11 +23,10 @@ from orderdoctor.engine.explanation import (
 )
 from orderdoctor.engine.model import Rule
 
-from .render import format_value, render_trace
+from .render import FORMATS, format_value, render_trace
 
 __all__ = ["Explanation", "FORMATS", "render_explanation"]
 
-FORMATS = ("text", "json", "markdown", "mermaid")
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
-import tempfile
 import os
 from collections import deque
 from pathlib import Path
 from typing import Any, TextIO
 
 from orderdoctor.engine import KnowledgeBase, KnowledgeBaseErrors, load_cases
-from orderdoctor.engine.cases import run_cases
 from orderdoctor.engine.graph import advice_node, fact_node, rule_node, split_node
-from orderdoctor.engine.lint import check_knowledge_base
 from orderdoctor.engine.loader import load_lint_config
 from orderdoctor.engine.location import display_path
 
@@ -34,6 +29,8 @@ class KbUsageError(Exception):
 
 # ------------------------------------------------------------------- check
 def kb_check(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
+    from orderdoctor.engine.lint import check_knowledge_base
+
     config = load_lint_config(kb)
     findings = check_knowledge_base(kb, config)
     try:
@@ -86,6 +83,8 @@ def kb_check(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
 
 # -------------------------------------------------------------------- test
 def kb_test(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
+    from orderdoctor.engine.cases import run_cases
+
     cases = load_cases(kb, args.files or None)
     report = run_cases(kb, cases)
     for outcome in report.failed:
@@ -153,6 +152,8 @@ def _write_junit(path: Path, report: Any) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
@@ -257,6 +258,8 @@ def render_mermaid(kb: KnowledgeBase, nodes: set[str]) -> str:
 
 
 def kb_graph(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
+    import subprocess
+
     center = resolve_node(kb, args.around) if args.around else None
     nodes = _nodes_around(kb, center, args.depth)
     output = Path(args.output) if args.output else None
@@ -268,6 +271,8 @@ def kb_graph(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
         out.write(text)
         return 0
     if output.suffix in (".svg", ".png"):
+        import shutil
+
         dot = shutil.which("dot")
         if dot is None:
             raise KbUsageError(
@@ -314,6 +319,8 @@ def kb_impact(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
     out.write(f"  derived facts downstream: {', '.join(names(downstream, 'fact')) or 'none'}\n")
     out.write(f"  advice it can change: {', '.join(names(downstream, 'advice')) or 'none'}\n")
     rules_involved = set(names(upstream | downstream | {node}, "rule"))
+    from orderdoctor.engine.cases import run_cases
+
     report = run_cases(kb, load_cases(kb))
     exercising = []
     for outcome in report.outcomes:
@@ -333,6 +340,8 @@ def kb_impact(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
 # -------------------------------------------------------------------- docs
 def render_rules_doc(kb: KnowledgeBase) -> str:
     """docs/rules.md: every rule in words, grouped by file, with its source and covering cases."""
+    from orderdoctor.engine.cases import run_cases
+
     report = run_cases(kb, load_cases(kb))
     covering: dict[str, list[str]] = {}
     for outcome in report.outcomes:
@@ -407,7 +416,8 @@ def kb_docs(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
 
 
 # ----------------------------------------------------------------- parsers
-def add_kb_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bool = True) -> None:
+    """The ``kb`` command; its tools' parsers only with ``tools`` (start-up time)."""
     kb = commands.add_parser(
         "kb",
         parents=[common],
@@ -416,6 +426,8 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     sub = kb.add_subparsers(dest="kb_command", metavar="TOOL")
     sub.required = True
+    if not tools:
+        return
 
     check = sub.add_parser("check", parents=[common], help="lint the rules: unreachable, redundant, conflicts, dead ends, gaps")
     check.add_argument("--strict", action="store_true", help="exit 1 when there are unexplained warnings")

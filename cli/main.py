@@ -10,11 +10,12 @@ interrupted. Errors are one line each on stderr; a traceback only with
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from orderdoctor.engine import (
     FactInputError,
@@ -31,17 +32,21 @@ from orderdoctor.engine import (
 from orderdoctor.engine.location import display_path
 
 from orderdoctor.engine.errors import suggest
-from orderdoctor.engine.explanation import explain_what_if, explain_why_not
 from orderdoctor.engine.facts import validate_facts
-from orderdoctor.engine.interview import Interview
 
 from . import render
-from .explain import FORMATS, Explanation, build_explanation, explanation_json, render_explanation
 from .kb import HANDLERS as KB_HANDLERS
 from .kb import KbUsageError, add_kb_commands
+from .render import FORMATS
 
-# `ask` (prompt-toolkit) and `batch` (multiprocessing) are imported by their commands only:
-# `orderdoctor advise` should not pay for them at start-up.
+if TYPE_CHECKING:
+    from orderdoctor.engine.interview import Interview
+
+    from .explain import Explanation
+
+# Start-up time: `ask` (prompt-toolkit), `batch` (multiprocessing), explanations, interviews and
+# the kb commands' checks are imported by the commands that use them only, so that
+# `orderdoctor advise` does not pay for them (docs/performance.md).
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOME_FAILED", "build_parser", "main"]
 
@@ -75,8 +80,12 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; ``--kb`` and ``--traceback`` work before or after the command."""
+def build_parser(*, kb_tools: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; ``--kb`` and ``--traceback`` work before or after the command.
+
+    ``kb_tools=False`` leaves out the parsers of ``kb check/test/graph/impact/docs`` (start-up
+    time: :func:`main` builds them only when ``kb`` is on the command line).
+    """
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--kb",
@@ -206,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     batch.add_argument("--trace", action="store_true", help="add each record's trace")
     batch.set_defaults(handler=_batch)
-    add_kb_commands(commands, common)
+    add_kb_commands(commands, common, tools=kb_tools)
     return parser
 
 
@@ -262,6 +271,10 @@ def _consult(args: argparse.Namespace, stdin: TextIO) -> tuple[KnowledgeBase, An
 
 def _explanation(args: argparse.Namespace, kb: KnowledgeBase, result: Any) -> Explanation:
     """The why-not and what-if parts asked for on the command line."""
+    from orderdoctor.engine.explanation import explain_what_if, explain_why_not
+
+    from .explain import build_explanation
+
     why_not = []
     for advice_id in args.why_not:
         if advice_id not in kb.advice:
@@ -304,18 +317,27 @@ def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     asked = bool(args.why_not or args.what_if)
     explanation = _explanation(args, kb, result) if asked else None
     if args.json:
-        data = result.to_json() if explanation is None else explanation_json(explanation)
+        if explanation is None:
+            data = result.to_json()
+        else:
+            from .explain import explanation_json
+
+            data = explanation_json(explanation)
         if explanation is not None:
             data.pop("how", None)
         out.write(render.render_json(data))
         return EXIT_OK
     out.write(render.render_plan(result))
     if explanation is not None:
+        from .explain import render_explanation
+
         out.write("\n" + render_explanation(explanation, "text").split("\n", 2)[2])
     return EXIT_OK
 
 
 def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from .explain import render_explanation
+
     kb, result = _consult(args, stdin)
     fmt = args.format or ("json" if args.json else "text")
     out.write(render_explanation(_explanation(args, kb, result), fmt))
@@ -323,6 +345,8 @@ def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
 
 def _load_interview(kb: KnowledgeBase, path: Path, what: str) -> Interview:
+    from orderdoctor.engine.interview import Interview
+
     from .ask import read_session
 
     try:
@@ -335,6 +359,8 @@ def _load_interview(kb: KnowledgeBase, path: Path, what: str) -> Interview:
 
 
 def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from orderdoctor.engine.interview import Interview
+
     from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path
 
     kb = _load_kb(args)
@@ -393,9 +419,10 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     inp = stdin or sys.stdin
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(kb_tools="kb" in words)
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
     show_traceback = getattr(args, "traceback", False)
@@ -433,6 +460,23 @@ def main(
             [f"{PROG}: internal error: {type(exc).__name__}: {exc}", _hint(show_traceback)],
             EXIT_INTERNAL,
         )
+
+
+def run() -> None:
+    """The ``orderdoctor`` console script (and ``python -m orderdoctor.cli``): :func:`main`, then
+    a quick exit.
+
+    Once the output is flushed nothing is left to clean up — every file written was closed and
+    renamed, batch's worker processes were joined, ``ask`` restored the terminal — so, like mypy,
+    the interpreter's teardown (about 20 ms, an eighth of ``orderdoctor advise``) is skipped.
+    """
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be shown
+            pass
+    os._exit(status)
 
 
 def printable(text: str) -> str:

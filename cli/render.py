@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
+import os
+import sys
 import textwrap
 from typing import Any
 
@@ -15,7 +16,11 @@ from orderdoctor.engine import (
     TraceStep,
 )
 
+#: The formats of ``orderdoctor explain --format`` (rendered by :mod:`.explain`).
+FORMATS = ("text", "json", "markdown", "mermaid")
+
 __all__ = [
+    "FORMATS",
     "deadline_text",
     "format_value",
     "plain",
@@ -29,8 +34,22 @@ __all__ = [
 
 def text_width() -> int:
     """The width to wrap text to: the terminal's, between 60 and 100 columns."""
-    columns = shutil.get_terminal_size((88, 24)).columns
-    return max(60, min(columns, 100))
+    return max(60, min(_terminal_columns(), 100))
+
+
+def _terminal_columns() -> int:
+    """``$COLUMNS``, else the terminal's width, else 88 (what shutil.get_terminal_size does,
+    without importing shutil at start-up)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 88
 
 
 def format_value(value: object) -> str:

@@ -13,7 +13,6 @@ travel together in a :class:`KnowledgeBaseErrors`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 
 from .location import Location
@@ -45,6 +44,8 @@ __all__ = [
 
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
     """Return the candidate closest to ``word``, or None when nothing is close."""
+    import difflib  # only when there is an error to report (start-up time)
+
     matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
 

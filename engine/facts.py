@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from .errors import FactInputError, FactInputErrors, KnowledgeBaseError, suggest
 from .location import Location
 from .model import Fact, FactType, Value
-from .yamlfile import parse_yaml
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import KnowledgeBase
@@ -123,6 +122,8 @@ def parse_facts_document(text: str, label: str) -> dict[str, tuple[object, Locat
 
     A ``null`` value means "not known" and is left out.
     """
+    from .yamlfile import parse_yaml
+
     try:
         document = parse_yaml(text, label)
     except KnowledgeBaseError as exc:

@@ -13,11 +13,12 @@ and a suggestion where one is close) and raises them together as
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import (
     DuplicateIdError,
@@ -34,8 +35,6 @@ from .errors import (
     suggest,
 )
 from .facts import ValueProblem, check_value, is_integer
-from .cases import Case
-from .lint import CHECKS, Explained, LintConfig
 from .graph import RuleGraph, split_node, strongly_connected_components
 from .location import Location, display_path
 from .model import (
@@ -56,7 +55,12 @@ from .model import (
     Source,
     Value,
 )
-from .yamlfile import Node, parse_yaml
+
+if TYPE_CHECKING:  # imported where used: `orderdoctor advise` loads neither cases nor lint settings,
+    # and a knowledge base read from the load cache needs no YAML parser at all
+    from .cases import Case
+    from .lint import LintConfig
+    from .yamlfile import Node
 
 __all__ = ["IDENTIFIER", "RESERVED_FACT_NAMES", "default_kb_path", "load_knowledge_base"]
 
@@ -76,13 +80,117 @@ def default_kb_path() -> Path:
     return Path(__file__).resolve().parent.parent / "kb"
 
 
-def load_knowledge_base(path: Path | str | None = None) -> KnowledgeBase:
+def load_knowledge_base(path: Path | str | None = None, *, cache: bool | None = None) -> KnowledgeBase:
     """Load and validate the knowledge base in folder ``path`` (default: the shipped one).
 
     Raises :class:`KnowledgeBaseErrors` holding every problem found.
+
+    A knowledge base that loaded without errors is kept in the load cache (a JSON snapshot, see
+    :mod:`.snapshot`) and rebuilt from it while none of its files changed: the same content
+    (size and CRC-32) of every file the loader reads, the same list of rule files, and the
+    same engine sources. ``cache=False`` (or ``ORDERDOCTOR_CACHE=off`` in the environment) always reads the
+    files; ``ORDERDOCTOR_CACHE_DIR`` moves the cache (default ``$XDG_CACHE_HOME/orderdoctor``).
     """
     root = Path(path) if path is not None else default_kb_path()
-    return _Loader(root).load()
+    if cache is None:
+        cache = os.environ.get("ORDERDOCTOR_CACHE", "").lower() not in {"0", "off", "no", "false"}
+    key = _cache_key(root) if cache else None
+    if key is not None:
+        kb = _read_cache(root, key)
+        if kb is not None:
+            return kb
+    kb = _Loader(root).load()
+    if key is not None:
+        _write_cache(kb, key)
+    return kb
+
+
+# ------------------------------------------------------------------ load cache
+def cache_dir() -> Path:
+    """Where the load cache lives."""
+    configured = os.environ.get("ORDERDOCTOR_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "orderdoctor"
+
+
+def _stamp(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _content_stamp(path: Path) -> list[int]:
+    """Size and CRC-32 of the content: two edits within one clock tick still differ."""
+    import zlib
+
+    data = path.read_bytes()
+    return [len(data), zlib.crc32(data)]
+
+
+def _cache_key(root: Path) -> dict[str, Any] | None:
+    """What a cached snapshot of ``root`` is valid for: the content of every file the loader
+    reads (size and CRC-32), and the engine's sources (size and time); None when the folder
+    cannot be read."""
+    from .snapshot import FORMAT
+
+    try:
+        resolved = root.resolve()
+        files = [resolved / name for name in ("sources.yaml", "facts.yaml", "advice.yaml")]
+        files += sorted((resolved / "rules").glob("*.yaml"))
+        engine = Path(__file__).parent
+        return {
+            "format": FORMAT,
+            "root": str(resolved),
+            "files": [[str(f.relative_to(resolved)), *_content_stamp(f)] for f in files if f.exists()],
+            "engine": [[f.name, *_stamp(f)] for f in sorted(engine.glob("*.py"))],
+        }
+    except (OSError, ValueError):
+        return None
+
+
+def _cache_file(key: Mapping[str, Any]) -> Path:
+    """One file per knowledge-base folder, named after its path (the key inside decides)."""
+    return cache_dir() / f"kb{re.sub(r'[^A-Za-z0-9]+', '-', key['root'])[-120:]}.json"
+
+
+def _read_cache(root: Path, key: Mapping[str, Any]) -> KnowledgeBase | None:
+    """The knowledge base rebuilt from its snapshot, or None (missing, stale, damaged)."""
+    import json
+
+    from .snapshot import SnapshotError, from_snapshot
+
+    try:
+        with open(_cache_file(key), encoding="utf-8") as stream:
+            stored = json.load(stream)
+        if not isinstance(stored, dict) or stored.get("key") != key:
+            return None
+        return from_snapshot(stored.get("snapshot"), root)
+    except (OSError, ValueError, SnapshotError):
+        return None
+
+
+def _write_cache(kb: KnowledgeBase, key: Mapping[str, Any]) -> None:
+    """Store ``kb``'s snapshot atomically; a cache that cannot be written is simply not kept."""
+    import json
+    import tempfile
+
+    from .snapshot import SnapshotError, to_snapshot
+
+    file = _cache_file(key)
+    try:
+        text = json.dumps({"key": key, "snapshot": to_snapshot(kb)}, ensure_ascii=False)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=file.name + ".", suffix=".tmp", dir=file.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.replace(temporary, file)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, SnapshotError):
+        pass
 
 
 def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> tuple[Case, ...]:
@@ -113,6 +221,8 @@ def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> 
 
 def load_lint_config(kb: KnowledgeBase) -> LintConfig:
     """Read ``checks.yaml`` of ``kb`` (optional): the gap facts and the explained warnings."""
+    from .lint import LintConfig
+
     file = kb.root / "checks.yaml"
     if not file.is_file():
         return LintConfig()
@@ -188,6 +298,8 @@ class _Loader:
         except OSError as exc:
             self.errors.append(SchemaError(Location(shown), f"cannot read file: {exc.strerror}"))
             return None
+        from .yamlfile import parse_yaml
+
         try:
             return parse_yaml(text, shown)
         except KnowledgeBaseError as exc:
@@ -468,6 +580,8 @@ class _Loader:
         if node.is_list:
             pairs = [(item, None) for item in node.value]
         elif node.is_mapping:
+            from .yamlfile import Node
+
             pairs = [(Node(key, node.key_locations[key]), value) for key, value in node.value.items()]
         else:
             self.errors.append(
@@ -842,6 +956,8 @@ class _Loader:
 
     # ----------------------------------------------------------- checks.yaml
     def _lint_config(self, fields: dict[str, Node], location: Location) -> LintConfig:
+        from .lint import CHECKS, Explained, LintConfig
+
         gap_facts: list[str] = []
         if "gaps" in fields:
             gaps = self._fields(fields["gaps"], "gaps section", ("facts",), ())
@@ -881,6 +997,8 @@ class _Loader:
 
     # ------------------------------------------------------------------ cases
     def _case(self, node: Node) -> Case | None:
+        from .cases import Case
+
         fields = self._fields(node, "case", ("id", "story", "facts"), ("must", "must_not", "first"))
         if fields is None:
             return None

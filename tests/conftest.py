@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 from helpers import MINIMAL_KB
 from orderdoctor.engine import KnowledgeBase, load_knowledge_base
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The knowledge-base load cache of the test run lives in a folder of its own (never the
+    user's ~/.cache), inherited by the commands the tests start."""
+    os.environ["ORDERDOCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="orderdoctor-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("ORDERDOCTOR_CACHE_DIR", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

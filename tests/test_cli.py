@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from helpers import MINIMAL_KB, make_broken_kb
 from orderdoctor.cli import main as cli_main
@@ -193,6 +194,39 @@ def test_bad_input_from_a_real_process_is_one_line():
     )
     assert done.returncode == 2
     assert done.stderr == "--set days_left=soon: error: fact 'days_left' is a whole number, not 'soon'\n"
+
+
+def _script() -> list[str]:
+    script = Path(sys.executable).with_name("orderdoctor")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "orderdoctor.cli"]
+
+
+def test_the_quick_exit_of_the_console_script_loses_no_output(tmp_path):
+    """`run()` skips the interpreter's teardown: everything written must still arrive, whole,
+    through a pipe and into files, with the right exit status."""
+    done = subprocess.run([*_script(), "kb", "graph"], capture_output=True, text=True)
+    in_process = io.StringIO()
+    assert main(["kb", "graph"], stdout=in_process) == 0
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == in_process.getvalue() and len(done.stdout) > 20_000
+    records = tmp_path / "in.jsonl"
+    records.write_text("".join(json.dumps({"id": str(i), "order_status": "shipped"}) + "\n" for i in range(300)))
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run([*_script(), "batch", str(records), "--output", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(out.read_text().splitlines()) == 300
+    done = subprocess.run([*_script(), "advise", "--set", "days_left=soon"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    records = tmp_path / "in.jsonl"
+    records.write_text("".join(json.dumps({"id": str(i), "order_status": "shipped"}) + "\n" for i in range(3000)))
+    command = " ".join(f"'{word}'" for word in [*_script(), "batch", str(records)])
+    done = subprocess.run(f"{command} | head -1", shell=True, capture_output=True, text=True)  # > a pipe's 64 KiB
+    assert done.returncode == 0
+    assert done.stdout.startswith('{"id": "0"') and done.stdout.count("\n") == 1
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
 def test_control_characters_from_input_are_escaped_on_output():

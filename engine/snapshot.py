@@ -1,0 +1,146 @@
+"""A loaded knowledge base as plain JSON data, and back: the format of the load cache.
+
+Loading the shipped knowledge base means importing PyYAML, parsing every file and checking every
+rule — most of ``orderdoctor advise``'s start-up. The loader keeps a snapshot of each
+knowledge base it loaded without errors (see :func:`orderdoctor.engine.loader.load_knowledge_base`)
+and rebuilds the model from it while the files are unchanged.
+
+A snapshot is data, never code: every value is a JSON scalar, list or object; model objects are
+``{"$": class name, "f": [field values]}`` restricted to the model's own classes, enums
+``{"$e": enum name, "v": value}``, mappings ``{"$m": {...}}`` and tuples lists. Anything else in
+a snapshot is refused (:class:`SnapshotError`) and the loader reads the YAML files instead.
+Locations inside the knowledge base folder are stored relative to it and shown relative to the
+working directory of the process that reads the snapshot, as a fresh load would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .location import Location, display_path
+from .model import (
+    Advice,
+    AdviceKind,
+    AllOf,
+    AnyOf,
+    Choice,
+    Comparison,
+    Deadline,
+    Fact,
+    FactType,
+    KnowledgeBase,
+    Not,
+    Operator,
+    Rule,
+    Source,
+)
+
+__all__ = ["FORMAT", "SnapshotError", "from_snapshot", "to_snapshot"]
+
+#: Bumped whenever the model's classes or this format change.
+FORMAT = 1
+
+_CLASSES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (Advice, AllOf, AnyOf, Choice, Comparison, Deadline, Fact, Location, Not, Rule, Source)
+}
+_ENUMS: dict[str, type[enum.Enum]] = {cls.__name__: cls for cls in (AdviceKind, FactType, Operator)}
+_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls) if f.init) for name, cls in _CLASSES.items()}
+
+
+class SnapshotError(ValueError):
+    """A snapshot that is not one this version wrote (the loader then reads the files)."""
+
+
+def to_snapshot(kb: KnowledgeBase) -> dict[str, Any]:
+    """``kb`` as JSON-ready data (rules in the order they were written)."""
+    root = os.path.abspath(kb.root)
+    files: dict[str, int] = {}
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, enum.Enum):  # before str: the model's enums are str enums
+            return {"$e": type(value).__name__, "v": value.value}
+        if value is None or isinstance(value, (bool, int, str)):
+            return value
+        if isinstance(value, Location):
+            return {"$l": [place(value.file), value.line, value.column]}
+        if isinstance(value, tuple):
+            return [encode(item) for item in value]
+        if isinstance(value, Mapping):
+            return {"$m": {key: encode(item) for key, item in value.items()}}
+        name = type(value).__name__
+        if _CLASSES.get(name) is type(value):
+            return {"$": name, "f": [encode(getattr(value, field)) for field in _FIELDS[name]]}
+        raise SnapshotError(f"cannot store a {name} in a snapshot")
+
+    def place(file: str) -> Any:
+        """A location's file: kept relative to the kb folder when it lies inside it."""
+        if file not in files:
+            absolute = os.path.abspath(file)
+            inside = os.path.isfile(absolute) and os.path.commonpath([absolute, root]) == root
+            files[file] = len(files)
+            table.append({"kb": os.path.relpath(absolute, root)} if inside else {"text": file})
+        return files[file]
+
+    table: list[dict[str, str]] = []
+    written = sorted(kb.rules, key=lambda rule: rule.order)
+    body = {
+        "facts": encode(kb.facts),
+        "advice": encode(kb.advice),
+        "sources": encode(kb.sources),
+        "rules": [encode(rule) for rule in written],
+    }
+    return {"format": FORMAT, "files": table, **body}
+
+
+def from_snapshot(data: Any, root: Path) -> KnowledgeBase:
+    """The knowledge base in folder ``root`` from its snapshot; raises :class:`SnapshotError`."""
+    try:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise SnapshotError("not a snapshot of this format")
+        shown = [_file_label(entry, root) for entry in data["files"]]
+
+        def decode(value: Any) -> Any:
+            if value is None or isinstance(value, (bool, int, str)):
+                return value
+            if isinstance(value, list):
+                return tuple(decode(item) for item in value)
+            if not isinstance(value, dict):
+                raise SnapshotError(f"unexpected {type(value).__name__} in a snapshot")
+            if "$" in value:
+                cls = _CLASSES[value["$"]]
+                return cls(**dict(zip(_FIELDS[value["$"]], (decode(item) for item in value["f"]), strict=True)))
+            if "$l" in value:
+                file, line, column = value["$l"]
+                return Location(shown[file], line, column)
+            if "$e" in value:
+                return _ENUMS[value["$e"]](value["v"])
+            if "$m" in value:
+                return {key: decode(item) for key, item in value["$m"].items()}
+            raise SnapshotError("unexpected object in a snapshot")
+
+        return KnowledgeBase.assemble(
+            root,
+            decode(data["facts"]),
+            decode(data["advice"]),
+            (decode(rule) for rule in data["rules"]),
+            decode(data["sources"]),
+        )
+    except SnapshotError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise SnapshotError(f"damaged snapshot: {type(exc).__name__}: {exc}") from None
+
+
+def _file_label(entry: Any, root: Path) -> str:
+    if isinstance(entry, dict) and isinstance(entry.get("kb"), str):
+        return display_path(root / entry["kb"])
+    if isinstance(entry, dict) and isinstance(entry.get("text"), str):
+        return entry["text"]
+    raise SnapshotError("damaged file table")
+
