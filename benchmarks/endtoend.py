@@ -95,27 +95,51 @@ def batch_rate(jobs: int, copies: int) -> float:
         return records / (time.perf_counter() - started)
 
 
+_SPIN = "x = 0\nfor i in range(6_000_000):\n    x += i * i % 7\n"
+
+
+def parallel_ceiling(rounds: int = 3) -> float:
+    """How much faster two processes do CPU-bound Python work than one on this machine right
+    now (the ceiling for `--jobs 2`): the median, over ``rounds``, of one spin loop's time
+    against two run side by side, times two."""
+    ratios = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _SPIN], check=True)
+        one = time.perf_counter() - started
+        started = time.perf_counter()
+        both = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(2)]
+        for process in both:
+            process.wait()
+        two = time.perf_counter() - started
+        ratios.append(2 * one / two)
+    return statistics.median(ratios)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m benchmarks endtoend")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--copies", type=int, default=100, help="copies of the kb cases in the batch input")
+    parser.add_argument("--copies", type=int, default=300, help="copies of the kb cases in the batch input")
     args = parser.parse_args(argv)
     starts = cold_start(args.runs)
     python, cold, uncached = starts["interpreter"], starts["cached"], starts["uncached"]
     asked = sorted(ask_latency())
     one = batch_rate(1, args.copies)
     two = batch_rate(2, args.copies)
+    ceiling = parallel_ceiling()
     result = {
         "interpreter_ms": python, "advise_cold_ms": cold, "advise_cold_uncached_ms": uncached,
         "ask_median_ms": statistics.median(asked), "ask_p90_ms": asked[int(len(asked) * 0.9)],
         "ask_max_ms": asked[-1], "batch_jobs1_per_s": one, "batch_jobs2_per_s": two,
+        "parallel_ceiling": ceiling,
     }
     print(f"advise cold start: median {cold:.0f} ms with the kb load cache, {uncached:.0f} ms without "
           f"(bare interpreter {python:.0f} ms), {args.runs} runs each, interleaved")
     print(f"ask, answer to next question: median {result['ask_median_ms']:.2f} ms, p90 {result['ask_p90_ms']:.2f} ms, "
           f"max {result['ask_max_ms']:.1f} ms over {len(asked)} questions")
     print(f"batch: {one:.0f} records/s with --jobs 1, {two:.0f} with --jobs 2 ({two / one:.2f}x), "
-          f"{args.copies * 86} records, process start included")
+          f"{args.copies * 86} records, process start included; two CPU-bound Python processes on this "
+          f"machine now: {ceiling:.2f}x one")
     return result
 
 

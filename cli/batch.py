@@ -18,7 +18,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -92,7 +92,12 @@ def _split_id(data: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def read_jsonl(data: bytes) -> Iterator[Record]:
-    for number, raw in enumerate(data.split(b"\n"), 1):
+    return _jsonl_records(data.split(b"\n"), 1)
+
+
+def _jsonl_records(lines: list[bytes], first: int) -> Iterator[Record]:
+    """The records of JSON lines ``lines``, numbered from ``first``."""
+    for number, raw in enumerate(lines, first):
         if not raw.strip():
             continue
         if len(raw) > MAX_RECORD_BYTES:
@@ -181,9 +186,35 @@ def advise_record(record: Record, with_trace: bool = False) -> dict[str, Any]:
     return out
 
 
-def _advise_chunk(args: tuple[list[Record], bool]) -> list[dict[str, Any]]:
-    records, with_trace = args
-    return [advise_record(record, with_trace) for record in records]
+@dataclass(frozen=True)
+class Chunk:
+    """Output lines for some consecutive records, and how many of them failed."""
+
+    text: str
+    records: int
+    failed: int
+
+
+#: A share of the work for one worker: JSON lines still to parse (and the number of the
+#: first), or CSV records the parent parsed; and whether to add traces.
+Unit = tuple[list[bytes], int, bool] | tuple[list[Record], bool]
+
+
+def advise_chunk(unit: Unit) -> Chunk:
+    """Parse (JSON lines), advise and format a share of the records — in a worker with
+    ``--jobs``, so that the parent only splits lines and writes text: that is what lets two
+    processes go nearly twice as fast as one."""
+    if len(unit) == 3:
+        lines, first, with_trace = unit
+        records: Iterable[Record] = _jsonl_records(lines, first)
+    else:
+        records, with_trace = unit  # type: ignore[misc]
+    return _chunk_of([advise_record(record, with_trace) for record in records])
+
+
+def _chunk_of(results: list[dict[str, Any]]) -> Chunk:
+    text = "".join(json.dumps(result, ensure_ascii=True) + "\n" for result in results)
+    return Chunk(text, len(results), sum("error" in result for result in results))
 
 
 # ------------------------------------------------------------------ running
@@ -204,26 +235,53 @@ class Summary:
         )
 
 
-def _results(options: BatchOptions, records: list[Record]) -> Iterator[dict[str, Any]]:
+def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterator[Chunk]:
+    """The output, chunk by chunk, in input order, from JSON lines or parsed CSV records: in
+    this process with one job; else in a pool of forked workers that inherit the knowledge base
+    already loaded here."""
+    _init_worker(options.kb_path)
     if options.jobs <= 1:
-        _init_worker(options.kb_path)
-        for record in records:
-            yield advise_record(record, options.trace)
+        records: Iterable[Record] = (
+            _jsonl_records(source, 1) if source and isinstance(source[0], bytes) else source  # type: ignore[arg-type]
+        )
+        done: list[dict[str, Any]] = []
+        try:
+            for record in records:
+                done.append(advise_record(record, options.trace))
+                if len(done) == _SMALL_CHUNK:
+                    yield _chunk_of(done)
+                    done = []
+        except KeyboardInterrupt:
+            if done:
+                yield _chunk_of(done)  # what was advised before the interrupt is reported
+            raise
+        if done:
+            yield _chunk_of(done)
         return
-    size = max(1, min(500, len(records) // (options.jobs * 4) or 1))
-    chunks = [(records[i:i + size], options.trace) for i in range(0, len(records), size)]
+    size = max(1, min(500, len(source) // (options.jobs * 8) or 1))
+    chunks: list[Unit] = [
+        (source[i:i + size], i + 1, options.trace) if isinstance(source[0], bytes)  # type: ignore[misc]
+        else (source[i:i + size], options.trace)  # type: ignore[misc]
+        for i in range(0, len(source), size)
+    ]
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with context.Pool(options.jobs, initializer=_init_worker, initargs=(options.kb_path,)) as pool:
-        for chunk in pool.imap(_advise_chunk, chunks):
-            yield from chunk
+    initializer = None if context.get_start_method() == "fork" else _init_worker
+    with context.Pool(options.jobs, initializer=initializer, initargs=(options.kb_path,)) as pool:
+        yield from pool.imap(advise_chunk, chunks)
+
+
+#: Records advised between two writes with one job (a reader of the output sees them soon).
+_SMALL_CHUNK = 64
 
 
 def run_batch(options: BatchOptions, stdin: Any, stdout: TextIO, stderr: TextIO) -> int:
     """Run a batch; returns the exit status (0 all advised, 1 some failed, 130 interrupted)."""
     data = _read_bytes(options.input, stdin)
     fmt = _format_of(options.input, options.format)
-    records = list(read_jsonl(data) if fmt == "jsonl" else read_csv(data))
-    if not records:
+    # JSON lines are parsed where they are advised (by the workers with --jobs); CSV here.
+    source: list[bytes] | list[Record] = data.split(b"\n") if fmt == "jsonl" else list(read_csv(data))
+    total = sum(1 for raw in source if raw.strip()) if fmt == "jsonl" else len(source)  # type: ignore[union-attr]
+    if not total:
         stderr.write(f"batch: {options.input}: no records in the input\n")
     summary = Summary()
     started = time.perf_counter()
@@ -236,15 +294,13 @@ def run_batch(options: BatchOptions, stdin: Any, stdout: TextIO, stderr: TextIO)
         sink: TextIO = os.fdopen(handle, "w", encoding="utf-8")
     else:
         sink = stdout
-    progress = _progress(stderr, len(records))
+    progress = _progress(stderr, total)
     try:
-        for result in _results(options, records):
-            sink.write(json.dumps(result, ensure_ascii=True) + "\n")
-            summary.records += 1
-            if "error" in result:
-                summary.failed += 1
-            else:
-                summary.advised += 1
+        for chunk in _chunks(options, source if total else []):
+            sink.write(chunk.text)
+            summary.records += chunk.records
+            summary.failed += chunk.failed
+            summary.advised += chunk.records - chunk.failed
             progress(summary.records)
         if target is not None and temporary is not None:
             sink.close()
