@@ -21,7 +21,7 @@ from typing import Any
 
 from durable.engine import Host
 from orderdoctor.engine import KnowledgeBase
-from orderdoctor.engine.backend import compile_ruleset
+from orderdoctor.engine.backend import SHARD_SIZE, compile_ruleset
 from orderdoctor.engine.consultation import Consultation
 from orderdoctor.engine.model import AllOf, Comparison, Condition, Not, Operator
 
@@ -92,40 +92,53 @@ class _Host(Host):
 
 
 class NaiveDurable:
+    """durable-rules through its Python wrapper, the obvious way: a fresh session per case (and per
+    shard), deleted afterwards with ``delete_state``; every fired rule that derives facts retracts
+    the case and asserts it again. Past :data:`SHARD_SIZE` rules the knowledge base is cut into
+    shards in its own order (durable cannot hold it in one ruleset), run round after round until
+    none derives anything new."""
+
     name = "durable-rules, naive"
     _names = itertools.count(1)
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.compiled = compile_ruleset(kb, f"naive{next(self._names)}")
         self.host = _Host(self._action)
-        # Through durable's Python wrapper every rule needs an action, and a fact no rule handles
-        # raises: add the actions and a lowest-priority catch-all rule, as a durable user would.
-        definition = copy.deepcopy(dict(self.compiled.definition))
-        for key, rule in definition.items():
-            rule["run"] = f"{self.compiled.name}/{key}"
-        definition["done"] = {"all": [{"m": {"_case": 1}}], "pri": len(kb.rules) + 1, "run": "done"}
-        self.host.set_rulesets({self.compiled.name: definition})
+        self.shards = []
+        for start in range(0, len(kb.rules), SHARD_SIZE):
+            compiled = compile_ruleset(kb, f"naive{next(self._names)}", range(start, min(start + SHARD_SIZE, len(kb.rules))))
+            # Through durable's Python wrapper every rule needs an action, and a fact no rule handles
+            # raises: add the actions and a lowest-priority catch-all rule, as a durable user would.
+            definition = copy.deepcopy(dict(compiled.definition))
+            for key, rule in definition.items():
+                rule["run"] = f"{compiled.name}/{key}"
+            definition["done"] = {"all": [{"m": {"_case": 1}}], "pri": len(kb.rules) + 1, "run": "done"}
+            self.host.set_rulesets({compiled.name: definition})
+            self.shards.append(compiled)
         self.sids = itertools.count(1)
         self.consultation: Consultation | None = None
+        self.shard = self.shards[0]
         self.current: dict[str, Any] = {}
-        self.fired: list[str] = []
+        self.fired: dict[str, list[str]] = {}
 
     def _action(self, action_name: str) -> Any:
-        key = action_name.partition("/")[2]
+        name, _, key = action_name.partition("/")
 
         def act(c: Any) -> None:
-            if key == "done" or key in self.fired or self.consultation is None:
+            fired = self.fired.get(name)
+            if key == "done" or fired is None or key in fired or self.consultation is None:
                 return
-            rule = self.compiled.rules[key]
+            shard = self.shard
+            rule = shard.rules[key]
             seen = {k: v for k, v in c.m._d.items() if k not in ("sid", "id", "_case") and not k.startswith("_f")}
             added = self.consultation.fire(rule, seen)
-            self.fired.append(key)
+            fired.append(key)
             if added:
+                self.derived = True
                 new = dict(self.current)
                 new.update(added)
-                for fired in self.fired:
-                    new[self.compiled.markers[fired]] = 1
+                for done in fired:
+                    new[shard.markers[done]] = 1
                 c.retract_fact(dict(self.current))
                 c.assert_fact(dict(new))
                 self.current = new
@@ -133,25 +146,59 @@ class NaiveDurable:
         return act
 
     def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
-        sid = str(next(self.sids))
-        self.consultation = Consultation(self.kb, facts)
-        self.fired = []
-        self.current = {"_case": 1, "sid": sid, **facts}
-        self.host.assert_fact(self.compiled.name, dict(self.current))
-        self.host.delete_state(self.compiled.name, sid)
-        result = self.consultation.result().advice_ids
+        consultation = self.consultation = Consultation(self.kb, facts)
+        self.fired = {shard.name: [] for shard in self.shards}
+        changed = True
+        while changed:
+            changed = False
+            for shard in self.shards:
+                sid = str(next(self.sids))
+                self.shard, self.derived = shard, False
+                markers = {shard.markers[key]: 1 for key in self.fired[shard.name]}
+                self.current = {"_case": 1, "sid": sid, **consultation.facts, **markers}
+                self.host.assert_fact(shard.name, dict(self.current))
+                self.host.delete_state(shard.name, sid)
+                changed = changed or (self.derived and len(self.shards) > 1)
         self.consultation = None
-        return result
+        return consultation.result().advice_ids
+
+
+#: A literal of a rule condition in disjunctive normal form: fact, operator ("notin" for the
+#: negation of IN), value.
+_Literal = tuple[str, str, Any]
+
+
+def _dnf(condition: Condition, holds: bool = True) -> list[list[_Literal]]:
+    """``condition`` (or, with ``holds=False``, its known failure) as a disjunction of conjunctions
+    of positive literals: ``not`` pushed inwards, as the engine's three-valued logic does."""
+    if isinstance(condition, Comparison):
+        op = condition.operator
+        if op is Operator.IN:
+            return [[(condition.fact, "in" if holds else "notin", condition.value)]]
+        return [[(condition.fact, (op if holds else op.negated).value, condition.value)]]
+    if isinstance(condition, Not):
+        return _dnf(condition.condition, not holds)
+    parts = [_dnf(part, holds) for part in condition.conditions]  # type: ignore[attr-defined]
+    if isinstance(condition, AllOf) == holds:  # a conjunction: every combination of the parts
+        conjunctions: list[list[_Literal]] = [[]]
+        for part in parts:
+            conjunctions = [left + right for left in conjunctions for right in part]
+        return conjunctions
+    return [conjunction for part in parts for conjunction in part]
 
 
 class Clips:
-    """CLIPS (through clipspy, the optional ``[bench]`` extra) running the same rules.
+    """CLIPS (through clipspy, the optional ``[bench]`` extra) running the same rules, translated
+    so that CLIPS's Rete network can index and share them.
 
-    One ``case`` fact holds every fact (askable and derived) as a slot, ``nil`` when unknown; each
-    rule is a defrule over it whose ``test`` is the rule's condition in three-valued form (a test on
-    ``nil`` never holds, ``not`` pushed inwards); firing adds the rule to the case's ``fired`` slot
-    (so it fires once) and its derived values, and asserts one ``advised`` fact per advice id.
-    Salience follows the knowledge base's order.
+    Every known fact is one CLIPS fact ``(f NAME VALUE)``; each rule becomes one defrule per
+    conjunction of its condition in disjunctive normal form, each literal a pattern with a slot
+    constraint (``(f order_status shipped)``, ``(f days_left ?v&:(< ?v 3))``, ``~v``, ``a|b``):
+    a fact that is not known matches no pattern, which is the three-valued logic of the engine.
+    ``(not (fired rN))`` keeps each rule to one firing; firing asserts the derived facts and one
+    ``advised`` fact per advice id. Salience follows the knowledge base's order. A consultation is
+    one call into CLIPS: a ``deffunction`` that resets, asserts the facts, runs and returns the
+    advice ids (as ``shared/notes/durable-rules.md`` measured CLIPS).
     """
 
     name = "CLIPS (clipspy)"
@@ -161,11 +208,17 @@ class Clips:
 
         self.kb = kb
         self.env = clips.Environment()
-        slots = " ".join(f"(slot {name} (default nil))" for name in kb.facts)
-        self.env.build(f"(deftemplate case {slots} (multislot fired))")
         self.env.build("(deftemplate advised (slot rule) (slot advice))")
         for index, rule in enumerate(kb.rules):
-            self.env.build(self._defrule(index, rule))
+            for part, conjunction in enumerate(_dnf(rule.when)):
+                self.env.build(self._defrule(index, part, rule, conjunction))
+        self.env.build(
+            "(deffunction consult ($?pairs) (reset)"
+            " (loop-for-count (?i 1 (div (length$ ?pairs) 2))"
+            "  (assert (f (nth$ (- (* 2 ?i) 1) ?pairs) (nth$ (* 2 ?i) ?pairs))))"
+            " (run) (bind ?out (create$))"
+            " (do-for-all-facts ((?a advised)) TRUE (bind ?out (create$ ?out ?a:advice))) ?out)"
+        )
 
     @staticmethod
     def _atom(value: Any) -> str:
@@ -173,43 +226,35 @@ class Clips:
             return "TRUE" if value else "FALSE"
         return str(value)
 
-    def _test(self, condition: Any, holds: bool = True) -> str:
-        from orderdoctor.engine.model import AllOf, Comparison, Not, Operator
+    def _pattern(self, number: int, literal: _Literal) -> str:
+        fact, op, value = literal
+        if op == "eq":
+            constraint = self._atom(value)
+        elif op == "ne":
+            constraint = "~" + self._atom(value)
+        elif op == "in":
+            constraint = "|".join(self._atom(v) for v in value)
+        elif op == "notin":
+            constraint = "&".join("~" + self._atom(v) for v in value)
+        else:
+            symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
+            constraint = f"?v{number}&:({symbol} ?v{number} {self._atom(value)})"
+        return f"(f {fact} {constraint})"
 
-        if isinstance(condition, Comparison):
-            var, op, value = f"?{condition.fact}", condition.operator, condition.value
-            if op is Operator.IN:
-                tests = [f"(eq {var} {self._atom(v)})" for v in value]
-                body = f"(or {' '.join(tests)})" if holds else f"(and {' '.join('(not ' + t + ')' for t in tests)})"
-                return f"(and (neq {var} nil) {body})"
-            if not holds:
-                op = op.negated
-            symbol = {"eq": "eq", "ne": "neq", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op.value]
-            return f"(and (neq {var} nil) ({symbol} {var} {self._atom(value)}))"
-        if isinstance(condition, Not):
-            return self._test(condition.condition, not holds)
-        joiner = "and" if isinstance(condition, AllOf) == holds else "or"
-        return f"({joiner} {' '.join(self._test(c, holds) for c in condition.conditions)})"
-
-    def _defrule(self, index: int, rule: Any) -> str:
-        bindings = " ".join(f"({name} ?{name})" for name in rule.reads)
+    def _defrule(self, index: int, part: int, rule: Any, conjunction: list[_Literal]) -> str:
         key = f"r{index}"
-        derive = " ".join(f"({name} {self._atom(value)})" for name, value in rule.derive)
+        patterns = " ".join(self._pattern(n, literal) for n, literal in enumerate(conjunction))
+        derive = " ".join(f"(assert (f {name} {self._atom(value)}))" for name, value in rule.derive)
         asserts = " ".join(f"(assert (advised (rule {key}) (advice {a})))" for a in rule.advise)
-        salience = len(self.kb.rules) - index
+        salience = 10000 - index
         return (
-            f"(defrule {key} (declare (salience {salience})) "
-            f"?c <- (case {bindings} (fired $?fired)) "
-            f"(test (and (not (member$ {key} $?fired)) {self._test(rule.when)})) "
-            f"=> (modify ?c (fired $?fired {key}) {derive}) {asserts})"
+            f"(defrule {key}-{part} (declare (salience {salience})) {patterns} (not (fired {key})) "
+            f"=> (assert (fired {key})) {derive} {asserts})"
         )
 
     def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
-        self.env.reset()
-        slots = " ".join(f"({name} {self._atom(value)})" for name, value in facts.items())
-        self.env.assert_string(f"(case {slots})")
-        self.env.run()
-        given = list(dict.fromkeys(str(f["advice"]) for f in self.env.facts() if f.template.name == "advised"))
+        pairs = " ".join(f"{name} {self._atom(value)}" for name, value in facts.items())
+        given = list(dict.fromkeys(str(advice) for advice in self.env.eval(f"(consult {pairs})")))
         moot = {other for advice_id in given for other in self.kb.advice[advice_id].replaces}
         return tuple(a for a in given if a not in moot) or ("nothing_applies",)
 

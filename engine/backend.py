@@ -39,7 +39,11 @@ the measurements in shared/notes/durable-rules.md):
   (error 303) and a ruleset hold at most 4,096 rules, so a knowledge base of
   more than :data:`SHARD_SIZE` rules is split into several rulesets, ordered
   by derivation depth; a consultation runs each on the facts known so far,
-  round after round, until no shard derives anything new.
+  round after round, until no shard derives anything new. A shard is not
+  asserted to when none of its rules can fire: every rule has an *entry key*
+  (a fact it requires to have one of some values, a derived one if it can),
+  and a shard none of whose keys hold is skipped; after the first round, a
+  shard runs again only if a fact it reads was derived since it last ran.
 * **Errors never vanish.** An exception raised while a rule fires ends the
   run and is re-raised naming the rule (:class:`RuleActionError`);
   durable's bare error codes become :class:`BackendError`.
@@ -52,6 +56,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import durable_rules_engine as _engine
@@ -135,14 +140,21 @@ class CompiledRuleset:
     definition: Mapping[str, Any]
     rules: Mapping[str, Rule]
     markers: Mapping[str, str]
-    guard: tuple[str, frozenset[Value]] | None = None
+    #: Fact → values: every rule of the shard requires one of these facts to have one of its
+    #: values (its *entry key*); None when some rule has no such requirement.
+    entry: Mapping[str, frozenset[Value]] | None = None
+    #: The facts the shard's rules read.
+    reads: frozenset[str] = frozenset()
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
-        """False when every rule of the shard needs ``guard``'s fact to have a value it has not."""
-        if self.guard is None:
+        """False when no rule of the shard can fire on ``known``: each requires a fact to have a
+        value it has not (or does not have yet — a test on an unknown fact never holds)."""
+        if self.entry is None:
             return True
-        fact, values = self.guard
-        return fact not in known or known[fact] in values
+        for fact, values in self.entry.items():
+            if fact in known and known[fact] in values:
+                return True
+        return False
 
 
 #: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
@@ -206,22 +218,40 @@ def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
     return None
 
 
-def _guard_fact(kb: KnowledgeBase) -> str | None:
-    """The askable fact most rules require a value of: shards are grouped by it and skipped
-    when the case's value rules all their rules out."""
-    counts: dict[str, int] = {}
-    for rule in kb.rules:
-        for name in rule.reads:
-            fact = kb.facts[name]
-            if not fact.derived and _required_values(rule, name) is not None:
-                counts[name] = counts.get(name, 0) + 1
-    return max(counts, key=lambda name: (counts[name], name)) if counts else None
+def _entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value]] | None:
+    """A fact and the values it must have for ``rule`` to fire, chosen to rule the rule out
+    most often: the largest share of the fact's possible values excluded (a choice of six
+    values required to be one: five sixths), an askable fact before a derived one (derived
+    facts of a large knowledge base tend to be concluded in most consultations)."""
+    best: tuple[tuple[float, int], str, frozenset[Value]] | None = None
+    for name in rule.reads:
+        values = _required_values(rule, name)
+        if values is None:
+            continue
+        fact = kb.facts[name]
+        domain = len(fact.values) if fact.values else 2
+        score = ((domain - len(values)) / domain, int(not fact.derived))
+        if best is None or score > best[0]:
+            best = (score, name, values)
+    return None if best is None else (best[1], best[2])
 
 
-def _shard_order(kb: KnowledgeBase, guard: str | None = None) -> list[int]:
-    """Rule indices ordered by derivation depth, then by the value they require of the guard
-    fact, then the kb's order: deriving shards run before reading ones (fewer rounds), and each
-    shard's rules share guard values (more shards skipped)."""
+def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value]] | None:
+    """The entry keys of the rules at ``indices``, merged by fact; None if one rule has none."""
+    entry: dict[str, frozenset[Value]] = {}
+    for index in indices:
+        key = _entry_key(kb, kb.rules[index])
+        if key is None:
+            return None
+        fact, values = key
+        entry[fact] = entry.get(fact, frozenset()) | values
+    return MappingProxyType(entry)
+
+
+def _shard_order(kb: KnowledgeBase) -> list[int]:
+    """Rule indices ordered by derivation depth, then by entry key, then the kb's order:
+    deriving shards run before reading ones (fewer rounds), and the rules of a shard share
+    their entry keys (more shards skipped)."""
     depth: dict[str, int] = {}
     deriving: dict[str, list[int]] = {}
     for index, rule in enumerate(kb.rules):
@@ -235,13 +265,11 @@ def _shard_order(kb: KnowledgeBase, guard: str | None = None) -> list[int]:
             depth[key] = 1 + max((rule_depth(d, seen | {index}) for d in inputs), default=-1)
         return depth[key]
 
-    def guard_key(index: int) -> str:
-        if guard is None:
-            return ""
-        values = _required_values(kb.rules[index], guard)
-        return "~" if values is None else ",".join(sorted(map(str, values)))
+    def entry_key(index: int) -> tuple[str, str]:
+        key = _entry_key(kb, kb.rules[index])
+        return ("~", "") if key is None else (key[0], ",".join(sorted(map(str, key[1]))))
 
-    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), guard_key(i), i))
+    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), entry_key(i), i))
 
 
 def _action_key(message: str) -> str:
@@ -282,18 +310,17 @@ class DurableBackend:
         """Compile ``kb`` into shards of at most :data:`SHARD_SIZE` rules and register them."""
         with self._lock:
             sharded = len(kb.rules) > SHARD_SIZE
-            guard = _guard_fact(kb) if sharded else None
-            order = _shard_order(kb, guard) if sharded else list(range(len(kb.rules)))
+            order = _shard_order(kb) if sharded else list(range(len(kb.rules)))
             shards = []
             try:
                 for start in range(0, max(len(order), 1), SHARD_SIZE):
                     indices = sorted(order[start:start + SHARD_SIZE])
                     compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}", indices)  # type: ignore[arg-type]
-                    if guard is not None:
-                        required = [_required_values(kb.rules[i], guard) for i in indices]
-                        if all(values is not None for values in required):
-                            allowed = frozenset().union(*required)  # type: ignore[arg-type]
-                            compiled = replace(compiled, guard=(guard, allowed))
+                    compiled = replace(
+                        compiled,
+                        entry=_entry(kb, indices) if sharded else None,
+                        reads=frozenset(name for i in indices for name in kb.rules[i].reads),
+                    )
                     try:
                         handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
                     except _engine.error as exc:  # durable's bare error codes
@@ -349,10 +376,16 @@ class DurableBackend:
             known = dict(facts)
             fired: dict[str, list[str]] = {shard.name: [] for shard in compiled.shards}
             order: list[str] = []
+            added_log: list[str] = []  # derived facts, in the order they were added
+            seen_upto: dict[str, int] = {}  # shard → how much of added_log it has run on
             changed = True
             while changed:
                 changed = False
                 for shard in compiled.shards:
+                    last = seen_upto.get(shard.name)
+                    if last is not None and shard.reads.isdisjoint(added_log[last:]):
+                        continue  # ran already, and nothing it reads was added since
+                    seen_upto[shard.name] = len(added_log)
                     if not shard.may_match(known):
                         continue
                     markers = {shard.markers[key]: 1 for key in fired[shard.name]}
@@ -361,6 +394,7 @@ class DurableBackend:
                     order += keys
                     if added:
                         known.update(added)
+                        added_log += added
                         changed = len(compiled.shards) > 1
             return order
 

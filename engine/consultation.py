@@ -9,7 +9,7 @@ the frozen outcome: advice in reading order, every fact, and the trace.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -57,15 +57,45 @@ class MatchedFact:
         return self.derived_by is None
 
 
+class Provenance:
+    """Where each fact of one consultation came from: given, or derived at which step by which
+    rule. Facts are only ever added during a run, so what a rule matched when it fired at step
+    N follows from this afterwards: the facts it reads that were given or derived before N."""
+
+    __slots__ = ("derived_by", "derived_step", "facts")
+
+    def __init__(self, facts: Mapping[str, Value], derived_by: Mapping[str, str], derived_step: Mapping[str, int]):
+        self.facts = facts
+        self.derived_by = derived_by
+        self.derived_step = derived_step
+
+    def matched(self, rule: Rule, step: int) -> tuple[MatchedFact, ...]:
+        return tuple(
+            MatchedFact(name, self.facts[name], self.derived_by.get(name), self.derived_step.get(name))
+            for name in rule.reads
+            if name in self.facts and self.derived_step.get(name, 0) < step
+        )
+
+
 @dataclass(frozen=True)
 class TraceStep:
     """One rule firing: what it matched, what it concluded."""
 
     step: int
     rule: Rule
-    matched: tuple[MatchedFact, ...]
     derived: tuple[tuple[str, Value], ...]
     advised: tuple[str, ...]
+    provenance: Provenance = field(compare=False, repr=False)
+
+    @property
+    def matched(self) -> tuple[MatchedFact, ...]:
+        """The fact values the rule's condition matched (worked out when first asked: a plain
+        ``advise`` never needs them)."""
+        cached = self.__dict__.get("_matched")
+        if cached is None:
+            cached = self.provenance.matched(self.rule, self.step)
+            object.__setattr__(self, "_matched", cached)
+        return cached
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -169,14 +199,11 @@ class Consultation:
         self.derived_by: dict[str, str] = {}
         self.derived_step: dict[str, int] = {}
         self.steps: list[TraceStep] = []
+        self.provenance = Provenance(self.facts, self.derived_by, self.derived_step)
 
     def fire(self, rule: Rule, seen: Mapping[str, Value]) -> Mapping[str, Value]:
-        """Record that ``rule`` fired on the fact values ``seen``; returns the new facts."""
-        matched = tuple(
-            MatchedFact(name, seen[name], self.derived_by.get(name), self.derived_step.get(name))
-            for name in rule.reads
-            if name in seen
-        )
+        """Record that ``rule`` fired on the fact values ``seen`` (the facts known so far: what
+        it matched is worked out from the provenance when asked); returns the new facts."""
         added: dict[str, Value] = {}
         for name, value in rule.derive:
             if name in self.facts:
@@ -190,7 +217,7 @@ class Consultation:
         for name in added:
             self.derived_by[name] = rule.id
             self.derived_step[name] = step
-        self.steps.append(TraceStep(step, rule, matched, rule.derive, rule.advise))
+        self.steps.append(TraceStep(step, rule, rule.derive, rule.advise, self.provenance))
         return added
 
     def _deadline(self, advice: Advice) -> int | None:

@@ -219,3 +219,25 @@ def test_answers_do_not_depend_on_earlier_consultations(shipped_kb):
         assert consult(shipped_kb, cases[target]).to_json() == fresh[target]
 
     check()
+
+
+def test_what_each_step_matched_is_what_the_rule_saw_when_it_fired(shipped_kb):
+    """A step's matched facts are worked out afterwards from the provenance; they must equal the
+    facts the backend handed the rule as it fired, on every kb case."""
+    from orderdoctor.engine import load_cases
+    from orderdoctor.engine.consultation import Consultation
+    from orderdoctor.engine.facts import validate_facts
+    from orderdoctor.engine.inference import engine_for
+
+    engine = engine_for(shipped_kb)
+    for case in load_cases(shipped_kb):
+        consultation = Consultation(shipped_kb, validate_facts(shipped_kb, case.facts))
+        seen_at_firing = []
+
+        def listener(rule, seen, consultation=consultation, record=seen_at_firing):
+            record.append({name: seen[name] for name in rule.reads if name in seen})
+            return consultation.fire(rule, seen)
+
+        engine._backend.run(engine._compiled, consultation.given, listener)
+        trace = consultation.result().trace
+        assert [{m.name: m.value for m in step.matched} for step in trace] == seen_at_firing, case.id
