@@ -140,9 +140,10 @@ class CompiledRuleset:
     definition: Mapping[str, Any]
     rules: Mapping[str, Rule]
     markers: Mapping[str, str]
-    #: Fact → values: every rule of the shard requires one of these facts to have one of its
-    #: values (its *entry key*); None when some rule has no such requirement.
-    entry: Mapping[str, frozenset[Value]] | None = None
+    #: Fact → values: every rule of the shard requires one of these facts to be known and have
+    #: one of its values (its *entry key*; None values: any value); None when some rule has no
+    #: such requirement.
+    entry: Mapping[str, frozenset[Value] | None] | None = None
     #: The facts the shard's rules read.
     reads: frozenset[str] = frozenset()
 
@@ -152,7 +153,7 @@ class CompiledRuleset:
         if self.entry is None:
             return True
         for fact, values in self.entry.items():
-            if fact in known and known[fact] in values:
+            if fact in known and (values is None or known[fact] in values):
                 return True
         return False
 
@@ -218,33 +219,40 @@ def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
     return None
 
 
-def _entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value]] | None:
-    """A fact and the values it must have for ``rule`` to fire, chosen to rule the rule out
-    most often: the largest share of the fact's possible values excluded (a choice of six
-    values required to be one: five sixths), an askable fact before a derived one (derived
-    facts of a large knowledge base tend to be concluded in most consultations)."""
-    best: tuple[tuple[float, int], str, frozenset[Value]] | None = None
-    for name in rule.reads:
-        values = _required_values(rule, name)
-        if values is None:
+def _entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value] | None] | None:
+    """A fact ``rule`` cannot fire without, and the values it must have (None: any value, as
+    for ``days_left < 3`` — a test on an unknown fact never holds); None when the condition
+    requires no single fact (an ``any`` at the top). Chosen to rule the rule out most often:
+    the largest share of the fact's possible values excluded (a choice of six values required
+    to be one: five sixths), then a derived fact (unknown until some rule concludes it)."""
+    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    best: tuple[tuple[float, int], str, frozenset[Value] | None] | None = None
+    for part in parts:
+        if not isinstance(part, Comparison):
             continue
-        fact = kb.facts[name]
+        fact = kb.facts[part.fact]
+        values = _required_values(rule, part.fact)
         domain = len(fact.values) if fact.values else 2
-        score = ((domain - len(values)) / domain, int(not fact.derived))
+        excluded = 0.0 if values is None else (domain - len(values)) / domain
+        score = (excluded, int(fact.derived))
         if best is None or score > best[0]:
-            best = (score, name, values)
+            best = (score, part.fact, values)
     return None if best is None else (best[1], best[2])
 
 
-def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value]] | None:
+def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value] | None] | None:
     """The entry keys of the rules at ``indices``, merged by fact; None if one rule has none."""
-    entry: dict[str, frozenset[Value]] = {}
+    entry: dict[str, frozenset[Value] | None] = {}
     for index in indices:
         key = _entry_key(kb, kb.rules[index])
         if key is None:
             return None
         fact, values = key
-        entry[fact] = entry.get(fact, frozenset()) | values
+        if fact in entry:
+            known = entry[fact]
+            entry[fact] = None if known is None or values is None else known | values
+        else:
+            entry[fact] = values
     return MappingProxyType(entry)
 
 
@@ -267,7 +275,10 @@ def _shard_order(kb: KnowledgeBase) -> list[int]:
 
     def entry_key(index: int) -> tuple[str, str]:
         key = _entry_key(kb, kb.rules[index])
-        return ("~", "") if key is None else (key[0], ",".join(sorted(map(str, key[1]))))
+        if key is None:
+            return ("~", "")
+        fact, values = key
+        return (fact, "*" if values is None else ",".join(sorted(map(str, values))))
 
     return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), entry_key(i), i))
 

@@ -8,6 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
 from benchmarks.synthetic import synthetic_cases, synthetic_kb  # noqa: E402
 from orderdoctor.engine import InferenceEngine, evaluate  # noqa: E402
 from orderdoctor.engine.backend import SHARD_SIZE  # noqa: E402
@@ -45,3 +49,42 @@ def test_ten_thousand_rules_load_and_answer_correctly():
         for facts in synthetic_cases(3, seed=13):
             result = _agrees(kb, engine, facts)
             assert len(result.fired_rules) > 50
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), keep=st.lists(st.booleans(), min_size=20, max_size=20))
+def test_skipped_shards_never_hide_a_rule_that_holds(sharded_engine, seed, keep):
+    """Partial fact sets (unknown facts rule out entry keys until derived) on a sharded kb: the
+    engine fires exactly the rules that hold, although it skips shards."""
+    kb, engine = sharded_engine
+    (facts,) = synthetic_cases(1, seed=seed)
+    facts = {name: value for (name, value), kept in zip(facts.items(), keep) if kept}
+    _agrees(kb, engine, facts)
+
+
+def test_shards_are_skipped(sharded_engine, monkeypatch):
+    """The property test above exercises skipping: shards none of whose entry keys hold are not
+    run, and shards that ran are not run again when nothing they read was derived."""
+    kb, engine = sharded_engine
+    backend = engine._backend
+    runs = []
+    original = backend._run_shard
+    monkeypatch.setattr(backend, "_run_shard", lambda shard, *args: runs.append(shard.name) or original(shard, *args))
+    shards = len(engine._compiled.shards)
+    for facts in synthetic_cases(10, seed=17):
+        half = dict(list(facts.items())[::2])
+        for given_facts in (facts, half):
+            runs.clear()
+            result = _agrees(kb, engine, given_facts)
+            rounds = 1 + len({step.rule.id for step in result.trace if step.derived})  # an upper bound
+            assert len(runs) < shards * rounds
+    runs.clear()
+    _agrees(kb, engine, {})
+    assert runs == []  # nothing known: no entry key holds, no shard runs
+
+
+@pytest.fixture(scope="module")
+def sharded_engine():
+    kb = synthetic_kb(1_000, seed=9)
+    with InferenceEngine(kb) as engine:
+        yield kb, engine
