@@ -199,11 +199,11 @@ class _Analysis:
 
     def domains(self, overrides: Mapping[str, Domain] | None = None) -> dict[str, Domain]:
         """Domains with the derived facts that may still be derived opened up (least fixpoint)."""
+        if not overrides and self._settled is not None:
+            return self._settled
         if overrides and not (set(overrides) & self.deriver_reads):
             # no rule that derives anything reads these facts: the derived domains stay as they are
-            if self._settled is None:
-                self._settled = self.domains()
-            return {**self._settled, **overrides}
+            return {**self.domains(), **overrides}
         domains = dict(self.base)
         if overrides:
             domains.update(overrides)
@@ -222,6 +222,8 @@ class _Analysis:
                         values.add(value)
                         domains[name] = frozenset(values)
                         changed = True
+        if not overrides:
+            self._settled = domains
         return domains
 
     def possible_rules(self, domains: Mapping[str, Domain]) -> list[Rule]:
@@ -323,14 +325,24 @@ def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Plan:
 
 
 def _settling_score(analysis: _Analysis, fact: Fact, values: Iterable[Value], relevant: list[Rule]) -> float:
-    """On average over ``values``, how many relevant rules an answer rules out."""
+    """On average over ``values``, how many relevant rules an answer rules out.
+
+    Every relevant rule may still fire on the current domains, and whether it may depends only
+    on the domains of the facts it reads: so only the rules reading the answered fact, or a
+    derived fact whose possible values the answer changed, are evaluated again."""
     values = list(values)
     if not values or not relevant:
         return 0.0
+    current = analysis.domains()
     total = 0
     for value in values:
         domains = analysis.domains({fact.name: ("known", value)})
-        total += sum(1 for rule in relevant if not _can(rule.when, domains, True))
+        changed = {name for name, domain in domains.items() if current.get(name) != domain}
+        total += sum(
+            1
+            for rule in relevant
+            if any(name in changed for name in rule.reads) and not _can(rule.when, domains, True)
+        )
     return total / len(values)
 
 
