@@ -106,3 +106,34 @@ def test_stopping_never_loses_advice(truth):
     full = consult(KB, truth)
     assert _advice(final.result) == _advice(full)
     assert _first(final.result) == _first(full)
+
+
+def test_settling_scores_equal_a_full_re_evaluation(shipped_kb):
+    """_settling_score re-evaluates only the rules an answer can change; on every interview state
+    of every kb case it must score exactly as evaluating every possible rule again would."""
+    from orderdoctor.engine import load_cases
+    from orderdoctor.engine.inference import engine_for
+    from orderdoctor.engine.planner import UNKNOWN, _Analysis, _can, _settling_score, plan, sample_values
+
+    checked = 0
+    for case in load_cases(shipped_kb)[::10]:  # every tenth case: a full re-evaluation is slow
+        answers: dict = {}
+        while True:
+            result = engine_for(shipped_kb).consult({k: v for k, v in answers.items() if v is not UNKNOWN})
+            analysis = _Analysis(shipped_kb, result, answers)
+            possible = analysis.possible_rules(analysis.domains())
+            for fact in shipped_kb.askable_facts:
+                if fact.name in answers:
+                    continue
+                values = sample_values(shipped_kb, fact)
+                full = sum(
+                    sum(1 for rule in possible if not _can(rule.when, analysis.domains({fact.name: ("known", v)}), True))
+                    for v in values
+                ) / len(values) if values and possible else 0.0
+                assert _settling_score(analysis, fact, values, possible) == full, (case.id, fact.name)
+                checked += 1
+            question = plan(shipped_kb, answers).next
+            if question is None:
+                break
+            answers[question.fact.name] = case.facts.get(question.fact.name, UNKNOWN)
+    assert checked > 80
