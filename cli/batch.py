@@ -11,6 +11,7 @@ interrupted run never leaves a half-written file.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -266,8 +267,14 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
     ]
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     initializer = None if context.get_start_method() == "fork" else _init_worker
-    with context.Pool(options.jobs, initializer=initializer, initargs=(options.kb_path,)) as pool:
-        yield from pool.imap(advise_chunk, chunks)
+    # The forked workers share the parent's objects (the knowledge base, the records) page by
+    # page until written to; keep the garbage collector from touching (and so copying) them.
+    gc.freeze()
+    try:
+        with context.Pool(options.jobs, initializer=initializer, initargs=(options.kb_path,)) as pool:
+            yield from pool.imap(advise_chunk, chunks)
+    finally:
+        gc.unfreeze()
 
 
 #: Records advised between two writes with one job (a reader of the output sees them soon).
