@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from orderdoctor.engine import FactInputErrors, KnowledgeBase, consult, load_knowledge_base
+from orderdoctor.engine import (
+    FactInputErrors,
+    KnowledgeBase,
+    consult,
+    load_knowledge_base,
+)
 
 __all__ = ["BatchOptions", "run_batch", "MAX_RECORD_BYTES"]
 

@@ -13,12 +13,15 @@ import json
 import os
 from collections import deque
 from pathlib import Path
-from typing import Any, TextIO
 
 from orderdoctor.engine import KnowledgeBase, KnowledgeBaseErrors, load_cases
 from orderdoctor.engine.graph import advice_node, fact_node, rule_node, split_node
 from orderdoctor.engine.loader import load_lint_config
 from orderdoctor.engine.location import display_path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 __all__ = ["add_kb_commands", "render_dot", "render_mermaid", "resolve_node", "render_rules_doc"]
 

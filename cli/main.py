@@ -15,7 +15,6 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
 
 from orderdoctor.engine import (
     FactInputError,
@@ -29,17 +28,19 @@ from orderdoctor.engine import (
     parse_assignment,
     parse_facts_document,
 )
-from orderdoctor.engine.location import display_path
-
 from orderdoctor.engine.errors import suggest
 from orderdoctor.engine.facts import validate_facts
+from orderdoctor.engine.location import display_path
 
 from . import render
 from .kb import HANDLERS as KB_HANDLERS
 from .kb import KbUsageError, add_kb_commands
 from .render import FORMATS
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from orderdoctor.engine.interview import Interview
 
     from .explain import Explanation
@@ -80,12 +81,21 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser(*, kb_tools: bool = True) -> argparse.ArgumentParser:
+COMMANDS = ("advise", "explain", "ask", "batch", "kb")
+
+
+def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser; ``--kb`` and ``--traceback`` work before or after the command.
 
-    ``kb_tools=False`` leaves out the parsers of ``kb check/test/graph/impact/docs`` (start-up
-    time: :func:`main` builds them only when ``kb`` is on the command line).
+    With ``only``, the options of the other commands (and the ``kb`` tools) are left out —
+    their names and help stay, for ``--help`` and for error messages. Building argparse parsers
+    costs start-up time, so :func:`main` builds only the commands named on the command line
+    (all of them when none is).
     """
+
+    def wanted(command: str) -> bool:
+        return only is None or command in only
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--kb",
@@ -147,7 +157,7 @@ def build_parser(*, kb_tools: bool = True) -> argparse.ArgumentParser:
 
     advise = commands.add_parser(
         "advise",
-        parents=[common, facts],
+        parents=[common, facts] if wanted("advise") else [],
         help="print the plan for the given facts",
         description="Print a numbered plan (warnings first) for the facts given.",
     )
@@ -155,25 +165,26 @@ def build_parser(*, kb_tools: bool = True) -> argparse.ArgumentParser:
 
     explain = commands.add_parser(
         "explain",
-        parents=[common, facts],
+        parents=[common, facts] if wanted("explain") else [],
         help="print the trace of fired rules behind the plan",
         description=(
             "Print every rule that fired, in firing order: the fact values it matched "
             "(given, or derived by which earlier rule), and what it concluded."
         ),
     )
-    explain.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=None,
-        help="text (default), json (advise --json plus the explanations), markdown (for a support "
-        "ticket) or mermaid (the fired part of the rule graph)",
-    )
     explain.set_defaults(handler=_explain)
+    if wanted("explain"):
+        explain.add_argument(
+            "--format",
+            choices=FORMATS,
+            default=None,
+            help="text (default), json (advise --json plus the explanations), markdown (for a support "
+            "ticket) or mermaid (the fired part of the rule graph)",
+        )
 
     ask = commands.add_parser(
         "ask",
-        parents=[common],
+        parents=[common] if wanted("ask") else [],
         help="answer a few questions, one at a time, and get the plan",
         description=(
             "An interactive consultation: one question at a time, only those that can still change "
@@ -181,27 +192,28 @@ def build_parser(*, kb_tools: bool = True) -> argparse.ArgumentParser:
             "restart, quit. Without a terminal, answers are read one per line from standard input."
         ),
     )
-    ask.add_argument(
-        "--save",
-        metavar="FILE",
-        help="session file the answers are saved to after each one (default: %(default)s)",
-        default=None,
-    )
-    ask.add_argument("--resume", action="store_true", help="continue the session saved in the session file")
-    ask.add_argument(
-        "--answers",
-        metavar="FILE",
-        help="replay the answers of a saved session file, then go on asking",
-    )
-    ask.add_argument(
-        "--watch",
-        action="store_true",
-        help="reload the knowledge base when a kb file changes (if it loads without errors)",
-    )
+    if wanted("ask"):
+        ask.add_argument(
+            "--save",
+            metavar="FILE",
+            help="session file the answers are saved to after each one (default: %(default)s)",
+            default=None,
+        )
+        ask.add_argument("--resume", action="store_true", help="continue the session saved in the session file")
+        ask.add_argument(
+            "--answers",
+            metavar="FILE",
+            help="replay the answers of a saved session file, then go on asking",
+        )
+        ask.add_argument(
+            "--watch",
+            action="store_true",
+            help="reload the knowledge base when a kb file changes (if it loads without errors)",
+        )
     ask.set_defaults(handler=_ask)
     batch = commands.add_parser(
         "batch",
-        parents=[common],
+        parents=[common] if wanted("batch") else [],
         help="advice for many orders: JSON Lines or CSV in, JSON Lines out",
         description=(
             "One order per line (JSON Lines) or row (CSV with a header), facts as fields and an optional "
@@ -209,13 +221,14 @@ def build_parser(*, kb_tools: bool = True) -> argparse.ArgumentParser:
             "error. Exit 0 when every record was advised, 1 when some failed."
         ),
     )
-    batch.add_argument("input", nargs="?", default="-", metavar="FILE", help="input file ('-' or nothing: standard input)")
-    batch.add_argument("--format", choices=("jsonl", "csv"), help="input format (default: from the extension)")
-    batch.add_argument("--output", metavar="FILE", help="write the results to FILE (atomically) instead of standard output")
-    batch.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
-    batch.add_argument("--trace", action="store_true", help="add each record's trace")
+    if wanted("batch"):
+        batch.add_argument("input", nargs="?", default="-", metavar="FILE", help="input file ('-' or nothing: standard input)")
+        batch.add_argument("--format", choices=("jsonl", "csv"), help="input format (default: from the extension)")
+        batch.add_argument("--output", metavar="FILE", help="write the results to FILE (atomically) instead of standard output")
+        batch.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+        batch.add_argument("--trace", action="store_true", help="add each record's trace")
     batch.set_defaults(handler=_batch)
-    add_kb_commands(commands, common, tools=kb_tools)
+    add_kb_commands(commands, common, tools=wanted("kb"))
     return parser
 
 
@@ -420,7 +433,8 @@ def main(
     err = stderr or sys.stderr
     inp = stdin or sys.stdin
     words = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(kb_tools="kb" in words)
+    named = [word for word in words if word in COMMANDS]
+    parser = build_parser(named or None)
     try:
         args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error

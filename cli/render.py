@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import textwrap
-from typing import Any
 
 from orderdoctor.engine import (
     AdviceKind,
@@ -15,6 +14,10 @@ from orderdoctor.engine import (
     KnowledgeBase,
     TraceStep,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The formats of ``orderdoctor explain --format`` (rendered by :mod:`.explain`).
 FORMATS = ("text", "json", "markdown", "mermaid")

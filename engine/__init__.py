@@ -13,9 +13,11 @@ sets up no logging. Errors are the classes in :mod:`orderdoctor.engine.errors`.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # the names below are imported on first use (start-up time of the command line)
+    from typing import Any
+
     from .cases import Case, CaseOutcome, check_case
     from .conditions import Evaluation, Truth, evaluate
     from .consultation import (

@@ -57,7 +57,6 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
 
 import durable_rules_engine as _engine
 
@@ -72,6 +71,10 @@ from .model import (
     Rule,
     Value,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "MAX_CASE_PROPERTIES",

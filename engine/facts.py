@@ -12,12 +12,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from .errors import FactInputError, FactInputErrors, KnowledgeBaseError, suggest
 from .location import Location
 from .model import Fact, FactType, Value
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
     from .model import KnowledgeBase
 

@@ -10,9 +10,12 @@ planning, impact analysis and pictures build on the same small API.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from .model import Advice, Fact, Rule
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["RuleGraph", "advice_node", "fact_node", "rule_node", "split_node"]
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any
 
 from .backend import CompiledKnowledgeBase, DurableBackend, get_backend
 from .consultation import Consultation, ConsultationResult
 from .facts import validate_facts
 from .location import Location
 from .model import KnowledgeBase
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["InferenceEngine", "consult", "engine_for", "release"]
 

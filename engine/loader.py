@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import (
     DuplicateIdError,
@@ -56,11 +55,16 @@ from .model import (
     Value,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # imported where used: `orderdoctor advise` loads neither cases nor lint settings,
     # and a knowledge base read from the load cache needs no YAML parser at all
+    from typing import Any, TypeVar
+
     from .cases import Case
     from .lint import LintConfig
     from .yamlfile import Node
+
+    _Word = TypeVar("_Word", FactType, AdviceKind)
 
 __all__ = ["IDENTIFIER", "RESERVED_FACT_NAMES", "default_kb_path", "load_knowledge_base"]
 
@@ -69,7 +73,6 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Names durable-rules gives a meaning of its own; a fact may not use them.
 RESERVED_FACT_NAMES = frozenset({"id", "sid"})
 
-_Word = TypeVar("_Word", FactType, AdviceKind)
 _CONNECTIVES = ("all", "any", "not")
 _OPERATORS = {op.value: op for op in Operator}
 _ORDERING = {Operator.LT, Operator.LTE, Operator.GT, Operator.GTE}

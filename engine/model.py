@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Union
 
 from .location import Location
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
     from .graph import RuleGraph
 
@@ -40,7 +40,7 @@ __all__ = [
     "facts_in",
 ]
 
-Value = Union[str, int, bool]
+Value = str | int | bool
 
 
 class FactType(str, enum.Enum):
@@ -246,7 +246,7 @@ class Not:
     location: Location = field(default=Location("<memory>"), compare=False)
 
 
-Condition = Union[Comparison, AllOf, AnyOf, Not]
+Condition = Comparison | AllOf | AnyOf | Not
 
 
 def comparisons_in(condition: Condition) -> Iterator[Comparison]:

@@ -20,7 +20,6 @@ import enum
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from .location import Location, display_path
 from .model import (
@@ -39,6 +38,10 @@ from .model import (
     Rule,
     Source,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["FORMAT", "SnapshotError", "from_snapshot", "to_snapshot"]
 

@@ -233,3 +233,20 @@ def test_control_characters_from_input_are_escaped_on_output():
     status, out, err = run(["advise", "--set", "order_status=\x1b[2Jshipped"])
     assert status == 2 and "\x1b" not in err
     assert err.startswith("--set order_status=\\x1b[2Jshipped: error: value '\\x1b[2Jshipped' is not allowed")
+
+
+def test_the_parser_built_for_one_command_parses_it_as_the_full_one():
+    from orderdoctor.cli.main import COMMANDS, build_parser
+
+    samples = [
+        ["advise", *EXAMPLE, "--json"],
+        ["--kb", "x", "explain", "--format", "markdown", "--set", "days_left=3", "--traceback"],
+        ["ask", "--save", "s.json", "--resume", "--watch"],
+        ["batch", "in.csv", "--jobs", "2", "--output", "o.jsonl", "--trace"],
+        ["kb", "test", "--min-coverage", "100"],
+        ["kb", "graph", "--around", "open_dispute", "--depth", "1"],
+    ]
+    for argv in samples:
+        named = [word for word in argv if word in COMMANDS]
+        assert vars(build_parser(named).parse_args(argv)) == vars(build_parser().parse_args(argv)), argv
+    assert main(["--help"]) == 0  # every command listed even so
