@@ -76,44 +76,59 @@ def ask_latency() -> list[float]:
     return samples
 
 
-def batch_rate(jobs: int, copies: int) -> float:
+def _batch_input(folder: Path, copies: int) -> tuple[Path, int]:
     kb = load_knowledge_base()
     cases = load_cases(kb)
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "orders.jsonl"
-        with source.open("w") as handle:
-            for i in range(copies):
-                for case in cases:
-                    handle.write(json.dumps({"id": f"{case.id}-{i}", **case.facts}) + "\n")
-        records = copies * len(cases)
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "orderdoctor.cli", "batch", str(source), "--jobs", str(jobs),
-             "--output", str(Path(folder) / "out.jsonl")],
-            check=True, capture_output=True, env={**os.environ},
-        )
-        return records / (time.perf_counter() - started)
+    source = folder / "orders.jsonl"
+    with source.open("w") as handle:
+        for i in range(copies):
+            for case in cases:
+                handle.write(json.dumps({"id": f"{case.id}-{i}", **case.facts}) + "\n")
+    return source, copies * len(cases)
+
+
+def _seconds(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
 
 
 _SPIN = "x = 0\nfor i in range(6_000_000):\n    x += i * i % 7\n"
 
 
-def parallel_ceiling(rounds: int = 3) -> float:
-    """How much faster two processes do CPU-bound Python work than one on this machine right
-    now (the ceiling for `--jobs 2`): the median, over ``rounds``, of one spin loop's time
-    against two run side by side, times two."""
-    ratios = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", _SPIN], check=True)
-        one = time.perf_counter() - started
-        started = time.perf_counter()
-        both = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(2)]
-        for process in both:
-            process.wait()
-        two = time.perf_counter() - started
-        ratios.append(2 * one / two)
-    return statistics.median(ratios)
+def _spin_two() -> float:
+    started = time.perf_counter()
+    both = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(2)]
+    for process in both:
+        process.wait()
+    return time.perf_counter() - started
+
+
+def batch_rates(copies: int, rounds: int = 3) -> dict[str, float]:
+    """`batch` records per second with --jobs 1 and --jobs 2 (process start included), and the
+    machine's ceiling for two processes: how much faster two copies of a CPU-bound Python loop
+    finish than one alone, times two. Measured in interleaved rounds, so that the shared
+    machine's changing load affects all alike; medians over the rounds."""
+    _byte_compile()
+    one, two, ceilings = [], [], []
+    with tempfile.TemporaryDirectory() as folder:
+        source, records = _batch_input(Path(folder), copies)
+
+        def batch(jobs: int) -> float:
+            return _seconds([*_command(), "batch", str(source), "--jobs", str(jobs),
+                             "--output", str(Path(folder) / "out.jsonl")])
+
+        for _ in range(rounds):
+            one.append(records / batch(1))
+            two.append(records / batch(2))
+            ceilings.append(2 * _seconds([sys.executable, "-c", _SPIN]) / _spin_two())
+    return {
+        "jobs1": statistics.median(one),
+        "jobs2": statistics.median(two),
+        "ratio": statistics.median(b / a for a, b in zip(one, two)),
+        "ceiling": statistics.median(ceilings),
+        "records": records,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -124,22 +139,21 @@ def main(argv: list[str] | None = None) -> dict:
     starts = cold_start(args.runs)
     python, cold, uncached = starts["interpreter"], starts["cached"], starts["uncached"]
     asked = sorted(ask_latency())
-    one = batch_rate(1, args.copies)
-    two = batch_rate(2, args.copies)
-    ceiling = parallel_ceiling()
+    rates = batch_rates(args.copies)
+    one, two, ceiling = rates["jobs1"], rates["jobs2"], rates["ceiling"]
     result = {
         "interpreter_ms": python, "advise_cold_ms": cold, "advise_cold_uncached_ms": uncached,
         "ask_median_ms": statistics.median(asked), "ask_p90_ms": asked[int(len(asked) * 0.9)],
         "ask_max_ms": asked[-1], "batch_jobs1_per_s": one, "batch_jobs2_per_s": two,
-        "parallel_ceiling": ceiling,
+        "batch_ratio": rates["ratio"], "parallel_ceiling": ceiling,
     }
     print(f"advise cold start: median {cold:.0f} ms with the kb load cache, {uncached:.0f} ms without "
           f"(bare interpreter {python:.0f} ms), {args.runs} runs each, interleaved")
     print(f"ask, answer to next question: median {result['ask_median_ms']:.2f} ms, p90 {result['ask_p90_ms']:.2f} ms, "
           f"max {result['ask_max_ms']:.1f} ms over {len(asked)} questions")
-    print(f"batch: {one:.0f} records/s with --jobs 1, {two:.0f} with --jobs 2 ({two / one:.2f}x), "
-          f"{args.copies * 86} records, process start included; two CPU-bound Python processes on this "
-          f"machine now: {ceiling:.2f}x one")
+    print(f"batch: {one:.0f} records/s with --jobs 1, {two:.0f} with --jobs 2 ({rates['ratio']:.2f}x), "
+          f"{rates['records']} records, process start included, medians of 3 interleaved rounds; two "
+          f"CPU-bound Python processes on this machine in the same rounds: {ceiling:.2f}x one")
     return result
 
 

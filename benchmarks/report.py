@@ -62,6 +62,16 @@ def _verdict(met: bool) -> str:
     return "met" if met else "**not met**"
 
 
+def _parallel_verdict(ratio: float, ceiling: float) -> str:
+    """1.7× is met, or — when this machine cannot run two processes 1.7× as fast as one at all
+    — reached as far as the machine allows (within 5 % of its ceiling measured alongside)."""
+    if ratio >= 1.7:
+        return "met"
+    if ratio >= 0.95 * ceiling:
+        return f"**not met: the machine's ceiling** (two processes of any CPU-bound Python: {ceiling:.2f}×)"
+    return "**not met**"
+
+
 def render(results: dict[str, Any], info: dict[str, Any], command: str) -> str:
     """The generated part of docs/performance.md."""
     lines = [
@@ -127,7 +137,7 @@ def render(results: dict[str, Any], info: dict[str, Any], command: str) -> str:
     endtoend = results.get("endtoend")
     if endtoend:
         e = endtoend
-        ratio = e["batch_jobs2_per_s"] / e["batch_jobs1_per_s"]
+        ratio = e.get("batch_ratio", e["batch_jobs2_per_s"] / e["batch_jobs1_per_s"])
         lines += [
             "#### End to end",
             "",
@@ -141,8 +151,8 @@ def render(results: dict[str, Any], info: dict[str, Any], command: str) -> str:
             f"| `batch --jobs 1` | {e['batch_jobs1_per_s']:,.0f} records/s | 2,000/s: "
             f"{_verdict(e['batch_jobs1_per_s'] >= 2000)} |",
             f"| `batch --jobs 2` | {e['batch_jobs2_per_s']:,.0f} records/s ({ratio:.2f}× `--jobs 1`; two "
-            f"CPU-bound Python processes on this machine in the same run: {e['parallel_ceiling']:.2f}× one) | "
-            f"1.7×: {_verdict(ratio >= 1.7)} |",
+            f"CPU-bound Python processes on this machine in the same rounds: {e['parallel_ceiling']:.2f}× one; medians of 3 interleaved rounds) | "
+            f"1.7×: {_parallel_verdict(ratio, e['parallel_ceiling'])} |",
             "",
         ]
     memory = results.get("memory")

@@ -264,7 +264,7 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
         if done:
             yield _chunk_of(done)
         return
-    size = max(1, min(500, len(source) // (options.jobs * 8) or 1))
+    size = max(1, min(250, len(source) // (options.jobs * 8) or 1))
     chunks: list[Unit] = [
         (source[i:i + size], i + 1, options.trace) if isinstance(source[0], bytes)  # type: ignore[misc]
         else (source[i:i + size], options.trace)  # type: ignore[misc]
