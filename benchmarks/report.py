@@ -62,13 +62,13 @@ def _verdict(met: bool) -> str:
     return "met" if met else "**not met**"
 
 
-def _parallel_verdict(ratio: float, ceiling: float) -> str:
-    """1.7× is met, or — when this machine cannot run two processes 1.7× as fast as one at all
-    — reached as far as the machine allows (within 5 % of its ceiling measured alongside)."""
+def _parallel_verdict(ratio: float, independent: float | None) -> str:
+    """1.7× is met; or not, but as fast as two independent processes on half the records each
+    (measured alongside: what this machine allows two of our processes)."""
     if ratio >= 1.7:
         return "met"
-    if ratio >= 0.95 * ceiling:
-        return f"**not met: the machine's ceiling** (two processes of any CPU-bound Python: {ceiling:.2f}×)"
+    if independent is not None and ratio >= 0.95 * independent:
+        return f"**not met: the machine's limit** (two independent `--jobs 1` runs on half the records: {independent:.2f}×)"
     return "**not met**"
 
 
@@ -150,9 +150,10 @@ def render(results: dict[str, Any], info: dict[str, Any], command: str) -> str:
             f"max {e['ask_max_ms']:.1f} ms | under 10 ms: {_verdict(e['ask_p90_ms'] < 10)} (p90) |",
             f"| `batch --jobs 1` | {e['batch_jobs1_per_s']:,.0f} records/s | 2,000/s: "
             f"{_verdict(e['batch_jobs1_per_s'] >= 2000)} |",
-            f"| `batch --jobs 2` | {e['batch_jobs2_per_s']:,.0f} records/s ({ratio:.2f}× `--jobs 1`; two "
+            f"| `batch --jobs 2` | {e['batch_jobs2_per_s']:,.0f} records/s ({ratio:.2f}× `--jobs 1`; two independent "
+            f"`--jobs 1` runs on half the records each, at once: {e.get('batch_independent_ratio', 0):.2f}×; two "
             f"CPU-bound Python processes on this machine in the same rounds: {e['parallel_ceiling']:.2f}× one; medians of 3 interleaved rounds) | "
-            f"1.7×: {_parallel_verdict(ratio, e['parallel_ceiling'])} |",
+            f"1.7×: {_parallel_verdict(ratio, e.get('batch_independent_ratio'))} |",
             "",
         ]
     memory = results.get("memory")
