@@ -37,15 +37,21 @@ def run(rounds: int = 30) -> dict[str, dict[str, float]]:
         for facts, want in zip(cases, expected):
             got = advise(facts)
             assert set(got) == set(want), f"{name} disagrees on {facts}: {got} != {want}"
-    results = {}
+    # Rounds interleave the engines (every engine times every case once per round), so that the
+    # shared machine's changing load affects them all alike.
+    samples: dict[str, list[float]] = {name: [] for name in engines}
     for name, advise in engines.items():
         _time(advise, cases, 2)  # warm-up
-        samples = _time(advise, cases, rounds)
-        samples.sort()
+    for _ in range(rounds):
+        for name, advise in engines.items():
+            samples[name] += _time(advise, cases, 1)
+    results = {}
+    for name, values in samples.items():
+        values.sort()
         results[name] = {
-            "median_ms": statistics.median(samples),
-            "p90_ms": samples[int(len(samples) * 0.9)],
-            "consultations": len(samples),
+            "median_ms": statistics.median(values),
+            "p90_ms": values[int(len(values) * 0.9)],
+            "consultations": len(values),
         }
     return results
 

@@ -496,8 +496,9 @@ class DurableBackend:
         if added:
             run.added.update(added)
             run.known.update(added)
-            new = dict(run.current)
-            new.update(added)
+            if run.compiled.reads.isdisjoint(added):
+                return  # no rule of this shard reads them: other shards will see them
+            new = {"sid": run.current["sid"], **run.known}
             for fired in run.fired:
                 new[run.compiled.markers[fired]] = 1
             if len(new) > MAX_CASE_PROPERTIES:

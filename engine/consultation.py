@@ -234,14 +234,18 @@ class Consultation:
         return days if days >= 0 else None
 
     def result(self) -> ConsultationResult:
-        best: dict[str, tuple[tuple[int, int, int, int], AdviceEntry]] = {}
+        best: dict[str, tuple[tuple[int, int, int, int], Advice, TraceStep]] = {}
+        catalogue = self.kb.advice
         for step in self.steps:
             for position, advice_id in enumerate(step.advised):
-                item = self.kb.advice[advice_id]
+                item = catalogue[advice_id]
                 key = (item.kind.rank, -step.rule.priority, step.step, position)
                 if advice_id not in best or key < best[advice_id][0]:
-                    best[advice_id] = (key, AdviceEntry(item, step.rule, step.step, self._deadline(item)))
-        ranked = [entry for _, entry in sorted(best.values(), key=lambda pair: pair[0])]
+                    best[advice_id] = (key, item, step)
+        ranked = [
+            AdviceEntry(item, step.rule, step.step, self._deadline(item))
+            for _, item, step in sorted(best.values(), key=lambda found: found[0])
+        ]
         replacer = {
             replaced: entry.id for entry in reversed(ranked) for replaced in entry.advice.replaces
         }

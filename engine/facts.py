@@ -159,21 +159,25 @@ def validate_facts(
     """
     errors: list[FactInputError] = []
     values: dict[str, Value] = {}
+    places = locations or {}
+
+    def where(name: object) -> Location:  # only when there is an error to report
+        return places.get(name) or Location(f"fact '{name}'")  # type: ignore[call-overload]
+
     for name, value in given.items():
-        where = (locations or {}).get(name, Location(f"fact '{name}'"))
         fact = kb.facts.get(name) if isinstance(name, str) else None
         if fact is None:
             askable = [f.name for f in kb.facts.values() if not f.derived]
             errors.append(
                 FactInputError(
-                    where, f"unknown fact '{name}'", name=str(name), suggestion=suggest(str(name), askable)
+                    where(name), f"unknown fact '{name}'", name=str(name), suggestion=suggest(str(name), askable)
                 )
             )
             continue
         if fact.derived:
             errors.append(
                 FactInputError(
-                    where,
+                    where(name),
                     f"fact '{name}' is concluded by the rules and cannot be given",
                     name=name,
                 )
@@ -183,7 +187,7 @@ def validate_facts(
             continue
         checked = convert_text(fact, value) if isinstance(value, str) else check_value(fact, value)
         if isinstance(checked, ValueProblem):
-            errors.append(FactInputError(where, checked.message, name=str(value), suggestion=checked.suggestion))
+            errors.append(FactInputError(where(name), checked.message, name=str(value), suggestion=checked.suggestion))
             continue
         values[name] = checked
     if errors:
