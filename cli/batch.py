@@ -247,9 +247,11 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
     already loaded here."""
     _init_worker(options.kb_path)
     if options.jobs <= 1:
-        records: Iterable[Record] = (
-            _jsonl_records(source, 1) if source and isinstance(source[0], bytes) else source  # type: ignore[arg-type]
-        )
+        records: Iterable[Record]
+        if source and isinstance(source[0], bytes):
+            records = _jsonl_records(source, 1)  # type: ignore[arg-type]
+        else:
+            records = source  # type: ignore[assignment]
         done: list[dict[str, Any]] = []
         try:
             for record in records:
@@ -291,8 +293,13 @@ def run_batch(options: BatchOptions, stdin: Any, stdout: TextIO, stderr: TextIO)
     data = _read_bytes(options.input, stdin)
     fmt = _format_of(options.input, options.format)
     # JSON lines are parsed where they are advised (by the workers with --jobs); CSV here.
-    source: list[bytes] | list[Record] = data.split(b"\n") if fmt == "jsonl" else list(read_csv(data))
-    total = sum(1 for raw in source if raw.strip()) if fmt == "jsonl" else len(source)  # type: ignore[union-attr]
+    source: list[bytes] | list[Record]
+    if fmt == "jsonl":
+        lines = data.split(b"\n")
+        source, total = lines, sum(1 for raw in lines if raw.strip())
+    else:
+        source = list(read_csv(data))
+        total = len(source)
     if not total:
         stderr.write(f"batch: {options.input}: no records in the input\n")
     summary = Summary()

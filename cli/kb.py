@@ -392,7 +392,8 @@ def _condition_words(condition: Any) -> str:
 
     if isinstance(condition, Comparison):
         if condition.operator is Operator.IN:
-            return f"{condition.fact} is one of {', '.join(_word(v) for v in condition.value)}"
+            values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+            return f"{condition.fact} is one of {', '.join(_word(v) for v in values)}"
         words = {"eq": "is", "ne": "is not", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
         return f"{condition.fact} {words[condition.operator.value]} {_word(condition.value)}"
     if isinstance(condition, Not):
