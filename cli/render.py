@@ -31,16 +31,17 @@ __all__ = [
     "render_json",
     "render_plan",
     "render_trace",
+    "terminal_columns",
     "text_width",
 ]
 
 
 def text_width() -> int:
     """The width to wrap text to: the terminal's, between 60 and 100 columns."""
-    return max(60, min(_terminal_columns(), 100))
+    return max(60, min(terminal_columns(), 100))
 
 
-def _terminal_columns() -> int:
+def terminal_columns() -> int:
     """``$COLUMNS``, else the terminal's width, else 88 (what shutil.get_terminal_size does,
     without importing shutil at start-up)."""
     try:
