@@ -104,7 +104,7 @@ def _spin_two() -> float:
     return time.perf_counter() - started
 
 
-def batch_rates(copies: int, rounds: int = 3) -> dict[str, float]:
+def batch_rates(copies: int, rounds: int = 5) -> dict[str, float]:
     """`batch` records per second with --jobs 1 and --jobs 2 (process start included), and two
     ceilings for two processes on this machine: two independent `batch --jobs 1` runs on half
     the records each, at the same time (what --jobs 2 could at best do), and two copies of a
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"ask, answer to next question: median {result['ask_median_ms']:.2f} ms, p90 {result['ask_p90_ms']:.2f} ms, "
           f"max {result['ask_max_ms']:.1f} ms over {len(asked)} questions")
     print(f"batch: {one:.0f} records/s with --jobs 1, {two:.0f} with --jobs 2 ({rates['ratio']:.2f}x), "
-          f"{rates['records']} records, process start included, medians of 3 interleaved rounds; two "
+          f"{rates['records']} records, process start included, medians of 5 interleaved rounds; two "
           f"independent --jobs 1 runs on half the records each, at once: {rates['independent_ratio']:.2f}x; "
           f"two CPU-bound Python loops: {ceiling:.2f}x one")
     return result

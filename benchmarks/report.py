@@ -152,7 +152,7 @@ def render(results: dict[str, Any], info: dict[str, Any], command: str) -> str:
             f"{_verdict(e['batch_jobs1_per_s'] >= 2000)} |",
             f"| `batch --jobs 2` | {e['batch_jobs2_per_s']:,.0f} records/s ({ratio:.2f}× `--jobs 1`; two independent "
             f"`--jobs 1` runs on half the records each, at once: {e.get('batch_independent_ratio', 0):.2f}×; two "
-            f"CPU-bound Python processes on this machine in the same rounds: {e['parallel_ceiling']:.2f}× one; medians of 3 interleaved rounds) | "
+            f"CPU-bound Python processes on this machine in the same rounds: {e['parallel_ceiling']:.2f}× one; medians of 5 interleaved rounds) | "
             f"1.7×: {_parallel_verdict(ratio, e.get('batch_independent_ratio'))} |",
             "",
         ]
