@@ -245,7 +245,6 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
     """The output, chunk by chunk, in input order, from JSON lines or parsed CSV records: in
     this process with one job; else in a pool of forked workers that inherit the knowledge base
     already loaded here."""
-    _init_worker(options.kb_path)
     if options.jobs <= 1:
         records: Iterable[Record]
         if source and isinstance(source[0], bytes):
@@ -288,8 +287,15 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
 _SMALL_CHUNK = 64
 
 
-def run_batch(options: BatchOptions, stdin: Any, stdout: TextIO, stderr: TextIO) -> int:
-    """Run a batch; returns the exit status (0 all advised, 1 some failed, 130 interrupted)."""
+def run_batch(
+    options: BatchOptions, stdin: Any, stdout: TextIO, stderr: TextIO, kb: KnowledgeBase | None = None
+) -> int:
+    """Run a batch; returns the exit status (0 all advised, 1 some failed, 130 interrupted).
+
+    ``kb`` is the knowledge base at ``options.kb_path`` when the caller loaded it already.
+    """
+    global _KB
+    _KB = kb if kb is not None else load_knowledge_base(options.kb_path)  # forked workers inherit it
     data = _read_bytes(options.input, stdin)
     fmt = _format_of(options.input, options.format)
     # JSON lines are parsed where they are advised (by the workers with --jobs); CSV here.

@@ -413,12 +413,12 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 def _batch(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | None = None) -> int:
     from .batch import BatchInputError, BatchOptions, run_batch
 
-    _load_kb(args)  # report a bad knowledge base once, before any record
+    kb = _load_kb(args)  # report a bad knowledge base once, before any record
     if args.jobs < 1:
         raise _UsageError("--jobs must be at least 1")
     options = BatchOptions(args.input, args.format, args.output, args.jobs, args.trace, getattr(args, "kb", None))
     try:
-        return run_batch(options, stdin, out, err or sys.stderr)
+        return run_batch(options, stdin, out, err or sys.stderr, kb)
     except BatchInputError as exc:
         raise _UsageError(str(exc)) from None
 
