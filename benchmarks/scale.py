@@ -98,7 +98,7 @@ def plot(results: list[dict], path: Path) -> bool:
     except ImportError:
         return False
     sizes = [r["rules"] for r in results]
-    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
+    figure, axes = plt.subplots(figsize=(9.5, 4.5), dpi=110)
     axes.plot(sizes, [r["median_ms"] for r in results], "o-", linewidth=2.5, label="orderdoctor (durable-rules, sharded)")
     names = list(dict.fromkeys(name for r in results for name in r["peers"]))
     for name, style in zip(names, ("s--", "v-.", "^:", "d--")):
@@ -110,7 +110,7 @@ def plot(results: list[dict], path: Path) -> bool:
     axes.set_ylabel("median ms per consultation")
     axes.set_title("Consultation latency against knowledge-base size")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", borderaxespad=0)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
