@@ -517,7 +517,7 @@ _backend_lock = threading.Lock()
 
 
 def get_backend() -> DurableBackend:
-    """The process's one backend (one durable host per process)."""
+    """The process's one backend (durable-rules' C engine keeps process-wide state)."""
     global _backend
     with _backend_lock:
         if _backend is None:
