@@ -201,21 +201,26 @@ class Chunk:
     failed: int
 
 
-#: A share of the work for one worker: JSON lines still to parse (and the number of the
-#: first), or CSV records the parent parsed; and whether to add traces.
-Unit = tuple[list[bytes], int, bool] | tuple[list[Record], bool]
+@dataclass(frozen=True)
+class Share:
+    """A share of the input: JSON lines still to parse (numbered from ``first``), or records the
+    parent parsed already (CSV); and whether to add traces."""
+
+    items: list[bytes] | list[Record]
+    first: int
+    trace: bool
+
+    def records(self) -> Iterable[Record]:
+        if self.items and isinstance(self.items[0], bytes):
+            return _jsonl_records(self.items, self.first)  # type: ignore[arg-type]
+        return self.items  # type: ignore[return-value]
 
 
-def advise_chunk(unit: Unit) -> Chunk:
+def advise_chunk(share: Share) -> Chunk:
     """Parse (JSON lines), advise and format a share of the records — in a worker with
     ``--jobs``, so that the parent only splits lines and writes text: that is what lets two
     processes go nearly twice as fast as one."""
-    if len(unit) == 3:
-        lines, first, with_trace = unit
-        records: Iterable[Record] = _jsonl_records(lines, first)
-    else:
-        records, with_trace = unit  # type: ignore[misc]
-    return _chunk_of([advise_record(record, with_trace) for record in records])
+    return _chunk_of([advise_record(record, share.trace) for record in share.records()])
 
 
 def _chunk_of(results: list[dict[str, Any]]) -> Chunk:
@@ -246,14 +251,9 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
     this process with one job; else in a pool of forked workers that inherit the knowledge base
     already loaded here."""
     if options.jobs <= 1:
-        records: Iterable[Record]
-        if source and isinstance(source[0], bytes):
-            records = _jsonl_records(source, 1)  # type: ignore[arg-type]
-        else:
-            records = source  # type: ignore[assignment]
         done: list[dict[str, Any]] = []
         try:
-            for record in records:
+            for record in Share(source, 1, options.trace).records():
                 done.append(advise_record(record, options.trace))
                 if len(done) == _SMALL_CHUNK:
                     yield _chunk_of(done)
@@ -266,11 +266,7 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
             yield _chunk_of(done)
         return
     size = max(1, min(250, len(source) // (options.jobs * 8) or 1))
-    chunks: list[Unit] = [
-        (source[i:i + size], i + 1, options.trace) if isinstance(source[0], bytes)  # type: ignore[misc]
-        else (source[i:i + size], options.trace)  # type: ignore[misc]
-        for i in range(0, len(source), size)
-    ]
+    shares = [Share(source[i:i + size], i + 1, options.trace) for i in range(0, len(source), size)]
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     initializer = None if context.get_start_method() == "fork" else _init_worker
     # The forked workers share the parent's objects (the knowledge base, the records) page by
@@ -278,7 +274,7 @@ def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterat
     gc.freeze()
     try:
         with context.Pool(options.jobs, initializer=initializer, initargs=(options.kb_path,)) as pool:
-            yield from pool.imap(advise_chunk, chunks)
+            yield from pool.imap(advise_chunk, shares)
     finally:
         gc.unfreeze()
 
