@@ -245,6 +245,7 @@ def test_the_parser_built_for_one_command_parses_it_as_the_full_one():
         ["batch", "in.csv", "--jobs", "2", "--output", "o.jsonl", "--trace"],
         ["kb", "test", "--min-coverage", "100"],
         ["kb", "graph", "--around", "open_dispute", "--depth", "1"],
+        ["completion", "fish", "--kb", "kb"],
     ]
     for argv in samples:
         named = [word for word in argv if word in COMMANDS]
