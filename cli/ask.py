@@ -292,9 +292,11 @@ def kb_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 # -------------------------------------------------------------- session files
 def default_session_path() -> Path:
-    """Where answers are saved unless ``--save`` says otherwise (XDG state folder)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "orderdoctor" / "session.json"
+    """Where answers are saved unless ``--save`` says otherwise: the user's state folder, by the
+    platform's convention (``$XDG_STATE_HOME`` or ``~/.local/state`` on Linux)."""
+    from orderdoctor.engine._dirs import user_state_dir
+
+    return user_state_dir() / "session.json"
 
 
 def write_session(path: Path, data: dict[str, Any]) -> None:

@@ -433,29 +433,66 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
     if not tools:
         return
 
-    check = sub.add_parser("check", parents=[common], help="lint the rules: unreachable, redundant, conflicts, dead ends, gaps")
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="lint the rules: unreachable, redundant, conflicts, dead ends, gaps",
+        description="Load the knowledge base and lint its rules: unreachable or redundant rules, conflicts, "
+        "dead ends and gaps in fact ranges. Exit 2 on errors; with --strict, 1 on unexplained warnings.",
+    )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are unexplained warnings")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text, one line per finding (default), or json"
+    )
     check.set_defaults(handler="check")
 
-    test = sub.add_parser("test", parents=[common], help="run the scenario cases and report coverage")
+    test = sub.add_parser(
+        "test",
+        parents=[common],
+        help="run the scenario cases and report coverage",
+        description="Run the scenario cases (facts in, expected advice out) and report which fail and "
+        "how many rules they fire. Exit 1 when a case fails or coverage is below --min-coverage.",
+    )
     test.add_argument("files", nargs="*", metavar="FILE", help="case files (default: the knowledge base's cases/*.yaml)")
     test.add_argument("--min-coverage", type=float, metavar="PERCENT", help="fail when fewer rules fire")
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     test.set_defaults(handler="test")
 
-    graph = sub.add_parser("graph", parents=[common], help="the rule graph as DOT or Mermaid, or a picture")
-    graph.add_argument("--format", choices=("dot", "mermaid"), default=None)
+    graph = sub.add_parser(
+        "graph",
+        parents=[common],
+        help="the rule graph as DOT or Mermaid, or a picture",
+        description="Print the rule graph (facts, rules, advice and how they connect) as Graphviz DOT or "
+        "Mermaid text, or render it to a picture with --output.",
+    )
+    graph.add_argument(
+        "--format",
+        choices=("dot", "mermaid"),
+        default=None,
+        help="dot (Graphviz, the default) or mermaid (for Markdown pages)",
+    )
     graph.add_argument("--around", metavar="NODE", help="only the part around this fact, rule or advice id")
     graph.add_argument("--depth", type=int, default=2, help="how many steps around --around (default 2)")
     graph.add_argument("--output", metavar="FILE", help="write to FILE; .svg or .png render through Graphviz's dot")
     graph.set_defaults(handler="graph")
 
-    impact = sub.add_parser("impact", parents=[common], help="what an edit to a fact, rule or advice can touch")
+    impact = sub.add_parser(
+        "impact",
+        parents=[common],
+        help="what an edit to a fact, rule or advice can touch",
+        description="List what an edit to one fact, rule or advice can touch: the questions, facts and "
+        "rules upstream and downstream of it, the advice it can change, and the cases that exercise it.",
+    )
     impact.add_argument("name", metavar="NAME", help="a fact, rule or advice id (or fact:NAME, rule:ID, advice:ID)")
     impact.set_defaults(handler="impact")
 
-    docs = sub.add_parser("docs", parents=[common], help="write docs/rules.md from the rules")
+    docs = sub.add_parser(
+        "docs",
+        parents=[common],
+        help="write docs/rules.md from the rules",
+        description="Write every rule in words (docs/rules.md) from the knowledge base; with --check, "
+        "only say whether the file is current.",
+    )
     docs.add_argument("--output", default="docs/rules.md", metavar="FILE", help="where to write (default: %(default)s)")
     docs.add_argument("--check", action="store_true", help="only check that the file is current (exit 1 if stale)")
     docs.set_defaults(handler="docs")

@@ -1,10 +1,17 @@
 """The ``orderdoctor`` command: a thin shell over :mod:`orderdoctor.engine`.
 
 ``main(argv) -> exit status``; it never calls ``sys.exit`` itself. Exit
-statuses: 0 ok (also when no advice applies), 1 some records of a batch
-failed, 2 bad input or a bad knowledge base, 70 internal error, 130
-interrupted. Errors are one line each on stderr; a traceback only with
-``--traceback``.
+statuses: 0 ok (also when no advice applies, and ``orderdoctor`` alone, which
+prints the help), 1 some records of a batch failed, 2 bad input or a bad
+knowledge base (and command-line usage errors), 69 the rule engine
+(durable-rules) cannot be loaded on this Python (an installation to repair), 70
+internal error, 130 interrupted. Errors are one line each on stderr; a
+traceback only with ``--traceback``.
+
+Command-line conventions: ``-V``/``--version``; a mistyped command, tool or
+option gets a did-you-mean, with the usage line of the command it was given to;
+``orderdoctor completion bash|zsh|fish`` prints a shell completion script
+(:mod:`.completion`).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from orderdoctor.engine import (
     parse_assignment,
     parse_facts_document,
 )
+from orderdoctor.engine._durable import EXIT_UNAVAILABLE, EngineUnavailableError, require_engine
 from orderdoctor.engine.errors import suggest
 from orderdoctor.engine.facts import validate_facts
 from orderdoctor.engine.location import display_path
@@ -49,7 +57,15 @@ if TYPE_CHECKING:
 # the kb commands' checks are imported by the commands that use them only, so that
 # `orderdoctor advise` does not pay for them (docs/performance.md).
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_SOME_FAILED", "build_parser", "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_SOME_FAILED",
+    "EXIT_UNAVAILABLE",
+    "build_parser",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -89,6 +105,15 @@ class _HelpFormatter(argparse.HelpFormatter):
         width = render.terminal_columns() - 2 if width is None else width
         super().__init__(prog, indent_increment, max_help_position, width)
 
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        """The help text; an option whose default is worked out at run time (a path that depends
+        on the platform) names it through ``action.shown_default``, asked only when help is shown."""
+        text = action.help
+        shown: Callable[[], str] | None = getattr(action, "shown_default", None)
+        if text is not None and shown is not None:
+            text += " (default: " + shown().replace("%", "%%") + ")"
+        return text
+
 
 class _ArgumentParser(argparse.ArgumentParser):
     """An argument parser using :class:`_HelpFormatter`; its subcommands' parsers are of this
@@ -98,8 +123,26 @@ class _ArgumentParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """argparse's check of a choice (a command, a ``kb`` tool, a ``--format``), with a
+        did-you-mean for a near miss (Python 3.14's ``suggest_on_error``, on every version)."""
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        close = suggest(value, [str(choice) for choice in choices])
+        hint = f" (did you mean {close!r}?)" if close else ""
+        listed = ", ".join(repr(choice) for choice in choices)
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from {listed})")
 
-COMMANDS = ("advise", "explain", "ask", "batch", "kb")
+
+COMMANDS = ("advise", "explain", "ask", "batch", "kb", "completion")
+
+#: The commands that consult the rules (through durable-rules): each checks first that the rule
+#: engine loads, so that a broken installation is one clear line before anything else happens.
+_CONSULTING = ("advise", "explain", "ask", "batch")
+
+#: The shells ``orderdoctor completion`` writes scripts for.
+SHELLS = ("bash", "zsh", "fish")
 
 
 def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -169,7 +212,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
         ),
         epilog="Facts and their values: see docs/kb-format.md or kb/facts.yaml.",
     )
-    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
+    parser.add_argument("-V", "--version", action=_VersionAction, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -211,12 +254,13 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
         ),
     )
     if wanted("ask"):
-        ask.add_argument(
+        save = ask.add_argument(
             "--save",
             metavar="FILE",
-            help="session file the answers are saved to after each one (default: %(default)s)",
+            help="session file the answers are saved to after each one",
             default=None,
         )
+        save.shown_default = _session_path_for_help  # type: ignore[attr-defined]
         ask.add_argument("--resume", action="store_true", help="continue the session saved in the session file")
         ask.add_argument(
             "--answers",
@@ -247,7 +291,56 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
         batch.add_argument("--trace", action="store_true", help="add each record's trace")
     batch.set_defaults(handler=_batch)
     add_kb_commands(commands, common, tools=wanted("kb"))
+    completion = commands.add_parser(
+        "completion",
+        parents=[common] if wanted("completion") else [],
+        help="print a shell completion script (bash, zsh or fish)",
+        description=(
+            "Print a script that completes orderdoctor's commands, options and choices, and fact "
+            "names and values after --set (from the knowledge base, see --kb), in bash, zsh or fish. "
+            "Install it as README.md says, e.g. "
+            "for bash: orderdoctor completion bash > ~/.local/share/bash-completion/completions/orderdoctor"
+        ),
+    )
+    if wanted("completion"):
+        completion.add_argument("shell", choices=SHELLS, help="the shell to complete for")
+    completion.set_defaults(handler=_completion)
     return parser
+
+
+def _session_path_for_help() -> str:
+    """The default session file, for ``ask --help`` (only computed when help is shown)."""
+    from .ask import default_session_path
+
+    return display_path(default_session_path())
+
+
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command that ``args`` selected, e.g. ``kb check``'s."""
+    current = parser
+    while True:
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = action.choices.get(getattr(args, action.dest, None) or "")
+                if chosen is not None:
+                    current = chosen
+                    break
+        else:
+            return current
+
+
+def _reject_unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespace, extras: list[str]) -> None:
+    """Stop with a usage error for words no option took, shown with the usage of the command
+    they were given to and a did-you-mean for a mistyped option; exits through argparse."""
+    chosen = _chosen_parser(parser, args)
+    hint = ""
+    for word in extras:
+        if word.startswith("-"):
+            close = suggest(word.split("=", 1)[0], chosen._option_string_actions)
+            if close:
+                hint = f" (did you mean {close!r}?)"
+                break
+    chosen.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
 
 
 # ---------------------------------------------------------------- handlers
@@ -423,6 +516,14 @@ def _batch(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | N
         raise _UsageError(str(exc)) from None
 
 
+def _completion(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from .completion import completion_script
+
+    kb = _load_kb(args)
+    out.write(completion_script(args.shell, build_parser(), kb))
+    return EXIT_OK
+
+
 def _kb(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     kb = _load_kb(args)
     try:
@@ -453,8 +554,13 @@ def main(
     words = list(sys.argv[1:] if argv is None else argv)
     named = [word for word in words if word in COMMANDS]
     parser = build_parser(named or None)
+    if not words:  # like gh, pip and httpie: the help, not an error
+        parser.print_help(out)
+        return EXIT_OK
     try:
-        args = parser.parse_args(words)
+        args, extras = parser.parse_known_args(words)
+        if extras:
+            _reject_unrecognized(parser, args, extras)
     except SystemExit as exc:  # argparse: --help, --version, or a usage error
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
     show_traceback = getattr(args, "traceback", False)
@@ -470,6 +576,8 @@ def main(
         return status
 
     try:
+        if args.command in _CONSULTING:
+            require_engine()
         if handler is _batch:
             return _batch(args, out, inp, err)
         return handler(args, out, inp)
@@ -485,6 +593,8 @@ def main(
         return fail([f"{PROG}: interrupted"], EXIT_INTERRUPTED)
     except BrokenPipeError:
         return EXIT_OK
+    except EngineUnavailableError as exc:
+        return fail([f"{PROG}: error: {exc}"], EXIT_UNAVAILABLE)
     except OrderdoctorError as exc:
         return fail([f"{PROG}: internal error: {exc}", _hint(show_traceback)], EXIT_INTERNAL)
     except Exception as exc:  # noqa: BLE001 - the last line of defence

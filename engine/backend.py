@@ -58,8 +58,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-import durable_rules_engine as _engine
-
+from ._durable import load_engine
 from .errors import BackendError, OrderdoctorError, RuleActionError
 from .model import (
     AllOf,
@@ -75,6 +74,10 @@ from .model import (
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any
+
+#: durable's C engine (``durable_rules_engine``), loaded by :mod:`._durable`: on Python 3.13+ it
+#: needs our shim first; where it cannot load, a stand-in that raises a one-line error on use.
+_engine = load_engine()
 
 __all__ = [
     "MAX_CASE_PROPERTIES",

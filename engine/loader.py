@@ -114,8 +114,9 @@ def cache_dir() -> Path:
     configured = os.environ.get("ORDERDOCTOR_CACHE_DIR")
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "orderdoctor"
+    from ._dirs import user_cache_dir  # the platform's convention (XDG on Linux)
+
+    return user_cache_dir()
 
 
 def _stamp(path: Path) -> list[int]:

@@ -165,7 +165,7 @@ def test_internal_error_is_exit_70(monkeypatch):
 
 
 def test_usage_errors_exit_2(capsys):
-    assert main([]) == 2
+    assert main(["--kb", "kb"]) == 2
     assert "required: COMMAND" in capsys.readouterr().err
     assert main(["advise", "--bogus"]) == 2
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
@@ -245,8 +245,69 @@ def test_the_parser_built_for_one_command_parses_it_as_the_full_one():
         ["batch", "in.csv", "--jobs", "2", "--output", "o.jsonl", "--trace"],
         ["kb", "test", "--min-coverage", "100"],
         ["kb", "graph", "--around", "open_dispute", "--depth", "1"],
+        ["completion", "fish", "--kb", "kb"],
     ]
     for argv in samples:
         named = [word for word in argv if word in COMMANDS]
         assert vars(build_parser(named).parse_args(argv)) == vars(build_parser().parse_args(argv)), argv
     assert main(["--help"]) == 0  # every command listed even so
+
+
+# ------------------------------------------------------- command-line conventions
+def test_no_arguments_prints_the_help_and_exits_0(capsys):
+    status, out, err = run([])
+    assert status == 0 and err == ""
+    assert out.startswith("usage: orderdoctor") and "advise" in out and "completion" in out
+
+
+def test_short_version_option(capsys):
+    assert main(["-V"]) == 0
+    assert capsys.readouterr().out.startswith("orderdoctor ")
+
+
+def test_mistyped_command_gets_a_did_you_mean(capsys):
+    assert main(["advice", *EXAMPLE]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'advice' (did you mean 'advise'?)" in err
+
+
+def test_mistyped_option_gets_a_did_you_mean_and_the_subcommands_usage(capsys):
+    assert main(["advise", "--jsn", *EXAMPLE]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: orderdoctor advise ")
+    assert "orderdoctor advise: error: unrecognized arguments: --jsn (did you mean '--json'?)" in err
+
+
+def test_mistyped_kb_tool_and_its_option(capsys):
+    assert main(["kb", "chek"]) == 2
+    assert "invalid choice: 'chek' (did you mean 'check'?)" in capsys.readouterr().err
+    assert main(["kb", "check", "--formt", "json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: orderdoctor kb check ")
+    assert "unrecognized arguments: --formt json (did you mean '--format'?)" in err
+
+
+def test_mistyped_choice_gets_a_did_you_mean(capsys):
+    assert main(["explain", "--format", "mermiad", *EXAMPLE]) == 2
+    assert "invalid choice: 'mermiad' (did you mean 'mermaid'?)" in capsys.readouterr().err
+
+
+def test_ask_help_names_the_real_default_session_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["ask", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "(default: None)" not in out
+    assert f"(default: {tmp_path / 'orderdoctor' / 'session.json'})" in out
+
+
+def test_kb_tools_have_descriptions_and_format_help(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    for tool in ("check", "test", "graph", "impact", "docs"):
+        assert main(["kb", tool, "--help"]) == 0
+        out = capsys.readouterr().out
+        description = out.split("\n\n")[1]
+        assert not description.startswith(("positional arguments", "options")), tool
+    for tool, text in (("check", "one line per finding"), ("graph", "mermaid (for Markdown pages)")):
+        assert main(["kb", tool, "--help"]) == 0
+        assert text in capsys.readouterr().out
