@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from heapq import heapify, heappop, heappush
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -95,6 +96,9 @@ MAX_CASE_PROPERTIES = 240
 
 #: ``assert_fact`` result codes of durable's matching engine.
 _HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
+
+#: A position past every rule's (knowledge bases hold far fewer rules).
+_NONE = 1 << 62
 
 #: Case facts to durable's JSON, compact (durable's own wrapper writes the same, with spaces).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
@@ -149,6 +153,10 @@ class CompiledRuleset:
     entry: Mapping[str, frozenset[Value] | None] | None = None
     #: The facts the shard's rules read.
     reads: frozenset[str] = frozenset()
+    #: Fact → the kb positions of the shard's rules that read it, lowest first.
+    readers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: The lowest kb position of the shard's rules.
+    lowest: int = _NONE
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
         """False when no rule of the shard can fire on ``known``: each requires a fact to have a
@@ -172,6 +180,8 @@ class CompiledKnowledgeBase:
     """A knowledge base compiled to one or more durable rulesets (shards)."""
 
     shards: tuple[CompiledRuleset, ...]
+    #: Fact → the positions (in ``shards``) of the shards whose rules read it.
+    shards_reading: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -190,6 +200,11 @@ class CompiledKnowledgeBase:
         return {key: marker for shard in self.shards for key, marker in shard.markers.items()}
 
 
+def _marker(index: int) -> str:
+    """The property that marks rule ``index`` as found ready in a case (rule N is ``rN``)."""
+    return f"_f{index}"
+
+
 def compile_ruleset(
     kb: KnowledgeBase, name: str, indices: range | None = None
 ) -> CompiledRuleset:
@@ -202,7 +217,7 @@ def compile_ruleset(
     for index in indices:
         rule = kb.rules[index]
         key = f"r{index}"
-        marker = f"_f{index}"
+        marker = _marker(index)
         pattern = {"$and": [compile_condition(rule.when), {"$nex": {marker: 1}}]}
         definition[key] = {"all": [{"m": pattern}], "pri": index + 1}
         rules[key] = rule
@@ -293,19 +308,34 @@ def _action_key(message: str) -> str:
     return next(iter(json.loads(message)))  # pragma: no cover - durable's own format never varies
 
 
-@dataclass
-class _Run:
-    """The state of the shard being run (only one at a time)."""
+@dataclass(eq=False)
+class _ShardRun:
+    """One shard's part of a consultation.
+
+    ``marked`` are the positions of the shard's rules that durable found ready (fired or waiting
+    their turn): their markers go into every case asserted to the shard, so durable does not
+    activate them again. ``stale`` are the facts the shard reads that were derived since durable
+    last matched it (None: never matched in this consultation).
+    """
 
     compiled: CompiledRuleset
-    handle: int
-    listener: FiringListener
-    known: dict[str, Value]
-    current: dict[str, Any]
-    text: str
-    fired: list[str] = field(default_factory=list)
-    fired_set: set[str] = field(default_factory=set)
-    added: dict[str, Any] = field(default_factory=dict)
+    marked: set[int] = field(default_factory=set)
+    stale: set[str] | None = None
+
+    def bound(self) -> int:
+        """The lowest position of a rule of the shard that may have become ready since the shard
+        was last matched: an unmarked rule that reads a fact derived since (facts are only ever
+        added, so no other rule's condition changed); :data:`_NONE` when there is none."""
+        if self.stale is None:
+            return self.compiled.lowest
+        return min(map(self.first_unmarked, self.stale), default=_NONE)
+
+    def first_unmarked(self, fact: str) -> int:
+        """The lowest position of an unmarked rule of the shard that reads ``fact``."""
+        for position in self.compiled.readers[fact]:
+            if position not in self.marked:
+                return position
+        return _NONE
 
 
 class DurableBackend:
@@ -317,7 +347,8 @@ class DurableBackend:
         self._sessions = itertools.count(2)
         self._handles: dict[str, int] = {}
         self._sid: dict[str, str] = {}
-        self._run: _Run | None = None
+        self._opened: set[str] = set()  # rulesets whose current session was ever asserted to
+        self._running = False
 
     # ------------------------------------------------------------ registration
     def register(self, kb: KnowledgeBase) -> CompiledKnowledgeBase:
@@ -330,10 +361,16 @@ class DurableBackend:
                 for start in range(0, max(len(order), 1), SHARD_SIZE):
                     indices = sorted(order[start:start + SHARD_SIZE])
                     compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}", indices)  # type: ignore[arg-type]
+                    readers: dict[str, list[int]] = {}
+                    for index in indices:  # ascending
+                        for name in kb.rules[index].reads:
+                            readers.setdefault(name, []).append(index)
                     compiled = replace(
                         compiled,
                         entry=_entry(kb, indices) if sharded else None,
-                        reads=frozenset(name for i in indices for name in kb.rules[i].reads),
+                        reads=frozenset(readers),
+                        readers=MappingProxyType({name: tuple(at) for name, at in readers.items()}),
+                        lowest=indices[0] if indices else _NONE,
                     )
                     try:
                         handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
@@ -346,7 +383,13 @@ class DurableBackend:
                 for shard in shards:
                     self._unregister_shard(shard)
                 raise
-            return CompiledKnowledgeBase(tuple(shards))
+            reading: dict[str, list[int]] = {}
+            for position, shard in enumerate(shards):
+                for name in shard.reads:
+                    reading.setdefault(name, []).append(position)
+            return CompiledKnowledgeBase(
+                tuple(shards), MappingProxyType({name: tuple(at) for name, at in reading.items()})
+            )
 
     def unregister(self, compiled: CompiledKnowledgeBase) -> None:
         """Free the registered rulesets so the names and their memory can go (no reload API)."""
@@ -360,6 +403,7 @@ class DurableBackend:
             if handle is None:
                 return
             self._sid.pop(compiled.name, None)
+            self._opened.discard(compiled.name)
             _engine.delete_ruleset(handle)
 
     def is_registered(self, compiled: CompiledKnowledgeBase) -> bool:
@@ -368,8 +412,11 @@ class DurableBackend:
     def facts_left(self) -> int:
         """How many facts the sessions in use still hold (0 between consultations)."""
         with self._lock:
+            # durable has no session for a ruleset never asserted to (get_facts: error 309)
             return sum(
-                len(json.loads(_engine.get_facts(self._handles[name], sid))) for name, sid in self._sid.items()
+                len(json.loads(_engine.get_facts(self._handles[name], sid)))
+                for name, sid in self._sid.items()
+                if name in self._opened
             )
 
     # -------------------------------------------------------------------- runs
@@ -378,95 +425,134 @@ class DurableBackend:
 
         ``listener`` is called as each rule fires; an exception it raises
         ends the run and is re-raised (as :class:`RuleActionError` naming the
-        rule unless it is one of orderdoctor's own). With several shards,
-        every shard runs on the facts known so far, round after round, until
-        no shard derives a new fact.
+        rule unless it is one of orderdoctor's own). Of the rules ready at
+        once, the one first in the knowledge base's order (priority, then
+        position) fires, however many shards the rules are split into.
         """
         with self._lock:
             if not self.is_registered(compiled):
                 raise BackendError(f"ruleset {compiled.name} is not registered (closed engine?)")
-            if self._run is not None:
+            if self._running:
                 raise BackendError("a consultation is already running on this backend (re-entrant call)")
-            known = dict(facts)
-            fired: dict[str, list[str]] = {shard.name: [] for shard in compiled.shards}
-            order: list[str] = []
-            added_log: list[str] = []  # derived facts, in the order they were added
-            seen_upto: dict[str, int] = {}  # shard → how much of added_log it has run on
-            changed = True
-            while changed:
-                changed = False
-                for shard in compiled.shards:
-                    last = seen_upto.get(shard.name)
-                    if last is not None and shard.reads.isdisjoint(added_log[last:]):
-                        continue  # ran already, and nothing it reads was added since
-                    seen_upto[shard.name] = len(added_log)
-                    if not shard.may_match(known):
-                        continue
-                    markers = {shard.markers[key]: 1 for key in fired[shard.name]}
-                    keys, added = self._run_shard(shard, known, markers, fired[shard.name], listener)
-                    fired[shard.name] += keys
-                    order += keys
-                    if added:
-                        known.update(added)
-                        added_log += added
-                        changed = len(compiled.shards) > 1
-            return order
-
-    def _run_shard(
-        self,
-        compiled: CompiledRuleset,
-        facts: Mapping[str, Value],
-        markers: Mapping[str, int],
-        already: list[str],
-        listener: FiringListener,
-    ) -> tuple[list[str], dict[str, Any]]:
-        """One shard on the facts known so far; returns the rules that fired and the facts they added.
-
-        Drives durable's matching engine directly: assert the case, then take
-        the activations one at a time (``start_action_for_state``, then
-        ``complete_and_start_action``) in ``pri`` order, and finally retract
-        the case's last version, leaving the session empty. The case is the
-        only fact in the session and every older version is retracted before
-        a new one is asserted, so the values an activation matched are always
-        those of the current version.
-        """
-        with self._lock:
-            handle = self._handles[compiled.name]
-            sid = self._sid[compiled.name]
-            case = {"sid": sid, **facts, **markers}
-            text = _encode(case)
-            run = _Run(compiled, handle, listener, dict(facts), case, text, fired_set=set(already))
-            self._run = run
-            pending = False
-            clean = False
+            self._running = True
             try:
-                code, state = _engine.assert_fact(handle, text)
-                if code == _OBSERVED:
-                    raise BackendError("durable-rules rejected the case: the session was not empty")
-                if code == _HANDLED:
-                    started = _engine.start_action_for_state(handle, state)
-                    message = started[1] if started else None
-                    while message:
-                        pending = True
-                        self._fire(run, _action_key(message))
-                        message = _engine.complete_and_start_action(handle, state)
-                        pending = False
-                _engine.retract_fact(handle, run.text)
-                clean = True
-            except _engine.error as exc:
-                raise BackendError(f"durable-rules failed: {exc}") from exc
+                return self._chain(compiled, dict(facts), listener)
             finally:
-                self._run = None
-                if not clean:
-                    self._clean_up(compiled, handle, sid, state if pending else None, run.text)
-            return run.fired, run.added
+                self._running = False
+
+    def _chain(self, compiled: CompiledKnowledgeBase, known: dict[str, Value], listener: FiringListener) -> list[str]:
+        """Forward chaining over the shards, one firing at a time.
+
+        ``ready`` holds the rules durable found ready and that have not fired,
+        first position first; the first of them fires next, but only once no
+        shard can hold an earlier one: a shard is matched again (see
+        :meth:`_match`) before that when a fact it reads was derived since it
+        was last matched and an unmarked rule of it reading that fact comes
+        earlier (``behind``, by that bound). Shards are matched lazily, so one
+        match often takes in several derived facts.
+        """
+        shards = [_ShardRun(shard) for shard in compiled.shards]
+        ready: list[tuple[int, str, _ShardRun]] = []
+        behind = [(run.bound(), number, run) for number, run in enumerate(shards)]
+        heapify(behind)
+        fired: list[str] = []
+        while True:
+            while behind and (not ready or behind[0][0] < ready[0][0]):
+                bound, number, run = heappop(behind)
+                if run.stale is not None and not run.stale:
+                    continue  # matched since this entry was made
+                exact = run.bound()  # marked since: maybe later now
+                if exact == _NONE:
+                    run.stale = set()
+                elif ready and exact > ready[0][0]:
+                    heappush(behind, (exact, number, run))
+                else:
+                    self._match(run, known, ready)
+            if not ready:
+                return fired
+            _, key, run = heappop(ready)
+            rule = run.compiled.rules[key]
+            try:
+                added = listener(rule, known)
+            except (OrderdoctorError, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - reported naming the rule
+                raise RuleActionError(rule.id, f"{type(exc).__name__}: {exc}") from exc
+            fired.append(key)
+            if added:
+                known.update(added)
+                for name in added:
+                    for number in compiled.shards_reading.get(name, ()):
+                        reader = shards[number]
+                        if reader.stale is None:
+                            continue  # not matched yet: it will be, on everything known by then
+                        reader.stale.add(name)
+                        bound = reader.first_unmarked(name)
+                        if bound != _NONE:
+                            heappush(behind, (bound, number, reader))
+
+    def _match(self, run: _ShardRun, known: Mapping[str, Value], ready: list[tuple[int, str, _ShardRun]]) -> None:
+        """Match one shard against the facts known so far: put its newly ready rules on ``ready``.
+
+        Drives durable's matching engine directly: assert the case (with the
+        markers of the shard's rules already found ready), take the
+        activations one at a time (``start_action_for_state``, then
+        ``complete_and_start_action``) without firing anything, and retract
+        the case, leaving the session empty. Rules fire later, outside
+        durable, so an error in one leaves nothing behind in durable.
+        """
+        run.stale = set()
+        compiled = run.compiled
+        if not compiled.may_match(known):
+            return
+        name = compiled.name
+        handle = self._handles[name]
+        sid = self._sid[name]
+        case: dict[str, Any] = {"sid": sid, **known}
+        for position in run.marked:
+            case[_marker(position)] = 1
+        if len(case) > MAX_CASE_PROPERTIES:
+            raise BackendError(
+                f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
+                "(durable-rules limit)"
+            )
+        text = _encode(case)
+        state = None
+        pending = False
+        clean = False
+        try:
+            self._opened.add(name)
+            code, state = _engine.assert_fact(handle, text)
+            if code == _OBSERVED:
+                raise BackendError("durable-rules rejected the case: the session was not empty")
+            if code != _HANDLED:
+                clean = True  # no rule matched: durable stored nothing
+                return
+            started = _engine.start_action_for_state(handle, state)
+            message = started[1] if started else None
+            while message:
+                pending = True
+                key = _action_key(message)
+                position = int(key[1:])
+                if position not in run.marked:  # durable activates a rule once per `$or` branch that holds
+                    run.marked.add(position)
+                    heappush(ready, (position, key, run))
+                message = _engine.complete_and_start_action(handle, state)
+                pending = False
+            _engine.retract_fact(handle, text)
+            clean = True
+        except _engine.error as exc:
+            raise BackendError(f"durable-rules failed: {exc}") from exc
+        finally:
+            if not clean:
+                self._clean_up(compiled, handle, sid, state if pending else None, text)
 
     def _clean_up(self, compiled: CompiledRuleset, handle: int, sid: str, pending: int | None, text: str) -> None:
-        """After a failed run: finish the started action, empty the session, or leave it behind.
+        """After a failed match: finish the started action, empty the session, or leave it behind.
 
-        The pending activations are completed without firing anything
-        (``abandon_action`` would be shorter, but durable 2.0.28 corrupts the
-        session with it: the next run segfaults), then the case is retracted.
+        The pending activations are completed (``abandon_action`` would be
+        shorter, but durable 2.0.28 corrupts the session with it: the next run
+        segfaults), then the case is retracted.
         """
         try:
             if pending is not None:
@@ -479,37 +565,7 @@ class DurableBackend:
             pass
         # The session could not be emptied: leave it behind; the next run starts a fresh one.
         self._sid[compiled.name] = str(next(self._sessions))
-
-    def _fire(self, run: _Run, key: str) -> None:
-        if key in run.fired_set:
-            # durable activates a rule once per `$or` branch that holds: fire it once.
-            return
-        rule = run.compiled.rules[key]
-        try:
-            added = run.listener(rule, run.known)
-        except (OrderdoctorError, KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - reported naming the rule
-            raise RuleActionError(rule.id, f"{type(exc).__name__}: {exc}") from exc
-        run.fired.append(key)
-        run.fired_set.add(key)
-        if added:
-            run.added.update(added)
-            run.known.update(added)
-            if run.compiled.reads.isdisjoint(added):
-                return  # no rule of this shard reads them: other shards will see them
-            new = {"sid": run.current["sid"], **run.known}
-            for fired in run.fired:
-                new[run.compiled.markers[fired]] = 1
-            if len(new) > MAX_CASE_PROPERTIES:
-                raise BackendError(
-                    f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
-                    "(durable-rules limit)"
-                )
-            text = _encode(new)
-            _engine.retract_fact(run.handle, run.text)
-            _engine.assert_fact(run.handle, text)
-            run.current, run.text = new, text
+        self._opened.discard(compiled.name)
 
 
 _backend: DurableBackend | None = None
