@@ -53,6 +53,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
+from functools import partial
 from heapq import heapify, heappop, heappush
 import threading
 from collections.abc import Callable, Mapping
@@ -157,6 +159,8 @@ class CompiledRuleset:
     readers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     #: The lowest kb position of the shard's rules.
     lowest: int = _NONE
+    #: Position → what the rule there requires of the facts to be able to fire.
+    requires: Mapping[int, Requirements] = field(default_factory=dict)
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
         """False when no rule of the shard can fire on ``known``: each requires a fact to have a
@@ -223,6 +227,50 @@ def compile_ruleset(
         rules[key] = rule
         markers[key] = marker
     return CompiledRuleset(name, definition, rules, markers)
+
+
+#: What a rule requires of the facts to be able to fire: (fact, a test its value must pass —
+#: None: it must merely be known), one entry per comparison its condition makes outright.
+Requirements = tuple[tuple[str, "Callable[[Value], bool] | None"], ...]
+
+#: ``value OP x`` as a test of ``value`` alone: ``partial(REVERSED, x)``, since ``x REVERSED value``.
+_REVERSED = {
+    Operator.NE: operator.ne,
+    Operator.LT: operator.gt,
+    Operator.LTE: operator.ge,
+    Operator.GT: operator.lt,
+    Operator.GTE: operator.le,
+}
+
+
+def _requirement(comparison: Comparison, holds: bool) -> tuple[str, Callable[[Value], bool] | None]:
+    """The test a fact's value must pass for ``comparison`` to hold (or, with ``holds=False``,
+    to fail), with the comparisons of :func:`.conditions.compare`."""
+    op, value = comparison.operator, comparison.value
+    if op is Operator.IN:
+        return comparison.fact, frozenset(value).__contains__ if holds else None  # type: ignore[arg-type]
+    if not holds:
+        op = op.negated
+    if op is Operator.EQ:
+        return comparison.fact, frozenset((value,)).__contains__
+    if op is Operator.NE or isinstance(value, int):
+        return comparison.fact, partial(_REVERSED[op], value)
+    return comparison.fact, None
+
+
+def _requirements(rule: Rule) -> Requirements:
+    """What ``rule``'s condition requires of the facts outright (a comparison, or the ``not`` of
+    one, at the top of an ``all``). A test on an unknown fact never holds, so the rule cannot
+    fire until every requirement holds; since facts are only ever added, once they hold they go
+    on holding. Only a necessary condition: durable does the matching."""
+    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    required = []
+    for part in parts:
+        if isinstance(part, Not) and isinstance(part.condition, Comparison):
+            required.append(_requirement(part.condition, holds=False))
+        elif isinstance(part, Comparison):
+            required.append(_requirement(part, holds=True))
+    return tuple(required)
 
 
 def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
@@ -314,26 +362,26 @@ class _ShardRun:
 
     ``marked`` are the positions of the shard's rules that durable found ready (fired or waiting
     their turn): their markers go into every case asserted to the shard, so durable does not
-    activate them again. ``stale`` are the facts the shard reads that were derived since durable
-    last matched it (None: never matched in this consultation).
+    activate them again. ``matched_at`` is the number of derivations made when durable last
+    matched the shard (-1: not yet).
     """
 
     compiled: CompiledRuleset
     marked: set[int] = field(default_factory=set)
-    stale: set[str] | None = None
+    matched_at: int = -1
 
-    def bound(self) -> int:
-        """The lowest position of a rule of the shard that may have become ready since the shard
-        was last matched: an unmarked rule that reads a fact derived since (facts are only ever
-        added, so no other rule's condition changed); :data:`_NONE` when there is none."""
-        if self.stale is None:
-            return self.compiled.lowest
-        return min(map(self.first_unmarked, self.stale), default=_NONE)
-
-    def first_unmarked(self, fact: str) -> int:
-        """The lowest position of an unmarked rule of the shard that reads ``fact``."""
+    def first_reader(self, fact: str, known: Mapping[str, Value]) -> int:
+        """The lowest position of an unmarked rule of the shard that reads ``fact`` and whose
+        requirements (:func:`_requirements`) hold on ``known``; :data:`_NONE` if there is none."""
+        requires = self.compiled.requires
+        marked = self.marked
         for position in self.compiled.readers[fact]:
-            if position not in self.marked:
+            if position in marked:
+                continue
+            for name, test in requires[position]:
+                if name not in known or (test is not None and not test(known[name])):
+                    break
+            else:
                 return position
         return _NONE
 
@@ -371,6 +419,7 @@ class DurableBackend:
                         reads=frozenset(readers),
                         readers=MappingProxyType({name: tuple(at) for name, at in readers.items()}),
                         lowest=indices[0] if indices else _NONE,
+                        requires={index: _requirements(kb.rules[index]) for index in indices},
                     )
                     try:
                         handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
@@ -445,28 +494,32 @@ class DurableBackend:
 
         ``ready`` holds the rules durable found ready and that have not fired,
         first position first; the first of them fires next, but only once no
-        shard can hold an earlier one: a shard is matched again (see
-        :meth:`_match`) before that when a fact it reads was derived since it
-        was last matched and an unmarked rule of it reading that fact comes
-        earlier (``behind``, by that bound). Shards are matched lazily, so one
-        match often takes in several derived facts.
+        shard can hold an earlier one. Facts are only ever added, so a rule
+        can become ready only when a fact it reads is derived: each derived
+        fact puts, for each shard reading it, the first rule that reads it
+        and may now fire (its requirements hold) on ``behind``; when that rule
+        comes before the first ready one, the shard is matched again (see
+        :meth:`_match`) — unless it was matched since the fact was derived.
+        So shards are matched lazily, and one match often takes in several
+        derived facts.
         """
         shards = [_ShardRun(shard) for shard in compiled.shards]
         ready: list[tuple[int, str, _ShardRun]] = []
-        behind = [(run.bound(), number, run) for number, run in enumerate(shards)]
+        behind: list[tuple[int, int, int]] = []  # (position, shard number, derivations made then)
+        for number, run in enumerate(shards):
+            if run.compiled.may_match(known):
+                behind.append((run.compiled.lowest, number, 0))
+            else:
+                run.matched_at = 0  # as good as matched: no rule of it can fire on these facts
         heapify(behind)
+        derivations = 0
         fired: list[str] = []
         while True:
             while behind and (not ready or behind[0][0] < ready[0][0]):
-                bound, number, run = heappop(behind)
-                if run.stale is not None and not run.stale:
-                    continue  # matched since this entry was made
-                exact = run.bound()  # marked since: maybe later now
-                if exact == _NONE:
-                    run.stale = set()
-                elif ready and exact > ready[0][0]:
-                    heappush(behind, (exact, number, run))
-                else:
+                _, number, made = heappop(behind)
+                run = shards[number]
+                if run.matched_at < made:  # not matched since
+                    run.matched_at = derivations
                     self._match(run, known, ready)
             if not ready:
                 return fired
@@ -481,15 +534,15 @@ class DurableBackend:
             fired.append(key)
             if added:
                 known.update(added)
+                derivations += 1
                 for name in added:
                     for number in compiled.shards_reading.get(name, ()):
                         reader = shards[number]
-                        if reader.stale is None:
+                        if reader.matched_at < 0:
                             continue  # not matched yet: it will be, on everything known by then
-                        reader.stale.add(name)
-                        bound = reader.first_unmarked(name)
-                        if bound != _NONE:
-                            heappush(behind, (bound, number, reader))
+                        position = reader.first_reader(name, known)
+                        if position != _NONE:
+                            heappush(behind, (position, number, derivations))
 
     def _match(self, run: _ShardRun, known: Mapping[str, Value], ready: list[tuple[int, str, _ShardRun]]) -> None:
         """Match one shard against the facts known so far: put its newly ready rules on ``ready``.
@@ -501,7 +554,6 @@ class DurableBackend:
         the case, leaving the session empty. Rules fire later, outside
         durable, so an error in one leaves nothing behind in durable.
         """
-        run.stale = set()
         compiled = run.compiled
         if not compiled.may_match(known):
             return
