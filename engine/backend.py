@@ -18,32 +18,41 @@ the measurements in shared/notes/durable-rules.md):
   ``in`` (durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
   pushed inwards (De Morgan) so that a test on an unknown fact never holds —
   the same three-valued logic as :mod:`.conditions`.
-* **Forward chaining.** When a rule that derives facts fires, the backend
-  retracts the case fact and asserts a new version with the derived facts
-  added, so durable re-matches every rule against it. Each version also
-  carries a marker ``_fN`` for every rule that already fired, and rule N's
-  pattern ends with ``$nex _fN``: no rule fires twice (markers come last in
-  the pattern, or durable's 64-entry match stack overflows, error 303).
-  durable also activates a rule once for *each* ``$or`` branch that holds,
-  so the backend ignores a rule that already fired in the run.
-* **Conflict resolution.** durable fires lower ``pri`` first; rule N gets
-  ``pri`` N+1 in the knowledge base's order (priority, then position), so
-  the firing order is fully determined. A case no rule matches is simply
-  not stored (result code 1), so no catch-all rule is needed.
+* **Forward chaining.** durable finds which rules are ready; the backend
+  fires them, one at a time. To match a shard (a durable ruleset, below),
+  the backend asserts the case, takes every activation
+  (``start_action_for_state``, then ``complete_and_start_action``) without
+  firing anything, and retracts the case, leaving the session empty. The
+  case carries a marker ``_fN`` for every rule already found ready, and rule
+  N's pattern ends with ``$nex _fN``, so durable never reports a rule twice
+  (markers come last in the pattern, or durable's 64-entry match stack
+  overflows, error 303); durable activates a rule once for *each* ``$or``
+  branch that holds, so repeats within one match are dropped.
+* **Conflict resolution.** Of the rules found ready, the one first in the
+  knowledge base's order (priority, then position; rule N is ``rN``) fires
+  next — but only once no shard can hold an earlier one. Facts are only
+  ever added, so a rule can become ready only when a fact it reads is
+  derived: then each shard reading that fact is matched again before the
+  next firing if its first rule reading the fact whose outright
+  *requirements* hold (the facts its condition tests at the top, which must
+  be known and pass those tests) comes earlier; otherwise later, lazily, so
+  that one match often takes in several derived facts. The order is thus
+  the documented one at every size, and a rule's action runs outside
+  durable: an error in it leaves nothing behind. A case no rule matches is
+  simply not stored (result code 1), so no catch-all rule is needed.
 * **Isolation.** One fixed session per ruleset (durable allows 1,024), and
-  every consultation ends by retracting its case fact, leaving the session
-  empty; a run that fails abandons its started action and empties the
-  session too, or leaves it behind for a fresh one. A lock serialises
+  every match ends by retracting its case fact, leaving the session empty;
+  a match that fails completes its started action and empties the session
+  too, or leaves it behind for a fresh one. A lock serialises
   consultations; use processes, not threads, for parallel work.
 * **Shards.** durable-rules lets one fact match at most 64 sibling tests
   (error 303) and a ruleset hold at most 4,096 rules, so a knowledge base of
   more than :data:`SHARD_SIZE` rules is split into several rulesets, ordered
-  by derivation depth; a consultation runs each on the facts known so far,
-  round after round, until no shard derives anything new. A shard is not
-  asserted to when none of its rules can fire: every rule has an *entry key*
-  (a fact it requires to have one of some values, a derived one if it can),
-  and a shard none of whose keys hold is skipped; after the first round, a
-  shard runs again only if a fact it reads was derived since it last ran.
+  by derivation depth, then entry key. A shard is not asserted to when none
+  of its rules can fire: every rule has an *entry key* (a fact it requires
+  to have one of some values, a derived one if it can), and a shard none of
+  whose keys hold on the given facts is not matched until a fact it reads
+  is derived.
 * **Errors never vanish.** An exception raised while a rule fires ends the
   run and is re-raised naming the rule (:class:`RuleActionError`);
   durable's bare error codes become :class:`BackendError`.
@@ -175,7 +184,7 @@ class CompiledRuleset:
 
 #: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
 #: (error 303) and a ruleset holds at most 4,096 rules: larger knowledge bases are split into
-#: shards of this many rules, run one after the other until no shard derives anything new.
+#: shards of this many rules.
 SHARD_SIZE = 64
 
 
@@ -323,9 +332,9 @@ def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Valu
 
 
 def _shard_order(kb: KnowledgeBase) -> list[int]:
-    """Rule indices ordered by derivation depth, then by entry key, then the kb's order:
-    deriving shards run before reading ones (fewer rounds), and the rules of a shard share
-    their entry keys (more shards skipped)."""
+    """Rule indices ordered by derivation depth, then by entry key, then the kb's order: the
+    rules of a shard share their entry keys (more shards skipped) and read facts derived at
+    about the same time (fewer matches)."""
     depth: dict[str, int] = {}
     deriving: dict[str, list[int]] = {}
     for index, rule in enumerate(kb.rules):
