@@ -18,32 +18,41 @@ the measurements in shared/notes/durable-rules.md):
   ``in`` (durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
   pushed inwards (De Morgan) so that a test on an unknown fact never holds —
   the same three-valued logic as :mod:`.conditions`.
-* **Forward chaining.** When a rule that derives facts fires, the backend
-  retracts the case fact and asserts a new version with the derived facts
-  added, so durable re-matches every rule against it. Each version also
-  carries a marker ``_fN`` for every rule that already fired, and rule N's
-  pattern ends with ``$nex _fN``: no rule fires twice (markers come last in
-  the pattern, or durable's 64-entry match stack overflows, error 303).
-  durable also activates a rule once for *each* ``$or`` branch that holds,
-  so the backend ignores a rule that already fired in the run.
-* **Conflict resolution.** durable fires lower ``pri`` first; rule N gets
-  ``pri`` N+1 in the knowledge base's order (priority, then position), so
-  the firing order is fully determined. A case no rule matches is simply
-  not stored (result code 1), so no catch-all rule is needed.
+* **Forward chaining.** durable finds which rules are ready; the backend
+  fires them, one at a time. To match a shard (a durable ruleset, below),
+  the backend asserts the case, takes every activation
+  (``start_action_for_state``, then ``complete_and_start_action``) without
+  firing anything, and retracts the case, leaving the session empty. The
+  case carries a marker ``_fN`` for every rule already found ready, and rule
+  N's pattern ends with ``$nex _fN``, so durable never reports a rule twice
+  (markers come last in the pattern, or durable's 64-entry match stack
+  overflows, error 303); durable activates a rule once for *each* ``$or``
+  branch that holds, so repeats within one match are dropped.
+* **Conflict resolution.** Of the rules found ready, the one first in the
+  knowledge base's order (priority, then position; rule N is ``rN``) fires
+  next — but only once no shard can hold an earlier one. Facts are only
+  ever added, so a rule can become ready only when a fact it reads is
+  derived: then each shard reading that fact is matched again before the
+  next firing if its first rule reading the fact whose outright
+  *requirements* hold (the facts its condition tests at the top, which must
+  be known and pass those tests) comes earlier; otherwise later, lazily, so
+  that one match often takes in several derived facts. The order is thus
+  the documented one at every size, and a rule's action runs outside
+  durable: an error in it leaves nothing behind. A case no rule matches is
+  simply not stored (result code 1), so no catch-all rule is needed.
 * **Isolation.** One fixed session per ruleset (durable allows 1,024), and
-  every consultation ends by retracting its case fact, leaving the session
-  empty; a run that fails abandons its started action and empties the
-  session too, or leaves it behind for a fresh one. A lock serialises
+  every match ends by retracting its case fact, leaving the session empty;
+  a match that fails completes its started action and empties the session
+  too, or leaves it behind for a fresh one. A lock serialises
   consultations; use processes, not threads, for parallel work.
 * **Shards.** durable-rules lets one fact match at most 64 sibling tests
   (error 303) and a ruleset hold at most 4,096 rules, so a knowledge base of
   more than :data:`SHARD_SIZE` rules is split into several rulesets, ordered
-  by derivation depth; a consultation runs each on the facts known so far,
-  round after round, until no shard derives anything new. A shard is not
-  asserted to when none of its rules can fire: every rule has an *entry key*
-  (a fact it requires to have one of some values, a derived one if it can),
-  and a shard none of whose keys hold is skipped; after the first round, a
-  shard runs again only if a fact it reads was derived since it last ran.
+  by derivation depth, then entry key. A shard is not asserted to when none
+  of its rules can fire: every rule has an *entry key* (a fact it requires
+  to have one of some values, a derived one if it can), and a shard none of
+  whose keys hold on the given facts is not matched until a fact it reads
+  is derived.
 * **Errors never vanish.** An exception raised while a rule fires ends the
   run and is re-raised naming the rule (:class:`RuleActionError`);
   durable's bare error codes become :class:`BackendError`.
@@ -53,6 +62,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
+from functools import partial
+from heapq import heapify, heappop, heappush
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -98,6 +110,9 @@ MAX_CASE_PROPERTIES = 240
 
 #: ``assert_fact`` result codes of durable's matching engine.
 _HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
+
+#: A position past every rule's (knowledge bases hold far fewer rules).
+_NONE = 1 << 62
 
 #: Case facts to durable's JSON, compact (durable's own wrapper writes the same, with spaces).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
@@ -152,6 +167,12 @@ class CompiledRuleset:
     entry: Mapping[str, frozenset[Value] | None] | None = None
     #: The facts the shard's rules read.
     reads: frozenset[str] = frozenset()
+    #: Fact → the kb positions of the shard's rules that read it, lowest first.
+    readers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: The lowest kb position of the shard's rules.
+    lowest: int = _NONE
+    #: Position → what the rule there requires of the facts to be able to fire.
+    requires: Mapping[int, Requirements] = field(default_factory=dict)
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
         """False when no rule of the shard can fire on ``known``: each requires a fact to have a
@@ -166,7 +187,7 @@ class CompiledRuleset:
 
 #: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
 #: (error 303) and a ruleset holds at most 4,096 rules: larger knowledge bases are split into
-#: shards of this many rules, run one after the other until no shard derives anything new.
+#: shards of this many rules.
 SHARD_SIZE = 64
 
 
@@ -175,6 +196,8 @@ class CompiledKnowledgeBase:
     """A knowledge base compiled to one or more durable rulesets (shards)."""
 
     shards: tuple[CompiledRuleset, ...]
+    #: Fact → the positions (in ``shards``) of the shards whose rules read it.
+    shards_reading: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -193,6 +216,11 @@ class CompiledKnowledgeBase:
         return {key: marker for shard in self.shards for key, marker in shard.markers.items()}
 
 
+def _marker(index: int) -> str:
+    """The property that marks rule ``index`` as found ready in a case (rule N is ``rN``)."""
+    return f"_f{index}"
+
+
 def compile_ruleset(
     kb: KnowledgeBase, name: str, indices: range | None = None
 ) -> CompiledRuleset:
@@ -205,12 +233,56 @@ def compile_ruleset(
     for index in indices:
         rule = kb.rules[index]
         key = f"r{index}"
-        marker = f"_f{index}"
+        marker = _marker(index)
         pattern = {"$and": [compile_condition(rule.when), {"$nex": {marker: 1}}]}
         definition[key] = {"all": [{"m": pattern}], "pri": index + 1}
         rules[key] = rule
         markers[key] = marker
     return CompiledRuleset(name, definition, rules, markers)
+
+
+#: What a rule requires of the facts to be able to fire: (fact, a test its value must pass —
+#: None: it must merely be known), one entry per comparison its condition makes outright.
+Requirements = tuple[tuple[str, "Callable[[Value], bool] | None"], ...]
+
+#: ``value OP x`` as a test of ``value`` alone: ``partial(REVERSED, x)``, since ``x REVERSED value``.
+_REVERSED = {
+    Operator.NE: operator.ne,
+    Operator.LT: operator.gt,
+    Operator.LTE: operator.ge,
+    Operator.GT: operator.lt,
+    Operator.GTE: operator.le,
+}
+
+
+def _requirement(comparison: Comparison, holds: bool) -> tuple[str, Callable[[Value], bool] | None]:
+    """The test a fact's value must pass for ``comparison`` to hold (or, with ``holds=False``,
+    to fail), with the comparisons of :func:`.conditions.compare`."""
+    op, value = comparison.operator, comparison.value
+    if op is Operator.IN:
+        return comparison.fact, frozenset(value).__contains__ if holds else None  # type: ignore[arg-type]
+    if not holds:
+        op = op.negated
+    if op is Operator.EQ:
+        return comparison.fact, frozenset((value,)).__contains__
+    if op is Operator.NE or isinstance(value, int):
+        return comparison.fact, partial(_REVERSED[op], value)
+    return comparison.fact, None
+
+
+def _requirements(rule: Rule) -> Requirements:
+    """What ``rule``'s condition requires of the facts outright (a comparison, or the ``not`` of
+    one, at the top of an ``all``). A test on an unknown fact never holds, so the rule cannot
+    fire until every requirement holds; since facts are only ever added, once they hold they go
+    on holding. Only a necessary condition: durable does the matching."""
+    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    required = []
+    for part in parts:
+        if isinstance(part, Not) and isinstance(part.condition, Comparison):
+            required.append(_requirement(part.condition, holds=False))
+        elif isinstance(part, Comparison):
+            required.append(_requirement(part, holds=True))
+    return tuple(required)
 
 
 def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
@@ -263,9 +335,9 @@ def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Valu
 
 
 def _shard_order(kb: KnowledgeBase) -> list[int]:
-    """Rule indices ordered by derivation depth, then by entry key, then the kb's order:
-    deriving shards run before reading ones (fewer rounds), and the rules of a shard share
-    their entry keys (more shards skipped)."""
+    """Rule indices ordered by derivation depth, then by entry key, then the kb's order: the
+    rules of a shard share their entry keys (more shards skipped) and read facts derived at
+    about the same time (fewer matches)."""
     depth: dict[str, int] = {}
     deriving: dict[str, list[int]] = {}
     for index, rule in enumerate(kb.rules):
@@ -296,19 +368,34 @@ def _action_key(message: str) -> str:
     return next(iter(json.loads(message)))  # pragma: no cover - durable's own format never varies
 
 
-@dataclass
-class _Run:
-    """The state of the shard being run (only one at a time)."""
+@dataclass(eq=False)
+class _ShardRun:
+    """One shard's part of a consultation.
+
+    ``marked`` are the positions of the shard's rules that durable found ready (fired or waiting
+    their turn): their markers go into every case asserted to the shard, so durable does not
+    activate them again. ``matched_at`` is the number of derivations made when durable last
+    matched the shard (-1: not yet).
+    """
 
     compiled: CompiledRuleset
-    handle: int
-    listener: FiringListener
-    known: dict[str, Value]
-    current: dict[str, Any]
-    text: str
-    fired: list[str] = field(default_factory=list)
-    fired_set: set[str] = field(default_factory=set)
-    added: dict[str, Any] = field(default_factory=dict)
+    marked: set[int] = field(default_factory=set)
+    matched_at: int = -1
+
+    def first_reader(self, fact: str, known: Mapping[str, Value]) -> int:
+        """The lowest position of an unmarked rule of the shard that reads ``fact`` and whose
+        requirements (:func:`_requirements`) hold on ``known``; :data:`_NONE` if there is none."""
+        requires = self.compiled.requires
+        marked = self.marked
+        for position in self.compiled.readers[fact]:
+            if position in marked:
+                continue
+            for name, test in requires[position]:
+                if name not in known or (test is not None and not test(known[name])):
+                    break
+            else:
+                return position
+        return _NONE
 
 
 class DurableBackend:
@@ -320,7 +407,8 @@ class DurableBackend:
         self._sessions = itertools.count(2)
         self._handles: dict[str, int] = {}
         self._sid: dict[str, str] = {}
-        self._run: _Run | None = None
+        self._opened: set[str] = set()  # rulesets whose current session was ever asserted to
+        self._running = False
 
     # ------------------------------------------------------------ registration
     def register(self, kb: KnowledgeBase) -> CompiledKnowledgeBase:
@@ -333,10 +421,17 @@ class DurableBackend:
                 for start in range(0, max(len(order), 1), SHARD_SIZE):
                     indices = sorted(order[start:start + SHARD_SIZE])
                     compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}", indices)  # type: ignore[arg-type]
+                    readers: dict[str, list[int]] = {}
+                    for index in indices:  # ascending
+                        for name in kb.rules[index].reads:
+                            readers.setdefault(name, []).append(index)
                     compiled = replace(
                         compiled,
                         entry=_entry(kb, indices) if sharded else None,
-                        reads=frozenset(name for i in indices for name in kb.rules[i].reads),
+                        reads=frozenset(readers),
+                        readers=MappingProxyType({name: tuple(at) for name, at in readers.items()}),
+                        lowest=indices[0] if indices else _NONE,
+                        requires={index: _requirements(kb.rules[index]) for index in indices},
                     )
                     try:
                         handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
@@ -349,7 +444,13 @@ class DurableBackend:
                 for shard in shards:
                     self._unregister_shard(shard)
                 raise
-            return CompiledKnowledgeBase(tuple(shards))
+            reading: dict[str, list[int]] = {}
+            for position, shard in enumerate(shards):
+                for name in shard.reads:
+                    reading.setdefault(name, []).append(position)
+            return CompiledKnowledgeBase(
+                tuple(shards), MappingProxyType({name: tuple(at) for name, at in reading.items()})
+            )
 
     def unregister(self, compiled: CompiledKnowledgeBase) -> None:
         """Free the registered rulesets so the names and their memory can go (no reload API)."""
@@ -363,6 +464,7 @@ class DurableBackend:
             if handle is None:
                 return
             self._sid.pop(compiled.name, None)
+            self._opened.discard(compiled.name)
             _engine.delete_ruleset(handle)
 
     def is_registered(self, compiled: CompiledKnowledgeBase) -> bool:
@@ -371,8 +473,11 @@ class DurableBackend:
     def facts_left(self) -> int:
         """How many facts the sessions in use still hold (0 between consultations)."""
         with self._lock:
+            # durable has no session for a ruleset never asserted to (get_facts: error 309)
             return sum(
-                len(json.loads(_engine.get_facts(self._handles[name], sid))) for name, sid in self._sid.items()
+                len(json.loads(_engine.get_facts(self._handles[name], sid)))
+                for name, sid in self._sid.items()
+                if name in self._opened
             )
 
     # -------------------------------------------------------------------- runs
@@ -381,95 +486,137 @@ class DurableBackend:
 
         ``listener`` is called as each rule fires; an exception it raises
         ends the run and is re-raised (as :class:`RuleActionError` naming the
-        rule unless it is one of orderdoctor's own). With several shards,
-        every shard runs on the facts known so far, round after round, until
-        no shard derives a new fact.
+        rule unless it is one of orderdoctor's own). Of the rules ready at
+        once, the one first in the knowledge base's order (priority, then
+        position) fires, however many shards the rules are split into.
         """
         with self._lock:
             if not self.is_registered(compiled):
                 raise BackendError(f"ruleset {compiled.name} is not registered (closed engine?)")
-            if self._run is not None:
+            if self._running:
                 raise BackendError("a consultation is already running on this backend (re-entrant call)")
-            known = dict(facts)
-            fired: dict[str, list[str]] = {shard.name: [] for shard in compiled.shards}
-            order: list[str] = []
-            added_log: list[str] = []  # derived facts, in the order they were added
-            seen_upto: dict[str, int] = {}  # shard → how much of added_log it has run on
-            changed = True
-            while changed:
-                changed = False
-                for shard in compiled.shards:
-                    last = seen_upto.get(shard.name)
-                    if last is not None and shard.reads.isdisjoint(added_log[last:]):
-                        continue  # ran already, and nothing it reads was added since
-                    seen_upto[shard.name] = len(added_log)
-                    if not shard.may_match(known):
-                        continue
-                    markers = {shard.markers[key]: 1 for key in fired[shard.name]}
-                    keys, added = self._run_shard(shard, known, markers, fired[shard.name], listener)
-                    fired[shard.name] += keys
-                    order += keys
-                    if added:
-                        known.update(added)
-                        added_log += added
-                        changed = len(compiled.shards) > 1
-            return order
-
-    def _run_shard(
-        self,
-        compiled: CompiledRuleset,
-        facts: Mapping[str, Value],
-        markers: Mapping[str, int],
-        already: list[str],
-        listener: FiringListener,
-    ) -> tuple[list[str], dict[str, Any]]:
-        """One shard on the facts known so far; returns the rules that fired and the facts they added.
-
-        Drives durable's matching engine directly: assert the case, then take
-        the activations one at a time (``start_action_for_state``, then
-        ``complete_and_start_action``) in ``pri`` order, and finally retract
-        the case's last version, leaving the session empty. The case is the
-        only fact in the session and every older version is retracted before
-        a new one is asserted, so the values an activation matched are always
-        those of the current version.
-        """
-        with self._lock:
-            handle = self._handles[compiled.name]
-            sid = self._sid[compiled.name]
-            case = {"sid": sid, **facts, **markers}
-            text = _encode(case)
-            run = _Run(compiled, handle, listener, dict(facts), case, text, fired_set=set(already))
-            self._run = run
-            pending = False
-            clean = False
+            self._running = True
             try:
-                code, state = _engine.assert_fact(handle, text)
-                if code == _OBSERVED:
-                    raise BackendError("durable-rules rejected the case: the session was not empty")
-                if code == _HANDLED:
-                    started = _engine.start_action_for_state(handle, state)
-                    message = started[1] if started else None
-                    while message:
-                        pending = True
-                        self._fire(run, _action_key(message))
-                        message = _engine.complete_and_start_action(handle, state)
-                        pending = False
-                _engine.retract_fact(handle, run.text)
-                clean = True
-            except _engine.error as exc:
-                raise BackendError(f"durable-rules failed: {exc}") from exc
+                return self._chain(compiled, dict(facts), listener)
             finally:
-                self._run = None
-                if not clean:
-                    self._clean_up(compiled, handle, sid, state if pending else None, run.text)
-            return run.fired, run.added
+                self._running = False
+
+    def _chain(self, compiled: CompiledKnowledgeBase, known: dict[str, Value], listener: FiringListener) -> list[str]:
+        """Forward chaining over the shards, one firing at a time.
+
+        ``ready`` holds the rules durable found ready and that have not fired,
+        first position first; the first of them fires next, but only once no
+        shard can hold an earlier one. Facts are only ever added, so a rule
+        can become ready only when a fact it reads is derived: each derived
+        fact puts, for each shard reading it, the first rule that reads it
+        and may now fire (its requirements hold) on ``behind``; when that rule
+        comes before the first ready one, the shard is matched again (see
+        :meth:`_match`) — unless it was matched since the fact was derived.
+        So shards are matched lazily, and one match often takes in several
+        derived facts.
+        """
+        shards = [_ShardRun(shard) for shard in compiled.shards]
+        ready: list[tuple[int, str, _ShardRun]] = []
+        behind: list[tuple[int, int, int]] = []  # (position, shard number, derivations made then)
+        for number, run in enumerate(shards):
+            if run.compiled.may_match(known):
+                behind.append((run.compiled.lowest, number, 0))
+            else:
+                run.matched_at = 0  # as good as matched: no rule of it can fire on these facts
+        heapify(behind)
+        derivations = 0
+        fired: list[str] = []
+        while True:
+            while behind and (not ready or behind[0][0] < ready[0][0]):
+                _, number, made = heappop(behind)
+                run = shards[number]
+                if run.matched_at < made:  # not matched since
+                    run.matched_at = derivations
+                    self._match(run, known, ready)
+            if not ready:
+                return fired
+            _, key, run = heappop(ready)
+            rule = run.compiled.rules[key]
+            try:
+                added = listener(rule, known)
+            except (OrderdoctorError, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - reported naming the rule
+                raise RuleActionError(rule.id, f"{type(exc).__name__}: {exc}") from exc
+            fired.append(key)
+            if added:
+                known.update(added)
+                derivations += 1
+                for name in added:
+                    for number in compiled.shards_reading.get(name, ()):
+                        reader = shards[number]
+                        if reader.matched_at < 0:
+                            continue  # not matched yet: it will be, on everything known by then
+                        position = reader.first_reader(name, known)
+                        if position != _NONE:
+                            heappush(behind, (position, number, derivations))
+
+    def _match(self, run: _ShardRun, known: Mapping[str, Value], ready: list[tuple[int, str, _ShardRun]]) -> None:
+        """Match one shard against the facts known so far: put its newly ready rules on ``ready``.
+
+        Drives durable's matching engine directly: assert the case (with the
+        markers of the shard's rules already found ready), take the
+        activations one at a time (``start_action_for_state``, then
+        ``complete_and_start_action``) without firing anything, and retract
+        the case, leaving the session empty. Rules fire later, outside
+        durable, so an error in one leaves nothing behind in durable.
+        """
+        compiled = run.compiled
+        if not compiled.may_match(known):
+            return
+        name = compiled.name
+        handle = self._handles[name]
+        sid = self._sid[name]
+        case: dict[str, Any] = {"sid": sid, **known}
+        for position in run.marked:
+            case[_marker(position)] = 1
+        if len(case) > MAX_CASE_PROPERTIES:
+            raise BackendError(
+                f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
+                "(durable-rules limit)"
+            )
+        text = _encode(case)
+        state = None
+        pending = False
+        clean = False
+        try:
+            self._opened.add(name)
+            code, state = _engine.assert_fact(handle, text)
+            if code == _OBSERVED:
+                raise BackendError("durable-rules rejected the case: the session was not empty")
+            if code != _HANDLED:
+                clean = True  # no rule matched: durable stored nothing
+                return
+            started = _engine.start_action_for_state(handle, state)
+            message = started[1] if started else None
+            while message:
+                pending = True
+                key = _action_key(message)
+                position = int(key[1:])
+                if position not in run.marked:  # durable activates a rule once per `$or` branch that holds
+                    run.marked.add(position)
+                    heappush(ready, (position, key, run))
+                message = _engine.complete_and_start_action(handle, state)
+                pending = False
+            _engine.retract_fact(handle, text)
+            clean = True
+        except _engine.error as exc:
+            raise BackendError(f"durable-rules failed: {exc}") from exc
+        finally:
+            if not clean:
+                self._clean_up(compiled, handle, sid, state if pending else None, text)
 
     def _clean_up(self, compiled: CompiledRuleset, handle: int, sid: str, pending: int | None, text: str) -> None:
-        """After a failed run: finish the started action, empty the session, or leave it behind.
+        """After a failed match: finish the started action, empty the session, or leave it behind.
 
-        The pending activations are completed without firing anything
-        (``abandon_action`` would be shorter, but durable 2.0.28 corrupts the
-        session with it: the next run segfaults), then the case is retracted.
+        The pending activations are completed (``abandon_action`` would be
+        shorter, but durable 2.0.28 corrupts the session with it: the next run
+        segfaults), then the case is retracted.
         """
         try:
             if pending is not None:
@@ -482,37 +629,7 @@ class DurableBackend:
             pass
         # The session could not be emptied: leave it behind; the next run starts a fresh one.
         self._sid[compiled.name] = str(next(self._sessions))
-
-    def _fire(self, run: _Run, key: str) -> None:
-        if key in run.fired_set:
-            # durable activates a rule once per `$or` branch that holds: fire it once.
-            return
-        rule = run.compiled.rules[key]
-        try:
-            added = run.listener(rule, run.known)
-        except (OrderdoctorError, KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - reported naming the rule
-            raise RuleActionError(rule.id, f"{type(exc).__name__}: {exc}") from exc
-        run.fired.append(key)
-        run.fired_set.add(key)
-        if added:
-            run.added.update(added)
-            run.known.update(added)
-            if run.compiled.reads.isdisjoint(added):
-                return  # no rule of this shard reads them: other shards will see them
-            new = {"sid": run.current["sid"], **run.known}
-            for fired in run.fired:
-                new[run.compiled.markers[fired]] = 1
-            if len(new) > MAX_CASE_PROPERTIES:
-                raise BackendError(
-                    f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
-                    "(durable-rules limit)"
-                )
-            text = _encode(new)
-            _engine.retract_fact(run.handle, run.text)
-            _engine.assert_fact(run.handle, text)
-            run.current, run.text = new, text
+        self._opened.discard(compiled.name)
 
 
 _backend: DurableBackend | None = None

@@ -125,3 +125,86 @@ def kb_fact_sets(kb: KnowledgeBase, around: int = 30):
             high = fact.maximum if fact.maximum is not None else 1000
             optional[fact.name] = st.integers(max(low, -around), min(high, around)) | st.integers(low, high)
     return st.fixed_dictionaries({}, optional=optional)
+
+
+def extended_kb(kb: KnowledgeBase, total: int, seed: int = 1) -> KnowledgeBase:
+    """``kb`` with advice-only rules appended until it holds ``total`` rules: random ``all``/``any``/
+    ``not``/``in`` conditions over its askable facts, random priorities (past 64 rules the backend
+    shards, so the extra rules spread ``kb``'s own across shards)."""
+    import random
+
+    rng = random.Random(seed)
+    askable = [fact for fact in kb.facts.values() if not fact.derived]
+    advice = sorted(kb.advice)
+    extra = []
+    order = max((rule.order for rule in kb.rules), default=0)
+    for number in range(total - len(kb.rules)):
+        parts = tuple(_random_test(rng, rng.choice(askable)) for _ in range(rng.randint(1, 3)))
+        when = rng.choice([AllOf, AllOf, AnyOf])(parts)
+        if rng.random() < 0.2:
+            when = Not(when)
+        extra.append(Rule(f"extra_{number}", "A generated rule.", when, (), (rng.choice(advice),), "test", HERE,
+                          rng.randint(-20, 50), order + 1 + number))
+    return KnowledgeBase.assemble(kb.root, kb.facts, kb.advice, [*kb.rules, *extra], kb.sources)
+
+
+def _random_test(rng, fact: Fact) -> Comparison:
+    if fact.type is FactType.CHOICE:
+        if rng.random() < 0.3:
+            return Comparison(fact.name, Operator.IN, tuple(rng.sample(fact.values, min(2, len(fact.values)))))
+        return Comparison(fact.name, rng.choice([Operator.EQ, Operator.EQ, Operator.NE]), rng.choice(fact.values))
+    if fact.type is FactType.BOOLEAN:
+        return Comparison(fact.name, Operator.EQ, rng.random() < 0.5)
+    low = fact.minimum if fact.minimum is not None else -30
+    high = fact.maximum if fact.maximum is not None else 30
+    op = rng.choice([Operator.LT, Operator.LTE, Operator.GT, Operator.GTE, Operator.EQ])
+    return Comparison(fact.name, op, rng.randint(max(low, -30), min(high, 30)))
+
+
+def chained_kb(total: int, seed: int = 1) -> KnowledgeBase:
+    """A knowledge base of ``total`` rules over the synthetic kb's facts (benchmarks/synthetic.py)
+    whose conditions nest ``all``/``any``/``not``/``in`` (the synthetic rules are plain ``all`` of
+    comparisons): a quarter derive a level-1 fact from askable facts, a quarter a level-2 fact
+    from level-1 facts, half advise from level-2 facts; priorities -3..3, so rules ready at once
+    are spread over the shards. Derived facts are only ever ``true`` (no conflicts)."""
+    import random
+
+    rng = random.Random(seed)
+    base = synthetic_facts()
+    askable = [fact for fact in base.values() if not fact.derived]
+    advice = {f"a{i}": Advice(f"a{i}", AdviceKind.ACTION, f"Advice {i}", "Text.", "test", HERE) for i in range(20)}
+    rules = []
+    for number in range(total):
+        level = rng.choice([1, 2, 3, 3])
+        tests: list = [_random_test(rng, rng.choice(askable)) for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.3:
+            tests[0] = AnyOf((tests[0], _random_test(rng, rng.choice(askable))))
+        if rng.random() < 0.2:
+            tests[-1] = Not(tests[-1])
+        if level > 1:
+            low = 0 if level == 2 else 10
+            needed = [Comparison(f"d{low + rng.randrange(10)}", Operator.EQ, True) for _ in range(rng.randint(1, 2))]
+            tests.append(AnyOf(tuple(needed)) if len(needed) > 1 and rng.random() < 0.5 else needed[0])
+            tests = tests[-3:]
+        derive: tuple = ()
+        advise: tuple = ()
+        if level == 3:
+            advise = (f"a{rng.randrange(20)}",)
+        else:
+            derive = ((f"d{(level - 1) * 10 + rng.randrange(10)}", True),)
+        rules.append(Rule(f"rule_{number}", "A generated rule.", AllOf(tuple(tests)), derive, advise, "test", HERE,
+                          rng.randint(-3, 3), number))
+    return KnowledgeBase.assemble(HERE.file, base, advice, rules)
+
+
+def synthetic_facts() -> dict[str, Fact]:
+    """The synthetic kb's facts: 12 choices c0..c11 (v0..v5), 8 integers n0..n7 (-50..50), 30
+    derived booleans d0..d29."""
+    facts: dict[str, Fact] = {}
+    for i in range(12):
+        facts[f"c{i}"] = Fact(f"c{i}", FactType.CHOICE, "A choice.", HERE, tuple(Choice(f"v{j}") for j in range(6)))
+    for i in range(8):
+        facts[f"n{i}"] = Fact(f"n{i}", FactType.INTEGER, "A number.", HERE, minimum=-50, maximum=50)
+    for i in range(30):
+        facts[f"d{i}"] = Fact(f"d{i}", FactType.BOOLEAN, "Derived.", HERE, derived=True)
+    return facts

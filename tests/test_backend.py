@@ -12,6 +12,7 @@ from durable.engine import Host
 from helpers import MINIMAL_KB, kb_with_rules
 from orderdoctor.engine import InferenceEngine, load_knowledge_base
 from orderdoctor.engine.backend import (
+    SHARD_SIZE,
     DurableBackend,
     compile_condition,
     compile_ruleset,
@@ -19,6 +20,7 @@ from orderdoctor.engine.backend import (
 )
 from orderdoctor.engine.errors import BackendError, RuleActionError
 from orderdoctor.engine.model import AllOf, AnyOf, Comparison, Not, Operator
+from strategies import extended_kb
 
 RED = Comparison("colour", Operator.EQ, "red")
 FEW = Comparison("count", Operator.LT, 3)
@@ -235,16 +237,60 @@ def test_register_and_unregister_many_times():
         assert advice == expected == ("deadline_near", "open_dispute")
 
 
-def test_a_run_that_fails_at_any_firing_leaves_the_backend_clean():
+@pytest.fixture(scope="module", params=[64, 65, 200], ids=lambda n: f"{n}rules")
+def any_size_kb(request):
+    """The shipped kb (64 rules: one durable ruleset) and the shipped kb grown with generated rules
+    to 65 and 200 (sharded): the backend must behave the same at every size."""
+    kb = load_knowledge_base()
+    assert len(kb.rules) == SHARD_SIZE
+    return kb if request.param == len(kb.rules) else extended_kb(kb, request.param, seed=request.param)
+
+
+def test_facts_left_is_zero_when_no_shard_ever_ran(any_size_kb):
+    """durable has no session for a ruleset never asserted to (get_facts: error 309)."""
+    backend = DurableBackend()
+    compiled = backend.register(any_size_kb)
+    try:
+        assert backend.facts_left() == 0
+        assert backend.run(compiled, {}, lambda rule, seen: {}) == []  # nothing known: no shard runs
+        assert backend.facts_left() == 0
+        backend.run(compiled, {"order_status": "shipped", "days_left": 3}, lambda rule, seen: dict(rule.derive))
+        assert backend.facts_left() == 0
+    finally:
+        backend.unregister(compiled)
+
+
+def test_an_error_in_a_rule_action_at_any_size_leaves_sessions_empty(any_size_kb):
+    facts = {"order_status": "closed", "closure_reason": "seller_cancelled", "refund_status": "not_started",
+             "working_days_since_cancel": 21}
+    engine = InferenceEngine(any_size_kb)
+    try:
+        expected = engine.consult(facts)
+
+        def explode(rule, seen):
+            raise ZeroDivisionError("boom")
+
+        with pytest.raises(RuleActionError) as caught:
+            get_backend().run(engine._compiled, facts, explode)
+        assert caught.value.rule_id == expected.fired_rules[0]
+        assert get_backend().facts_left() == 0
+        assert {get_backend()._sid[shard.name] for shard in engine._compiled.shards} == {"1"}  # none given up
+        assert engine.consult(facts).to_json() == expected.to_json()
+    finally:
+        engine.close()
+
+
+def test_a_run_that_fails_at_any_firing_leaves_the_backend_clean(any_size_kb):
     """Fail at the 1st, 2nd, … firing of a chaining case (some after derived facts were asserted):
     every following run gives the same answer as before, and the session stays empty."""
-    kb = load_knowledge_base()
+    kb = any_size_kb
     facts = {"order_status": "shipped", "tracking_note": "shipment_cancelled", "seller_response": "no_reply",
              "days_left": 3}
     engine = InferenceEngine(kb)
     expected = engine.consult(facts)
     backend = get_backend()
     assert len(expected.trace) >= 3
+    assert len(engine._compiled.shards) == -(-len(kb.rules) // SHARD_SIZE)
     for fail_at in range(1, len(expected.trace) + 1):
         calls = []
 
