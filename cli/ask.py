@@ -824,6 +824,8 @@ class AskSession:
         """On a terminal, when not resuming and an unfinished session is saved: offer to go on."""
         if not (self._check_previous and self.terminal.interactive and self.save_path is not None):
             return
+        if self.interview.answers:  # --answers FILE: those are the answers to go on with
+            return
         data = _unfinished(self.save_path)
         answers = data.get("answers") if data else None
         if not data or data.get("format") is None or not isinstance(answers, list):
