@@ -106,8 +106,9 @@ COMMANDS = {
     "help": "explain the question and its answers",
 }
 _UNKNOWN_WORDS = {"", "unknown", "?unknown", "dont know", "don't know", "idk", "not sure", "n/a"}
-#: How many rules ``why`` shows (``why all`` shows every one).
+#: How many rules ``why`` shows, and how much advice for each (``why all`` shows everything).
 WHY_RULES = 3
+WHY_LEADS = 3
 #: Session files are small (one line per answer); anything bigger is not one.
 MAX_SESSION_BYTES = 1 << 20
 _NUMBER_WITH_UNIT = re.compile(r"^([+-]?[0-9]+)\s*(working\s+days?|work\s+days?|days?|d)?\.?$", re.IGNORECASE)
@@ -669,15 +670,15 @@ class AskSession:
             self.say(f"  {index:>2}. {choice.value}: {choice.help}" if choice.help else f"  {index:>2}. {choice.value}")
         self.say(commands, "class:hint")
 
-    def _ranked(self, reasons: Sequence[Reason]) -> list[Reason]:
-        """The rules that matter most first: those that can still give advice, warnings before
-        actions before information, then by priority; then the order the planner gave."""
-        advice = self.kb.advice
+    @staticmethod
+    def _ranked(reasons: Sequence[Reason]) -> list[Reason]:
+        """The rules that matter most first: those on which the most advice still hangs (what
+        they give and what the facts they derive can lead to), then by priority; then the
+        order the planner gave."""
 
-        def key(item: tuple[int, Reason]) -> tuple[int, int, int, int]:
+        def key(item: tuple[int, Reason]) -> tuple[int, int, int]:
             position, reason = item
-            ranks = [advice[a].kind.rank for a in reason.could_give if a in advice]
-            return (0 if ranks else 1, min(ranks, default=99), -reason.rule.priority, position)
+            return (-len(reason.could_give), -reason.rule.priority, position)
 
         return [reason for _, reason in sorted(enumerate(reasons), key=key)]
 
@@ -707,7 +708,10 @@ class AskSession:
         else:
             self.say("I ask this because your answer can change the advice. The rules that matter most:")
         for reason in shown:
-            lead = f" It can lead to: {self._titles(reason.could_give)}." if reason.could_give else ""
+            leads = reason.could_give if every else reason.could_give[:WHY_LEADS]
+            more = len(reason.could_give) - len(leads)
+            lead = f" It can lead to: {self._titles(leads)}" if leads else ""
+            lead += f" (and {more} more)." if more else "." if leads else ""
             self.say(f"- {reason.rule.description}{lead}")
         if len(shown) < count:
             rest = count - len(shown)
