@@ -453,8 +453,15 @@ def read_session(path: Path) -> Any:
 
 
 def previous_path(path: Path) -> Path:
-    """Where an unfinished session is kept aside: ``session.json`` → ``session.previous.json``."""
-    return path.with_name(f"{path.stem}.previous{path.suffix or '.json'}")
+    """Where an unfinished session is kept aside: ``session.json`` → ``session.previous.json``,
+    or ``session.previous-2.json`` (and so on) when that is taken, so nothing kept is lost."""
+    suffix = path.suffix or ".json"
+    candidate = path.with_name(f"{path.stem}.previous{suffix}")
+    number = 2
+    while os.path.lexists(candidate) and number < 1000:
+        candidate = path.with_name(f"{path.stem}.previous-{number}{suffix}")
+        number += 1
+    return candidate
 
 
 def _unfinished(path: Path) -> dict[str, Any] | None:
@@ -848,7 +855,7 @@ class AskSession:
         except (KeyboardInterrupt, EOFError):
             go_on = False
         if not go_on:
-            self.say(f"Starting a new one; the unfinished one will be kept as {previous_path(self.save_path)}.", "class:hint")
+            self.say("Starting a new one; the unfinished one is kept aside when your first answer is saved.", "class:hint")
             return
         try:
             interview = Interview.from_data(self.kb, data, str(self.save_path), today=self.today)

@@ -469,6 +469,11 @@ def test_a_new_ask_keeps_an_unfinished_session_aside(tmp_path):
     assert (f"Your unfinished consultation was kept as {kept} "
             f"('orderdoctor ask --resume --save {kept}' continues it).") in flat(out)
     assert json.loads(save.read_text())["answers"][0]["value"] == "closed"
+    second = save.read_text()  # unfinished too: a new run keeps it aside without losing the first
+    status, out, err, _ = ask([], "shipped\n", tmp_path)
+    assert kept.read_text() == unfinished
+    assert (tmp_path / "session.previous-2.json").read_text() == second
+    assert "session.previous-2.json" in out
 
 
 def test_terminal_offers_to_continue_an_unfinished_session(tmp_path):
