@@ -2,19 +2,31 @@
 
 One question at a time, chosen by the engine's planner, until the advice
 cannot change any more; then the plan. At any prompt: ``?``/``help``,
-``why``, ``back``, ``change FACT``, ``how``, ``restart``, ``quit``. On a
-terminal it runs on prompt-toolkit (Tab completion with descriptions,
-answers checked as you type them, history, colours that follow the
-terminal and ``NO_COLOR``); otherwise it reads one answer per line and
-prints plain text, so it can be scripted. Answers are saved after each one
-to a session file (write, then rename), which ``--resume`` continues and
-``--answers`` replays.
+``why`` (``why all``), ``why not ADVICE``, ``what if FACT=VALUE``, ``back``,
+``change FACT``, ``how``, ``restart``, ``quit``. On a terminal it runs on
+prompt-toolkit (Tab completion with descriptions, answers checked as you
+type them, history, colours that follow the terminal and ``NO_COLOR``);
+otherwise it reads one answer per line and prints plain text, so it can be
+scripted. Every line is wrapped to the terminal's width (at least 40
+columns), between words.
+
+Answers are saved after each one, with the date, to a session file (write,
+then rename), which ``--resume`` continues and ``--answers`` replays; a
+session resumed on a later day has its countdowns brought up to that day.
+A new consultation never overwrites an unfinished one: it offers to
+continue it (on a terminal) or keeps it aside as ``*.previous.json``. When
+answers cannot be saved, it says so once and goes on. "Today" is passed
+in (:class:`AskSession`'s ``today``), never read implicitly.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import re
+import shlex
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +44,7 @@ from prompt_toolkit.styles import Style
 from prompt_toolkit.validation import ValidationError, Validator
 
 from orderdoctor.engine import (
+    AdviceKind,
     Fact,
     FactType,
     KnowledgeBase,
@@ -39,25 +52,27 @@ from orderdoctor.engine import (
     load_cases,
     load_knowledge_base,
 )
-from orderdoctor.engine.inference import release
-from orderdoctor.engine.loader import load_lint_config
 from orderdoctor.engine.errors import FactInputErrors, suggest
-from orderdoctor.engine.explanation import explain_what_if, explain_why_not
+from orderdoctor.engine.explanation import WhatIf, WhyNot, describe_comparison, explain_what_if, explain_why_not
 from orderdoctor.engine.facts import ValueProblem, check_value, convert_text, validate_facts
-from orderdoctor.engine.interview import Interview
-from orderdoctor.engine.planner import UNKNOWN, Answer, Question
+from orderdoctor.engine.inference import release
+from orderdoctor.engine.interview import Interview, clock_of
+from orderdoctor.engine.loader import load_lint_config
+from orderdoctor.engine.planner import UNKNOWN, Answer, Question, Reason
 
 from . import render
 from .explain import build_explanation, render_explanation
 
 __all__ = [
     "AskSession",
+    "MAX_SESSION_BYTES",
     "Parsed",
     "PlainTerminal",
     "PromptTerminal",
     "STYLE",
     "default_session_path",
     "parse_input",
+    "previous_path",
     "read_session",
     "write_session",
 ]
@@ -77,13 +92,13 @@ STYLE = Style.from_dict(
     }
 )
 
-#: Commands understood at every prompt, with what they do (shown by Tab completion).
+#: Commands understood at every prompt, with what they do (shown by Tab completion and ``?``).
 COMMANDS = {
-    "why": "why I ask this question",
+    "why": "why I ask this question (why all: every rule that needs it)",
     "back": "undo your last answer",
     "change": "change an earlier answer: change FACT",
     "how": "how the advice so far was reached",
-    "why not": "why some advice was not given: why not ADVICE_ID",
+    "why not": "why some advice was not given: why not ADVICE",
     "what if": "what would change: what if FACT=VALUE",
     "restart": "start over",
     "quit": "stop here (your answers are saved)",
@@ -91,40 +106,86 @@ COMMANDS = {
     "help": "explain the question and its answers",
 }
 _UNKNOWN_WORDS = {"", "unknown", "?unknown", "dont know", "don't know", "idk", "not sure", "n/a"}
+#: How many rules ``why`` shows, and how much advice for each (``why all`` shows everything).
+WHY_RULES = 3
+WHY_LEADS = 3
+#: Session files are small (one line per answer); anything bigger is not one.
+MAX_SESSION_BYTES = 1 << 20
+_NUMBER_WITH_UNIT = re.compile(r"^([+-]?[0-9]+)\s*(working\s+days?|work\s+days?|days?|d)?\.?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Parsed:
-    """What one line of input means: an answer, a command (with argument), or an error."""
+    """What one line of input means: an answer, a command (with argument), or an error;
+    ``note`` is said back after an answer given other than by its name (``4`` → shipped)."""
 
     answer: Answer | None = None
     command: str | None = None
     argument: str | None = None
     error: str | None = None
+    note: str | None = None
 
 
-def _interpret(fact: Fact, text: str) -> Answer | ValueProblem:
-    """A value for ``fact`` from ``text``, or the problem saying what is allowed."""
-    value = convert_text(fact, text)
+def _number_text(fact: Fact, kb: KnowledgeBase, text: str) -> str | ValueProblem:
+    """``text`` for an integer fact with a unit word (``4 days``, ``4 working days``) taken off."""
+    match = _NUMBER_WITH_UNIT.match(text.strip())
+    if match is None:
+        return text
+    unit = (match.group(2) or "").lower()
+    clock = clock_of(kb, fact)
+    working = clock is not None and clock[1]
+    if unit.startswith("work") and not working:
+        return ValueProblem(f"count calendar days here, not working days: type {fact.describe_domain()}")
+    return match.group(1)
+
+
+def _interpret(fact: Fact, kb: KnowledgeBase, text: str) -> tuple[Answer, str | None] | ValueProblem:
+    """A value for ``fact`` from ``text`` (and a note when it was not given by name), or the
+    problem saying what is allowed."""
+    stripped = text.strip()
+    if any(ch.isdigit() and not ch.isascii() for ch in stripped):
+        return ValueProblem(f"'{stripped}' has digits other than 0-9: type the number with 0-9 (or 'unknown')")
+    if fact.type is FactType.INTEGER:
+        number = _number_text(fact, kb, stripped)
+        if isinstance(number, ValueProblem):
+            return number
+        stripped = number
+    value = convert_text(fact, stripped)
     if not isinstance(value, ValueProblem):
-        return value
+        return value, None
     if fact.type is FactType.CHOICE:
-        word = text.strip().lower()
+        word = stripped.lower()
         if word.isdigit() and 1 <= int(word) <= len(fact.values):
-            return fact.values[int(word) - 1]
+            chosen = fact.values[int(word) - 1]
+            return chosen, f"({word} = {chosen})"
         starting = [v for v in fact.values if v.startswith(word.replace(" ", "_").replace("-", "_"))]
-        if len(starting) == 1:
-            return starting[0]
+        if len(starting) == 1 and word:
+            return starting[0], None
         hint = suggest(word, fact.values)
         more = f" (did you mean '{hint}'?)" if hint else ""
         return ValueProblem(
-            f"'{text.strip()}' is not an answer here{more}: type a number 1-{len(fact.values)} or a name, or 'unknown'"
+            f"'{stripped}' is not an answer here{more}: type a number 1-{len(fact.values)} or a name, or 'unknown'"
         )
     if fact.type is FactType.BOOLEAN:
         return ValueProblem("answer yes or no (or 'unknown')")
-    if isinstance(value, ValueProblem) and value.out_of_range:
-        return ValueProblem(f"{text.strip()} is out of range: type {fact.describe_domain()} (or 'unknown')")
+    if value.out_of_range:
+        return ValueProblem(f"{stripped} is out of range: type {fact.describe_domain()} (or 'unknown')")
     return ValueProblem(f"type {fact.describe_domain()} (or 'unknown')")
+
+
+def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` / `` (did you mean 'x' or 'y'?)`` or "" for ``word``: names
+    that contain it, else the closest one."""
+    lowered = word.lower()
+    containing = [c for c in candidates if lowered and lowered in c]
+    if not containing:
+        close = suggest(word, candidates)
+        containing = [close] if close else []
+    if not containing:
+        return ""
+    shown = [f"'{c}'" for c in containing[:3]]
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    return f" (did you mean {listed}?)"
 
 
 def parse_input(text: str, fact: Fact | None, kb: KnowledgeBase) -> Parsed:
@@ -139,17 +200,17 @@ def parse_input(text: str, fact: Fact | None, kb: KnowledgeBase) -> Parsed:
     if word.startswith("why not"):
         advice_id = stripped[len("why not"):].strip()
         if not advice_id:
-            return Parsed(error="why not which advice? for example: why not open_dispute")
+            return Parsed(error="why not which advice? for example: why not open_dispute (Tab lists them)")
         if advice_id not in kb.advice:
-            hint = suggest(advice_id, kb.advice)
-            more = f" (did you mean '{hint}'?)" if hint else ""
-            return Parsed(error=f"no advice '{advice_id}'{more}")
+            return Parsed(error=f"no advice '{advice_id}'{_did_you_mean(advice_id, list(kb.advice))}")
         return Parsed(command="why_not", argument=advice_id)
     if word.startswith("what if"):
         change = stripped[len("what if"):].strip()
         if "=" not in change:
             return Parsed(error="what if which fact? for example: what if days_left=-20")
         return Parsed(command="what_if", argument=change)
+    if word in ("why all", "why *"):
+        return Parsed(command="why", argument="all")
     if word in ("why", "back", "how", "restart"):
         return Parsed(command=word)
     if first == "change":
@@ -163,13 +224,13 @@ def parse_input(text: str, fact: Fact | None, kb: KnowledgeBase) -> Parsed:
             return Parsed(error=f"no question '{name}'{more}")
         return Parsed(command="change", argument=name)
     if fact is None:
-        return Parsed(error="type how, change FACT, back, restart or quit")
+        return Parsed(error="type how, why not ADVICE, what if FACT=VALUE, change FACT, back, restart or quit")
     if word in _UNKNOWN_WORDS:
         return Parsed(answer=UNKNOWN)
-    value = _interpret(fact, stripped)
+    value = _interpret(fact, kb, stripped)
     if isinstance(value, ValueProblem):
         return Parsed(error=value.message)
-    return Parsed(answer=value)
+    return Parsed(answer=value[0], note=value[1])
 
 
 # ------------------------------------------------------------------- terminals
@@ -182,7 +243,14 @@ class Terminal(Protocol):
 
     def ask(self, prompt: str, fact: Fact | None) -> str: ...
 
-    def confirm(self, prompt: str) -> bool: ...
+    def confirm(self, prompt: str, default: bool = False) -> bool: ...
+
+
+def _yes(answer: str, default: bool) -> bool:
+    word = answer.strip().lower()
+    if not word:
+        return default
+    return word in ("y", "yes")
 
 
 class PlainTerminal:
@@ -205,15 +273,18 @@ class PlainTerminal:
             self.stdout.write("\n")
             raise EOFError
         answer = line.rstrip("\r\n")
-        shown = answer if answer.isprintable() else answer.encode("unicode_escape").decode("ascii")
-        self.stdout.write(shown + "\n")
+        self.stdout.write(render.printable(answer) + "\n")
         return answer
 
-    def confirm(self, prompt: str) -> bool:
-        return self.ask(prompt + " [y/N] ", None).strip().lower() in ("y", "yes")
+    def confirm(self, prompt: str, default: bool = False) -> bool:
+        return _yes(self.ask(prompt + (" [Y/n] " if default else " [y/N] "), None), default)
 
 
 class _Completer(Completer):
+    """Tab: the choices (with their meaning) and the commands; after ``change `` the questions,
+    after ``why not `` the advice ids (with titles), after ``what if `` the facts and, after
+    ``FACT=``, that fact's values."""
+
     def __init__(self, kb: KnowledgeBase, fact: Fact | None) -> None:
         self.kb = kb
         self.fact = fact
@@ -227,15 +298,40 @@ class _Completer(Completer):
                 if fact.askable and fact.name.startswith(part):
                     yield Completion(fact.name, -len(part), display_meta=fact.description)
             return
-        options: list[tuple[str, str]] = []
-        if self.fact is not None and self.fact.type is FactType.CHOICE:
-            options += [(c.value, c.help) for c in self.fact.choices]
-        elif self.fact is not None and self.fact.type is FactType.BOOLEAN:
-            options += [("yes", ""), ("no", "")]
+        if word.startswith("why not "):
+            part = typed[len("why not "):].lstrip()
+            for advice in self.kb.advice.values():
+                if advice.id.startswith(part):
+                    yield Completion(advice.id, -len(part), display_meta=advice.title)
+            return
+        if word.startswith("what if "):
+            part = typed[len("what if "):].lstrip()
+            name, equals, value = part.partition("=")
+            if not equals:
+                for fact in self.kb.facts.values():
+                    if fact.askable and fact.name.startswith(name):
+                        yield Completion(fact.name + "=", -len(part), display=fact.name, display_meta=fact.description)
+                return
+            fact = self.kb.facts.get(name.strip())
+            if fact is None:
+                return
+            for text, meta in _answer_options(fact):
+                if text.startswith(value.strip()):
+                    yield Completion(text, -len(value), display_meta=meta)
+            return
+        options = _answer_options(self.fact) if self.fact is not None else []
         options += list(COMMANDS.items())
         for text, meta in options:
             if text.startswith(word):
                 yield Completion(text, -len(typed), display_meta=meta)
+
+
+def _answer_options(fact: Fact) -> list[tuple[str, str]]:
+    if fact.type is FactType.CHOICE:
+        return [(c.value, c.help) for c in fact.choices]
+    if fact.type is FactType.BOOLEAN:
+        return [("yes", ""), ("no", "")]
+    return []
 
 
 class _Validator(Validator):
@@ -246,7 +342,23 @@ class _Validator(Validator):
     def validate(self, document: Document) -> None:
         parsed = parse_input(document.text, self.fact, self.kb)
         if parsed.error:
-            raise ValidationError(message=parsed.error, cursor_position=len(document.text))
+            raise ValidationError(message=render.printable(parsed.error), cursor_position=len(document.text))
+
+
+class _AnyAnswer(Validator):
+    """Accepts every line (a yes/no question); given explicitly, because prompt-toolkit reads
+    ``validator=None`` as "keep the previous prompt's validator"."""
+
+    def validate(self, document: Document) -> None:
+        return None
+
+
+class _YesNo(Completer):
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        typed = document.text_before_cursor.lower()
+        for text in ("yes", "no"):
+            if text.startswith(typed):
+                yield Completion(text, -len(typed))
 
 
 class PromptTerminal:
@@ -272,9 +384,14 @@ class PromptTerminal:
             style=STYLE,
         )
 
-    def confirm(self, prompt: str) -> bool:
-        answer = self.session.prompt(prompt + " [y/N] ", completer=None, validator=None, style=STYLE)
-        return answer.strip().lower() in ("y", "yes")
+    def confirm(self, prompt: str, default: bool = False) -> bool:
+        answer = self.session.prompt(
+            prompt + (" [Y/n] " if default else " [y/N] "),
+            completer=_YesNo(),
+            validator=_AnyAnswer(),
+            style=STYLE,
+        )
+        return _yes(answer, default)
 
 
 # ------------------------------------------------------------------ watching
@@ -283,10 +400,10 @@ def kb_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     entries = []
     for path in sorted(Path(root).rglob("*.yaml")):
         try:
-            stat = path.stat()
+            stat_result = path.stat()
         except OSError:
             continue
-        entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+        entries.append((str(path), stat_result.st_size, stat_result.st_mtime_ns))
     return tuple(entries)
 
 
@@ -314,13 +431,78 @@ def write_session(path: Path, data: dict[str, Any]) -> None:
 
 
 def read_session(path: Path) -> Any:
-    """The JSON data of a session file; OSError / ValueError when unreadable."""
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The JSON data of a session file; OSError / ValueError when unreadable.
+
+    Only a regular file is read (a FIFO or a device would block or never end), at most
+    :data:`MAX_SESSION_BYTES` of it; JSON nested too deep for the parser is a ValueError.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ValueError("not a regular file")
+        with os.fdopen(descriptor, "rb") as stream:
+            descriptor = -1
+            raw = stream.read(MAX_SESSION_BYTES + 1)
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
+    if len(raw) > MAX_SESSION_BYTES:
+        raise ValueError(f"larger than {MAX_SESSION_BYTES // 1024} KiB, which no session file is")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def previous_path(path: Path) -> Path:
+    """Where an unfinished session is kept aside: ``session.json`` → ``session.previous.json``,
+    or ``session.previous-2.json`` (and so on) when that is taken, so nothing kept is lost."""
+    suffix = path.suffix or ".json"
+    candidate = path.with_name(f"{path.stem}.previous{suffix}")
+    number = 2
+    while os.path.lexists(candidate) and number < 1000:
+        candidate = path.with_name(f"{path.stem}.previous-{number}{suffix}")
+        number += 1
+    return candidate
+
+
+def _unfinished(path: Path) -> dict[str, Any] | None:
+    """The data of the session at ``path`` if it is unfinished and has answers; None when there
+    is none, it is finished, or it is not a regular file (left to the writer to refuse)."""
+    try:
+        data = read_session(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, UnicodeDecodeError):
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+        except OSError:
+            return None
+        return {"answers": ["(unreadable)"]} if regular else None
+    if isinstance(data, dict) and data.get("finished") is True:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("answers"), list) and not data["answers"]:
+        return None
+    return data if isinstance(data, dict) else {"answers": ["(not a session)"]}
 
 
 # ---------------------------------------------------------------- the session
+def _day(day: datetime.date) -> str:
+    return f"{day:%a %d %b}"
+
+
+def _listed(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 class AskSession:
-    """One run of ``orderdoctor ask`` over a terminal."""
+    """One run of ``orderdoctor ask`` over a terminal, on the day ``today`` (deadlines count
+    from it; a resumed session's countdowns were brought up to it). Unless ``resuming``, an
+    unfinished session already at ``save_path`` is offered for continuing (on a terminal) and
+    otherwise kept aside before the first answer is saved."""
 
     def __init__(
         self,
@@ -329,24 +511,91 @@ class AskSession:
         interview: Interview | None = None,
         save_path: Path | None = None,
         width: int | None = None,
+        *,
+        today: datetime.date,
+        resuming: bool = False,
     ) -> None:
         self.kb = kb
         self.terminal = terminal
-        self.interview = interview or Interview(kb)
+        self.today = today
+        self.interview = interview or Interview(kb, today=today)
+        self.interview.today = today
         self.save_path = save_path
-        self.width = width or render.text_width()
+        self._width = width
         self.plan_shown = False
         self.watch = False
         self._signature = kb_signature(kb.root)
         self._last_shown: tuple[str, int] | None = None
+        self._check_previous = not resuming and save_path is not None
+        self._dirty = bool(self.interview.answers)
+        self._save_problem: str | None = None
+        self._saved = False
+        self._quitting = False
+
+    @property
+    def width(self) -> int:
+        """The width lines are wrapped to (the terminal's, looked up each time: it may change)."""
+        return self._width or render.text_width()
 
     # ------------------------------------------------------------- output
     def say(self, text: str, style: str = "") -> None:
-        self.terminal.say([(style, text + "\n")])
+        """``text`` wrapped to the width, each line continuing under its own indentation."""
+        self.terminal.say([(style, render.wrap_block(text, self.width) + "\n")])
+
+    def error(self, text: str) -> None:
+        self.say(render.printable(text), "class:error")
 
     def save(self) -> None:
-        if self.save_path is not None:
+        """Save the answers; when that fails, say why once and go on (never lose the session)."""
+        if self.save_path is None or not self._dirty:
+            return
+        if self._check_previous:
+            self._check_previous = False
+            if not self._keep_previous_aside():
+                return
+        try:
             write_session(self.save_path, self.interview.to_data())
+        except OSError as exc:
+            self._cannot_save(exc)
+            return
+        self._dirty = False
+        self._saved = True
+        self._save_problem = None
+
+    def _cannot_save(self, exc: OSError) -> None:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if self._save_problem is None:
+            self.say(
+                f"Your answers cannot be saved to {render.printable(str(self.save_path))}: {reason}. "
+                "The consultation goes on; only --resume will not have them.",
+                "class:error",
+            )
+        self._save_problem = reason
+
+    def _keep_previous_aside(self) -> bool:
+        """Move an unfinished session at the save path to ``*.previous.json`` (and say so);
+        False when it had to stay, so that nothing is written over it."""
+        assert self.save_path is not None
+        if _unfinished(self.save_path) is None:
+            return True
+        aside = previous_path(self.save_path)
+        try:
+            os.replace(self.save_path, aside)
+        except OSError as exc:
+            self._cannot_save(exc)
+            self._check_previous = True
+            return False
+        self.say(
+            f"Your unfinished consultation was kept as {render.printable(str(aside))} "
+            f"('{self._resume_command(aside)}' continues it).",
+            "class:hint",
+        )
+        return True
+
+    def _resume_command(self, path: Path) -> str:
+        if path == default_session_path():
+            return "orderdoctor ask --resume"
+        return f"orderdoctor ask --resume --save {shlex.quote(str(path))}"
 
     def greet(self) -> None:
         self.say(
@@ -357,20 +606,42 @@ class AskSession:
 
     def question_text(self, question: Question) -> list[tuple[str, str]]:
         fact = question.fact
-        number = len(self.interview.answers) + 1
-        fragments: list[tuple[str, str]] = [("", "\n"), ("class:number", f"[{number}] "), ("class:question", f"{fact.question}\n")]
+        width = self.width
+        number = f"[{len(self.interview.answers) + 1}] "
+        lines = render.wrap(fact.question or fact.name, width, number, " " * len(number))
+        fragments: list[tuple[str, str]] = [("", "\n"), ("class:number", number)]
+        fragments.append(("class:question", lines[0][len(number):] + "\n"))
+        fragments += [("class:question", line + "\n") for line in lines[1:]]
         if fact.type is FactType.CHOICE:
-            width = max(len(v) for v in fact.values)
-            for index, choice in enumerate(fact.choices, 1):
-                fragments.append(("class:number", f"  {index:>2} "))
-                fragments.append(("class:choice", choice.value.ljust(width)))
-                fragments.append(("", f"  {choice.help}\n" if choice.help else "\n"))
+            fragments += self._choice_lines(fact, width)
             hint = "a number or a name"
         elif fact.type is FactType.BOOLEAN:
             hint = "yes or no"
         else:
             hint = fact.describe_domain()
-        fragments.append(("class:hint", f"  ({hint}; 'unknown' if you don't know; ? for help)\n"))
+        text = f"({hint}; 'unknown' if you don't know; ? for help)"
+        fragments += [("class:hint", line + "\n") for line in render.wrap(text, width, "  ", "   ")]
+        return fragments
+
+    @staticmethod
+    def _choice_lines(fact: Fact, width: int) -> list[tuple[str, str]]:
+        """``  1 name   meaning``, the meaning wrapped in its column; on a narrow screen the
+        meaning goes under the name."""
+        fragments: list[tuple[str, str]] = []
+        names = max(len(v) for v in fact.values)
+        column = 4 + 1 + names + 2
+        beside = width - column >= 20
+        for index, choice in enumerate(fact.choices, 1):
+            fragments.append(("class:number", f"  {index:>2} "))
+            if beside:
+                fragments.append(("class:choice", choice.value.ljust(names) if choice.help else choice.value))
+                helps = render.wrap(choice.help, width - column) if choice.help else []
+                fragments.append(("", f"  {helps[0]}\n" if helps else "\n"))
+                fragments += [("", " " * column + line + "\n") for line in helps[1:]]
+            else:
+                fragments.append(("class:choice", choice.value + "\n"))
+                if choice.help:
+                    fragments += [("", line + "\n") for line in render.wrap(choice.help, width, " " * 7)]
         return fragments
 
     def show_plan(self, partial: bool = False) -> None:
@@ -380,7 +651,7 @@ class AskSession:
             self.say("The answers ended before all questions were asked; this plan uses what you told me:", "class:greeting")
         else:
             self.say("Here is what to do:", "class:greeting")
-        self.terminal.say(render.plan_fragments(result, self.width))
+        self.terminal.say(render.plan_fragments(result, self.width, self.today))
         unknown = self.interview.plan().unknown
         if unknown:
             self.say("")
@@ -397,33 +668,63 @@ class AskSession:
         )
 
     def show_help(self, fact: Fact | None) -> None:
+        commands = "Commands: " + "; ".join(f"{name}: {what}" for name, what in COMMANDS.items()) + "."
         if fact is None:
-            self.say("Commands: " + "; ".join(f"{name}: {what}" for name, what in COMMANDS.items()), "class:hint")
+            self.say(commands, "class:hint")
             return
         self.say(f"{fact.question} — {fact.description}")
         if fact.help:
             self.say(fact.help)
         for index, choice in enumerate(fact.choices, 1):
-            self.say(f"  {index:>2} {choice.value}: {choice.help}")
-        self.say("Commands: why, back, change FACT, how, restart, quit; 'unknown' if you don't know.", "class:hint")
+            self.say(f"  {index:>2}. {choice.value}: {choice.help}" if choice.help else f"  {index:>2}. {choice.value}")
+        self.say(commands, "class:hint")
 
-    def show_why(self, question: Question | None) -> None:
+    @staticmethod
+    def _ranked(reasons: Sequence[Reason]) -> list[Reason]:
+        """The rules that matter most first: those on which the most advice still hangs (what
+        they give and what the facts they derive can lead to), then by priority; then the
+        order the planner gave."""
+
+        def key(item: tuple[int, Reason]) -> tuple[int, int, int]:
+            position, reason = item
+            return (-len(reason.could_give), -reason.rule.priority, position)
+
+        return [reason for _, reason in sorted(enumerate(reasons), key=key)]
+
+    def _titles(self, advice_ids: Iterable[str]) -> str:
+        return "; ".join(f'"{self.kb.advice[a].title}"' for a in advice_ids if a in self.kb.advice)
+
+    def show_why(self, question: Question | None, every: bool = False) -> None:
         if question is None:
             self.say("The advice is complete: no answer to another question would change it. Type how to see why.")
             return
-        self.say(f"I ask about {question.fact.description[0].lower() + question.fact.description[1:]}")
         if question.for_deadline:
-            titles = "; ".join(self.kb.advice[a].title.lower() for a in question.for_deadline)
-            self.say(f"The advice is settled; the answer tells by when to act on: {titles}.")
+            self.say(
+                "The advice is settled; I ask so that the plan can say by when to act on "
+                f"{self._titles(question.for_deadline)}."
+            )
             return
         if not question.reasons:
             self.say("You asked to change this answer.")
             return
-        self.say("These rules need the answer:")
-        for reason in question.reasons:
-            leads = [self.kb.advice[a].title.lower() for a in reason.could_give]
-            where = f" → could lead to: {'; '.join(leads)}" if leads else ""
-            self.say(f"  - {reason.rule.description} [{reason.rule.id}]{where}")
+        ranked = self._ranked(question.reasons)
+        shown = ranked if every else ranked[:WHY_RULES]
+        count = len(ranked)
+        if every:
+            self.say(f"I ask this because your answer can change the advice. All {count} rules that need it:")
+        elif count == 1:
+            self.say("I ask this because your answer can change the advice. The rule that needs it:")
+        else:
+            self.say("I ask this because your answer can change the advice. The rules that matter most:")
+        for reason in shown:
+            leads = reason.could_give if every else reason.could_give[:WHY_LEADS]
+            more = len(reason.could_give) - len(leads)
+            lead = f" It can lead to: {self._titles(leads)}" if leads else ""
+            lead += f" (and {more} more)." if more else "." if leads else ""
+            self.say(f"- {reason.rule.description}{lead}")
+        if len(shown) < count:
+            rest = count - len(shown)
+            self.say(f"({rest} more rule{'s' if rest != 1 else ''} need{'' if rest != 1 else 's'} the answer; type why all to see every one.)", "class:hint")
 
     def show_how(self) -> None:
         result = self.interview.plan().result
@@ -434,10 +735,33 @@ class AskSession:
         self.say(text.split("\n\n", 1)[1].split("\nRules fired", 1)[0].rstrip("\n"))
 
     def show_why_not(self, advice_id: str) -> None:
-        result = self.interview.plan().result
-        why = explain_why_not(self.kb, result, advice_id)
-        text = render_explanation(build_explanation(self.kb, result, (why,)), "text")
-        self.say(text.split("\n\n", 1)[1].rstrip("\n"))
+        why = explain_why_not(self.kb, self.interview.plan().result, advice_id)
+        self.say(self._why_not_text(why))
+
+    def _why_not_text(self, why: WhyNot) -> str:
+        advice = self.kb.advice[why.advice_id]
+        head = f'Why not "{advice.title}"?'
+        if why.given_by is not None:
+            return f"{head} It is advised: it is in your plan."
+        if why.replaced_by is not None:
+            return f"{head} A rule gives it, but {self._titles([why.replaced_by])} takes its place in your plan."
+        if not why.checks:
+            return f"{head} No rule gives this advice."
+        count = len(why.checks)
+        lines = [f"{head} It is not advised. {count} rule{'s' if count != 1 else ''} could give it:"]
+        for check in why.checks:
+            lines.append(f"- {check.rule.description}")
+            if check.failed is not None:
+                lines.append(f"  It does not apply: {describe_comparison(check.failed)}.")
+            elif check.undecided:
+                asked = [
+                    f'"{self.kb.facts[name].question}"' if self.kb.facts[name].askable else name
+                    for name in check.undecided
+                ]
+                lines.append(f"  Not decided yet: it needs {_listed(asked)}.")
+            elif check.holds:
+                lines.append("  It applies" + (", and it fired." if check.fired else "."))
+        return "\n".join(lines)
 
     def show_what_if(self, change: str) -> None:
         name, _, value = change.partition("=")
@@ -447,11 +771,37 @@ class AskSession:
             what = explain_what_if(self.kb, self.interview.known, {name: value.strip()})
         except FactInputErrors as exc:
             for error in exc.errors:
-                self.say(error.message + (f" (did you mean '{error.suggestion}'?)" if error.suggestion else ""), "class:error")
+                self.error(error.message + (f" (did you mean '{error.suggestion}'?)" if error.suggestion else ""))
             return
-        text = render_explanation(build_explanation(self.kb, what.before, (), what), "text")
-        self.say(text.split("\n\n", 1)[1].rstrip("\n"))
+        self.say(self._what_if_text(what))
         self.say(f"(Nothing was changed. To keep it, type: change {name})", "class:hint")
+
+    def _what_if_text(self, what: WhatIf) -> str:
+        before = what.before.given
+        changes = ", ".join(
+            f"{n} = {render.format_value(v)} (was {render.format_value(before[n]) if n in before else 'not known'})"
+            for n, v in what.changes.items()
+        )
+        lines = [f"What if {changes}?"]
+        if not what.changed:
+            lines.append("The advice would stay the same.")
+            return "\n".join(lines)
+        if what.added:
+            lines.append(f"The plan would gain: {self._titles(what.added)}.")
+        if what.removed:
+            lines.append(f"It would lose: {self._titles(what.removed)}.")
+        if what.reordered and not (what.added or what.removed):
+            lines.append("The same advice would come in another order.")
+        lines.append("The plan would then be:")
+        number = 0
+        for entry in what.after.advice:
+            if entry.kind is AdviceKind.ACTION:
+                number += 1
+                label = f"{number}."
+            else:
+                label = "WARNING:" if entry.kind is AdviceKind.WARNING else "Note:"
+            lines.append(f"  {label} {entry.advice.title}")
+        return "\n".join(lines)
 
     # ------------------------------------------------------------- reload
     def reload_if_changed(self) -> None:
@@ -468,7 +818,7 @@ class AskSession:
         except KnowledgeBaseErrors as exc:
             self.say("The knowledge base changed but has errors; still using the previous rules:", "class:error")
             for error in exc.errors:
-                self.say(f"  {error.format()}", "class:error")
+                self.error(f"  {error.format()}")
             return
         answers = []
         for name, value in self.interview.answers:
@@ -477,14 +827,69 @@ class AskSession:
                 answers.append((name, value))
         old_kb = self.kb
         self.kb = new_kb
-        self.interview = Interview(new_kb, answers)
+        self.interview = Interview(new_kb, answers, today=self.today)
         release(old_kb)
         self.changed()
         self.say(f"Knowledge base reloaded ({len(new_kb.rules)} rules); your answers were worked out again.", "class:hint")
 
+    # ------------------------------------------------------------ resuming
+    def offer_unfinished(self) -> None:
+        """On a terminal, when not resuming and an unfinished session is saved: offer to go on."""
+        if not (self._check_previous and self.terminal.interactive and self.save_path is not None):
+            return
+        if self.interview.answers:  # --answers FILE: those are the answers to go on with
+            return
+        data = _unfinished(self.save_path)
+        answers = data.get("answers") if data else None
+        if not data or data.get("format") is None or not isinstance(answers, list):
+            return
+        dates = sorted(a["date"] for a in answers if isinstance(a, dict) and isinstance(a.get("date"), str))
+        when = ""
+        if dates:
+            try:
+                when = f" on {_day(datetime.date.fromisoformat(dates[-1]))}"
+            except ValueError:
+                when = ""
+        count = len(answers)
+        self.say(f"You have an unfinished consultation, saved{when} ({count} answer{'s' if count != 1 else ''}).")
+        try:
+            go_on = self.terminal.confirm("Continue it?", default=True)
+        except (KeyboardInterrupt, EOFError):
+            go_on = False
+        if not go_on:
+            self.say("Starting a new one; the unfinished one is kept aside when your first answer is saved.", "class:hint")
+            return
+        try:
+            interview = Interview.from_data(self.kb, data, str(self.save_path), today=self.today)
+        except FactInputErrors as exc:
+            self.error(f"It cannot be continued ({exc.errors[0].message}); starting a new one.")
+            return
+        self.interview = interview
+        self._check_previous = False
+
+    def tell_aging(self) -> None:
+        """One line on what the days since the answers were given changed."""
+        aging = self.interview.aging
+        if aging is None:
+            return
+        if aging.answered_on is None:
+            self.say("Your saved answers have no date (an older session file), so I take them as given today.", "class:hint")
+            return
+        days = aging.days
+        if days <= 0:
+            return
+        passed = f"{days} day{'s' if days != 1 else ''} {'have' if days != 1 else 'has'} passed"
+        if aging.changes:
+            moved = _listed([f"{name} is now {new} (was {old})" for name, old, new in aging.changes])
+            self.say(f"You answered on {_day(aging.answered_on)}; {passed}, so {moved}.", "class:hint")
+        else:
+            self.say(f"You answered on {_day(aging.answered_on)}; {passed}, which changes none of your answers.", "class:hint")
+
     # --------------------------------------------------------------- loop
     def run(self) -> int:
         self.greet()
+        self.offer_unfinished()
+        self.tell_aging()
         if self.interview.answers:
             given = ", ".join(f"{n}={'unknown' if v is UNKNOWN else render.format_value(v)}" for n, v in self.interview.answers)
             self.say(f"Continuing with your answers so far: {given}", "class:hint")
@@ -525,51 +930,63 @@ class AskSession:
                     self.show_plan(partial=True)
                 return self.quit()
             interrupted = False
-            parsed = parse_input(text, fact, self.kb)
-            if parsed.error:
-                error = parsed.error if parsed.error.isprintable() else parsed.error.encode("unicode_escape").decode("ascii")
-                self.say(error, "class:error")
-            elif parsed.command == "quit":
+            self.handle(parse_input(text, fact, self.kb), question)
+            if self._quitting:
                 return self.quit()
-            elif parsed.command == "help":
-                self.show_help(fact)
-            elif parsed.command == "why":
-                self.show_why(question)
-            elif parsed.command == "how":
-                self.show_how()
-            elif parsed.command == "why_not":
-                assert parsed.argument is not None
-                self.show_why_not(parsed.argument)
-            elif parsed.command == "what_if":
-                assert parsed.argument is not None
-                self.show_what_if(parsed.argument)
-            elif parsed.command == "back":
-                undone = self.interview.back()
-                if undone is None:
-                    self.say("There is no answer to take back yet.")
-                else:
-                    shown = "unknown" if undone[1] is UNKNOWN else render.format_value(undone[1])
-                    self.say(f"Took back your answer {undone[0]} = {shown}.", "class:hint")
-                    self.changed()
-            elif parsed.command == "change":
-                assert parsed.argument is not None
-                self.interview.revise(parsed.argument)
+
+    def handle(self, parsed: Parsed, question: Question | None) -> None:
+        """Act on one line read at the prompt of ``question`` (None after the plan)."""
+        fact = question.fact if question else None
+        if parsed.error:
+            self.error(parsed.error)
+        elif parsed.command == "quit":
+            self._quitting = True
+        elif parsed.command == "help":
+            self.show_help(fact)
+        elif parsed.command == "why":
+            self.show_why(question, every=parsed.argument == "all")
+        elif parsed.command == "how":
+            self.show_how()
+        elif parsed.command == "why_not":
+            assert parsed.argument is not None
+            self.show_why_not(parsed.argument)
+        elif parsed.command == "what_if":
+            assert parsed.argument is not None
+            self.show_what_if(parsed.argument)
+        elif parsed.command == "back":
+            undone = self.interview.back()
+            if undone is None:
+                self.say("There is no answer to take back yet.")
+            else:
+                shown = "unknown" if undone[1] is UNKNOWN else render.format_value(undone[1])
+                self.say(f"Took back your answer {undone[0]} = {shown}.", "class:hint")
                 self.changed()
-            elif parsed.command == "restart":
-                self.interview.restart()
-                self.say("Starting over.", "class:hint")
-                self.changed()
-            elif question is not None and parsed.answer is not None:
-                self.interview.answer(question.fact.name, parsed.answer)
-                self.changed()
+        elif parsed.command == "change":
+            assert parsed.argument is not None
+            self.interview.revise(parsed.argument)
+            self.changed()
+        elif parsed.command == "restart":
+            self.interview.restart()
+            self.say("Starting over.", "class:hint")
+            self.changed()
+        elif question is not None and parsed.answer is not None:
+            if parsed.note:
+                self.say(parsed.note, "class:hint")
+            self.interview.answer(question.fact.name, parsed.answer)
+            self.changed()
 
     def changed(self) -> None:
         self.plan_shown = False
         self._last_shown = None
+        self._dirty = True
         self.save()
 
     def quit(self) -> int:
         self.save()
-        if self.save_path is not None and self.terminal.interactive:
-            self.say(f"Your answers are saved in {self.save_path}; 'orderdoctor ask --resume' continues.", "class:hint")
+        if self.save_path is not None and self.terminal.interactive and self._saved and self._save_problem is None:
+            self.say(
+                f"Your answers are saved in {render.printable(str(self.save_path))}; "
+                f"'{self._resume_command(self.save_path)}' continues.",
+                "class:hint",
+            )
         return 0

@@ -17,6 +17,7 @@ option gets a did-you-mean, with the usage line of the command it was given to;
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 import traceback
@@ -451,7 +452,7 @@ def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             data.pop("how", None)
         out.write(render.render_json(data))
         return EXIT_OK
-    out.write(render.render_plan(result))
+    out.write(render.render_plan(result, datetime.date.today()))  # the one place "today" is read for advise
     if explanation is not None:
         from .explain import render_explanation
 
@@ -468,7 +469,7 @@ def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
-def _load_interview(kb: KnowledgeBase, path: Path, what: str) -> Interview:
+def _load_interview(kb: KnowledgeBase, path: Path, what: str, today: datetime.date) -> Interview:
     from orderdoctor.engine.interview import Interview
 
     from .ask import read_session
@@ -479,7 +480,7 @@ def _load_interview(kb: KnowledgeBase, path: Path, what: str) -> Interview:
         raise _UsageError(f"{what} {path}: no such session file (start one with 'orderdoctor ask')") from None
     except (OSError, ValueError) as exc:
         raise _UsageError(f"{what} {path}: not a readable session file ({exc})") from None
-    return Interview.from_data(kb, data, display_path(path))
+    return Interview.from_data(kb, data, display_path(path), today)
 
 
 def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -488,17 +489,18 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path
 
     kb = _load_kb(args)
+    today = datetime.date.today()  # the one place `ask` reads the clock
     save_path = Path(args.save) if args.save else default_session_path()
-    interview = Interview(kb)
+    interview = Interview(kb, today=today)
     if args.resume:
-        interview = _load_interview(kb, save_path, "--resume:")
+        interview = _load_interview(kb, save_path, "--resume:", today)
     if args.answers:
-        interview = _load_interview(kb, Path(args.answers), "--answers")
+        interview = _load_interview(kb, Path(args.answers), "--answers", today)
     if _is_terminal(stdin) and _is_terminal(out):
         terminal: Any = PromptTerminal(kb)
     else:
         terminal = PlainTerminal(kb, stdin, out)
-    session = AskSession(kb, terminal, interview, save_path)
+    session = AskSession(kb, terminal, interview, save_path, today=today, resuming=args.resume)
     session.watch = args.watch
     return session.run()
 

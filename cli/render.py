@@ -27,18 +27,25 @@ __all__ = [
     "deadline_text",
     "format_value",
     "plain",
+    "printable",
     "plan_fragments",
     "render_json",
     "render_plan",
     "render_trace",
     "terminal_columns",
     "text_width",
+    "wrap",
+    "wrap_block",
 ]
 
 
+#: The narrowest width text is wrapped to; a narrower terminal wraps the lines again itself.
+MIN_WIDTH = 40
+
+
 def text_width() -> int:
-    """The width to wrap text to: the terminal's, between 60 and 100 columns."""
-    return max(60, min(terminal_columns(), 100))
+    """The width to wrap text to: the terminal's, between 40 and 100 columns."""
+    return max(MIN_WIDTH, min(terminal_columns(), 100))
 
 
 def terminal_columns() -> int:
@@ -62,19 +69,53 @@ def format_value(value: object) -> str:
     return str(value)
 
 
-def _wrap(text: str, first: str, rest: str, width: int) -> list[str]:
+def printable(text: str) -> str:
+    """``text`` with control characters (ESC, BEL, ... from user input) shown escaped, never raw."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def wrap(text: str, width: int, first: str = "", rest: str | None = None) -> list[str]:
+    """``text`` as lines of at most ``width`` columns, broken only between words (a word longer
+    than a line stands alone on its line); ``first``/``rest`` indent the first/other lines."""
     return textwrap.wrap(
-        text, width=width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+        text,
+        width=max(width, len(first) + 1, len(rest or "") + 1),
+        initial_indent=first,
+        subsequent_indent=first if rest is None else rest,
+        break_on_hyphens=False,
+        break_long_words=False,
     ) or [first.rstrip()]
 
 
-def deadline_text(days: int | None, today: datetime.date | None = None) -> str:
-    """``"by Sat 06 Dec, 14 days left"``, ``"today"``, or "" without a deadline."""
+def _wrap(text: str, first: str, rest: str, width: int) -> list[str]:
+    return wrap(text, width, first, rest)
+
+
+def wrap_block(text: str, width: int) -> str:
+    """Every line of ``text`` wrapped to ``width``, continuing under its own indentation (and
+    under the text after a leading ``- `` or ``N. `` bullet)."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        indent = line[: len(line) - len(body)]
+        bullet = ""
+        head, _, _ = body.partition(" ")
+        if head == "-" or (head.endswith(".") and head[:-1].isdigit()):
+            bullet = " " * (len(head) + 1)
+        lines += wrap(body, width, indent, indent + bullet) if body else [""]
+    return "\n".join(lines)
+
+
+def deadline_text(days: int | None, today: datetime.date) -> str:
+    """``"by Sat 06 Dec, 14 days left"``, ``"today"``, or "" without a deadline; counted from
+    ``today`` (always passed in: nothing here reads the clock)."""
     if days is None:
         return ""
     if days == 0:
         return "today"
-    day = (today or datetime.date.today()) + datetime.timedelta(days=days)
+    day = today + datetime.timedelta(days=days)
     unit = "day" if days == 1 else "days"
     return f"by {day:%a %d %b}, {days} {unit} left"
 
@@ -82,9 +123,7 @@ def deadline_text(days: int | None, today: datetime.date | None = None) -> str:
 Fragments = list[tuple[str, str]]
 
 
-def plan_fragments(
-    result: ConsultationResult, width: int | None = None, today: datetime.date | None = None
-) -> Fragments:
+def plan_fragments(result: ConsultationResult, width: int | None, today: datetime.date) -> Fragments:
     """The numbered plan as styled text: warnings first and marked, then the steps, then notes.
 
     Styles: ``class:warning``, ``class:step``, ``class:note`` for the labels and
@@ -120,8 +159,8 @@ def plain(fragments: Fragments) -> str:
     return "".join(text for _, text in fragments)
 
 
-def render_plan(result: ConsultationResult, width: int | None = None, today: datetime.date | None = None) -> str:
-    """The numbered plan as plain text."""
+def render_plan(result: ConsultationResult, today: datetime.date, width: int | None = None) -> str:
+    """The numbered plan as plain text, deadlines counted from ``today``."""
     return plain(plan_fragments(result, width, today))
 
 

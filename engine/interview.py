@@ -5,33 +5,111 @@ the next question are always recomputed from them (nothing derived is
 stored, so nothing stale survives a changed answer). The interview turns
 into plain JSON data and back for session files; reading and writing the
 files is the caller's business.
+
+Each answer carries the date it was given on. Some facts are relative to the day they are
+given (:func:`clock_of`): a countdown a deadline counts from (``days_left``) goes down by one
+each calendar day, ``working_days_since_*`` goes up by one each working day and
+``days_since_*`` each calendar day. When a session is read back on a later day those answers
+are brought up to that day (:class:`Aging` says what changed). Nothing here reads the clock:
+"today" is always passed in.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import FactInputError, FactInputErrors
 from .facts import ValueProblem, check_value
 from .location import Location
-from .model import Fact, KnowledgeBase
+from .model import Fact, FactType, KnowledgeBase
 from .planner import UNKNOWN, Answer, Plan, Question, plan
 
-__all__ = ["Interview", "SESSION_FORMAT", "SESSION_VERSION"]
+__all__ = ["Aging", "Interview", "SESSION_FORMAT", "SESSION_VERSION", "clock_of", "working_days_between"]
 
 SESSION_FORMAT = "orderdoctor-session"
 SESSION_VERSION = 1
 
 
-class Interview:
-    """The answers given so far (fact → value or :data:`UNKNOWN`), in order."""
+#: How a time-relative fact moves as days pass: (sign, working days only?).
+Clock = tuple[int, bool]
 
-    def __init__(self, kb: KnowledgeBase, answers: Iterable[tuple[str, Answer]] = ()) -> None:
+
+def clock_of(kb: KnowledgeBase, fact: Fact) -> Clock | None:
+    """How ``fact``'s value changes as days pass, or None when it does not.
+
+    An integer fact an advice deadline counts from is a countdown (-1 a calendar day);
+    ``working_days_since_*`` counts up by working days (Monday to Friday), ``days_since_*``
+    by calendar days.
+    """
+    if fact.type is not FactType.INTEGER:
+        return None
+    if any(a.deadline is not None and a.deadline.fact == fact.name for a in kb.advice.values()):
+        return (-1, False)
+    if fact.name.startswith("working_days_since"):
+        return (1, True)
+    if fact.name.startswith("days_since"):
+        return (1, False)
+    return None
+
+
+def working_days_between(start: datetime.date, end: datetime.date) -> int:
+    """Working days (Monday to Friday) after ``start`` up to and including ``end``."""
+    days = (end - start).days
+    if days <= 0:
+        return 0
+    weeks, rest = divmod(days, 7)
+    extra = sum(1 for offset in range(1, rest + 1) if (start + datetime.timedelta(days=offset)).weekday() < 5)
+    return weeks * 5 + extra
+
+
+@dataclass(frozen=True)
+class Aging:
+    """What reading a session on ``today`` did to its answers.
+
+    ``answered_on`` is the earliest date of an answer; None when the file had no dates (its
+    answers were taken as given today).
+    ``changes`` lists (fact, value saved, value today) for each time-relative answer.
+    """
+
+    today: datetime.date
+    answered_on: datetime.date | None
+    changes: tuple[tuple[str, int, int], ...] = ()
+
+    @property
+    def days(self) -> int:
+        """Calendar days from the first answer to today (0 for an undated file)."""
+        return 0 if self.answered_on is None else max(0, (self.today - self.answered_on).days)
+
+
+def _date(text: object) -> datetime.date | None:
+    if not isinstance(text, str) or len(text) != 10:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+class Interview:
+    """The answers given so far (fact → value or :data:`UNKNOWN`), in order, each with the
+    date it was given on (``today`` unless told otherwise)."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        answers: Iterable[tuple[str, Answer]] = (),
+        today: datetime.date | None = None,
+    ) -> None:
         self.kb = kb
+        self.today = today
         self._answers: dict[str, Answer] = {}
+        self._dates: dict[str, datetime.date] = {}
         self._revising: str | None = None
         self._plan: Plan | None = None
+        self.aging: Aging | None = None
         for name, value in answers:
             self.answer(name, value)
 
@@ -80,6 +158,8 @@ class Interview:
                 raise ValueError(checked.message)
         self._answers.pop(name, None)
         self._answers[name] = value
+        if self.today is not None:
+            self._dates[name] = self.today
         if self._revising == name:
             self._revising = None
         self._plan = None
@@ -105,6 +185,7 @@ class Interview:
 
     def restart(self) -> None:
         self._answers.clear()
+        self._dates.clear()
         self._revising = None
         self._plan = None
 
@@ -114,39 +195,81 @@ class Interview:
         data: dict[str, Any] = {
             "format": SESSION_FORMAT,
             "version": SESSION_VERSION,
-            "answers": [
-                {"fact": name, "unknown": True} if value is UNKNOWN else {"fact": name, "value": value}
-                for name, value in self._answers.items()
-            ],
+            "answers": [self._answer_data(name, value) for name, value in self._answers.items()],
             "finished": self.finished,
         }
         if self.finished:
             data["advice"] = list(self.plan().result.advice_ids)
         return data
 
+    def _answer_data(self, name: str, value: Answer) -> dict[str, Any]:
+        item: dict[str, Any] = {"fact": name, "unknown": True} if value is UNKNOWN else {"fact": name, "value": value}
+        day = self._dates.get(name)
+        if day is not None:
+            item["date"] = day.isoformat()
+        return item
+
     @classmethod
-    def from_data(cls, kb: KnowledgeBase, data: Mapping[str, Any], label: str) -> Interview:
-        """Rebuild an interview from :meth:`to_data` output; every problem is reported."""
+    def from_data(
+        cls, kb: KnowledgeBase, data: Mapping[str, Any], label: str, today: datetime.date | None = None
+    ) -> Interview:
+        """Rebuild an interview from :meth:`to_data` output; every problem is reported.
+
+        With ``today``, answers given on an earlier day to a time-relative fact (:func:`clock_of`)
+        are brought up to ``today``, and :attr:`aging` says what changed; answers without a date
+        are taken as given ``today``.
+        """
         where = Location(label)
         if not isinstance(data, Mapping) or data.get("format") != SESSION_FORMAT:
             raise FactInputErrors([FactInputError(where, "not an orderdoctor session file")])
-        if data.get("version") != SESSION_VERSION:
+        version = data.get("version")
+        if type(version) is not int or version != SESSION_VERSION:
             raise FactInputErrors(
                 [FactInputError(where, f"session file version {data.get('version')!r} is not {SESSION_VERSION}")]
             )
         answers = data.get("answers")
         if not isinstance(answers, list):
             raise FactInputErrors([FactInputError(where, "'answers' must be a list")])
-        interview = cls(kb)
+        interview = cls(kb, today=today)
         errors: list[FactInputError] = []
+        dated: list[datetime.date] = []
+        changes: list[tuple[str, int, int]] = []
+        undated = False
         for number, item in enumerate(answers, 1):
             here = Location(f"{label}: answer {number}")
             if not isinstance(item, Mapping) or not isinstance(item.get("fact"), str):
                 errors.append(FactInputError(here, "each answer needs a 'fact'"))
                 continue
             name = item["fact"]
-            value = UNKNOWN if item.get("unknown") else item.get("value")
+            unknown = item.get("unknown", False)
+            if type(unknown) is not bool:
+                errors.append(FactInputError(here, f"'unknown' must be true or false, not {unknown!r}"))
+                continue
+            if unknown and "value" in item:
+                errors.append(FactInputError(here, "an answer has either a 'value' or 'unknown': true, not both"))
+                continue
+            if not unknown and "value" not in item:
+                errors.append(FactInputError(here, "each answer needs a 'value' or 'unknown': true"))
+                continue
+            day = _date(item["date"]) if "date" in item else None
+            if "date" in item and day is None:
+                errors.append(FactInputError(here, f"'date' must be a date like 2026-11-22, not {item['date']!r}"))
+                continue
+            value = UNKNOWN if unknown else item["value"]
             try:
+                fact = interview.fact(name)
+                if today is not None:
+                    if day is None:
+                        undated = True
+                    else:
+                        dated.append(day)
+                clock = clock_of(kb, fact)
+                if value is not UNKNOWN and today is not None and day is not None and clock is not None:
+                    checked = check_value(fact, value)
+                    if not isinstance(checked, ValueProblem) and day < today:
+                        value = _aged(fact, checked, clock, day, today)  # type: ignore[arg-type]
+                        if value != checked:
+                            changes.append((name, checked, value))  # type: ignore[arg-type]
                 interview.answer(name, value)  # type: ignore[arg-type]  # checked inside
             except KeyError:
                 errors.append(FactInputError(here, f"unknown or not askable fact '{name}'", name=name))
@@ -154,4 +277,18 @@ class Interview:
                 errors.append(FactInputError(here, str(exc), name=str(value)))
         if errors:
             raise FactInputErrors(errors)
+        if today is not None and (undated or dated):
+            interview.aging = Aging(today, min(dated) if dated else None, tuple(changes))
         return interview
+
+
+def _aged(fact: Fact, value: int, clock: Clock, day: datetime.date, today: datetime.date) -> int:
+    """``value`` given on ``day`` as it stands on ``today`` (kept within the fact's range)."""
+    sign, working = clock
+    passed = working_days_between(day, today) if working else (today - day).days
+    moved = value + sign * passed
+    if fact.minimum is not None:
+        moved = max(fact.minimum, moved)
+    if fact.maximum is not None:
+        moved = min(fact.maximum, moved)
+    return moved

@@ -66,12 +66,17 @@ if TYPE_CHECKING:  # imported where used: `orderdoctor advise` loads neither cas
 
     _Word = TypeVar("_Word", FactType, AdviceKind)
 
-__all__ = ["IDENTIFIER", "RESERVED_FACT_NAMES", "default_kb_path", "load_knowledge_base"]
+__all__ = ["IDENTIFIER", "RESERVED_CHOICE_VALUES", "RESERVED_FACT_NAMES", "default_kb_path", "load_knowledge_base"]
 
 #: ids and fact names: snake_case, starting with a letter.
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Names durable-rules gives a meaning of its own; a fact may not use them.
 RESERVED_FACT_NAMES = frozenset({"id", "sid"})
+#: Choice values `orderdoctor ask` reads as something else when typed, with what to do instead.
+RESERVED_CHOICE_VALUES = {
+    "unknown": "in 'ask' it means \"I don't know\"; name the choice for what it says (e.g. 'no_reason_given')",
+    "idk": "in 'ask' it means \"I don't know\"; name the choice for what it says",
+}
 
 _CONNECTIVES = ("all", "any", "not")
 _OPERATORS = {op.value: op for op in Operator}
@@ -597,6 +602,11 @@ class _Loader:
             value = self._identifier(value_node, "choice value")
             help_text = self._text(help_node, "help text") if help_node is not None else ""
             if value is None:
+                continue
+            if value in RESERVED_CHOICE_VALUES:
+                self.errors.append(
+                    SchemaError(value_node.location, f"choice value '{value}' is reserved: {RESERVED_CHOICE_VALUES[value]}", name=value)
+                )
                 continue
             if value in seen:
                 self.errors.append(DuplicateIdError(value_node.location, f"duplicate choice value '{value}'", name=value))

@@ -36,7 +36,7 @@ from typing import Final, Union
 
 from .conditions import compare
 from .consultation import ConsultationResult
-from .graph import advice_node, rule_node, split_node
+from .graph import advice_node
 from .inference import engine_for
 from .model import (
     AllOf,
@@ -303,10 +303,11 @@ def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Plan:
     ]
 
     order = {name: i for i, name in enumerate(kb.facts)}
+    possible_ids = frozenset(rule.id for rule in possible)
     scored: list[tuple[float, int, int, Question]] = []
     for fact in candidates:
         score = _settling_score(analysis, fact, sample_values(kb, fact), list(relevant.values()))
-        reasons = tuple(Reason(rule, _reachable_advice(kb, rule)) for rule in readers[fact.name])
+        reasons = tuple(Reason(rule, _reachable_advice(kb, rule, possible_ids)) for rule in readers[fact.name])
         scored.append((-score, -len(readers[fact.name]), order[fact.name], Question(fact, reasons, score)))
     scored.sort(key=lambda item: item[:3])
     # Last, the countdowns the deadlines of the advice already given count from.
@@ -346,9 +347,21 @@ def _settling_score(analysis: _Analysis, fact: Fact, values: Iterable[Value], re
     return total / len(values)
 
 
-def _reachable_advice(kb: KnowledgeBase, rule: Rule) -> tuple[str, ...]:
-    """Advice ids ``rule`` gives or can lead to through the facts it derives."""
-    found = [split_node(node)[1] for node in kb.graph.downstream(rule_node(rule.id)) if node.startswith("advice:")]
-    direct = [a for a in rule.advise]
+def _reachable_advice(kb: KnowledgeBase, rule: Rule, possible: frozenset[str]) -> tuple[str, ...]:
+    """Advice ids ``rule`` gives or can lead to through the facts it derives, following only
+    rules that may still fire (``possible``): advice the known facts rule out is left out."""
+    found: list[str] = []
+    seen = {rule.id}
+    queue = [rule]
+    while queue:
+        current = queue.pop(0)
+        for name, _ in current.derive:
+            for reader in kb.graph.rules_reading(name):
+                if reader not in seen and reader in possible:
+                    seen.add(reader)
+                    other = kb.rule(reader)
+                    queue.append(other)
+                    found += [a for a in other.advise if a not in found]
+    direct = list(rule.advise)
     ordered = direct + sorted(a for a in found if a not in direct)
     return tuple(a for a in ordered if advice_node(a) in kb.graph)

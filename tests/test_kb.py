@@ -23,7 +23,7 @@ VOCABULARY = {
     "tracking_note": {"none", "in_transit", "shipment_cancelled", "sorting_center_exception", "customs_problem",
                       "returned_to_sender", "delivered"},
     "closure_reason": {"security_check", "processing_time_expired", "seller_cancelled", "unpaid",
-                       "payment_verification", "seller_frozen", "buyer_cancelled", "unknown"},
+                       "payment_verification", "seller_frozen", "buyer_cancelled", "no_reason_given"},
     "coupon_used": {"none", "welcome", "platform", "seller", "promo_code"},
     "days_left": None,
     "seller_response": {"not_contacted", "no_reply", "new_tracking_in_order", "new_tracking_in_chat",
