@@ -127,6 +127,22 @@ def kb_fact_sets(kb: KnowledgeBase, around: int = 30):
     return st.fixed_dictionaries({}, optional=optional)
 
 
+def sized_kb(kb: KnowledgeBase, total: int, keep: frozenset[str] = frozenset(), seed: int = 1) -> KnowledgeBase:
+    """``kb`` with exactly ``total`` rules: grown by :func:`extended_kb`, or cut by dropping its last rules
+    (never those named in ``keep``), so a test can pin the one-shard and sharded sizes whatever the
+    shipped kb's size is."""
+    if total >= len(kb.rules):
+        return extended_kb(kb, total, seed=seed)
+    rules = list(kb.rules)
+    for rule in reversed(kb.rules):
+        if len(rules) == total:
+            break
+        if rule.id not in keep:
+            rules.remove(rule)
+    assert len(rules) == total, "too many rules to keep"
+    return KnowledgeBase.assemble(kb.root, kb.facts, kb.advice, rules, kb.sources)
+
+
 def extended_kb(kb: KnowledgeBase, total: int, seed: int = 1) -> KnowledgeBase:
     """``kb`` with advice-only rules appended until it holds ``total`` rules: random ``all``/``any``/
     ``not``/``in`` conditions over its askable facts, random priorities (past 64 rules the backend
