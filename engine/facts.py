@@ -207,7 +207,7 @@ def _parse_json_facts(text: str, label: str, *, guessed: bool = False) -> dict[s
         try:
             return decoder.raw_decode(text, offset)
         except json.JSONDecodeError as exc:
-            raise fail(exc.pos, f"JSON: {exc.msg}") from None
+            raise fail(exc.pos, f"JSON: {exc.msg.removesuffix(' at')}") from None
         except _JsonNumberTooLong:
             raise fail(offset, "number too large (more than 30 digits)") from None
         except RecursionError:
