@@ -27,13 +27,16 @@ from .errors import YamlSyntaxError
 from .facts import MAX_INTEGER
 from .location import Location, location_of
 
-__all__ = ["MAX_NODES", "Node", "parse_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Node", "parse_yaml"]
 
 #: libyaml's parser when PyYAML was built with it (much faster), else the pure-Python one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: The most nodes one document may expand to (aliases included).
 MAX_NODES = 200_000
+#: The deepest a document may nest lists and mappings (libyaml's composer recurses in C: about
+#: 40,000 levels crash the process, so depth is measured on the event stream first).
+MAX_DEPTH = 256
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -214,12 +217,35 @@ class _Converter:
         return Node(values, location, keys)
 
 
+def _check_depth(text: str, filename: str) -> None:
+    """Refuse a document nested deeper than :data:`MAX_DEPTH` before it is composed.
+
+    Only text with many nesting marks is scanned (ordinary files pay one count): without
+    ``[``, ``{``, ``- `` or ``? `` each level needs its own indentation, so a file within the
+    read limit cannot nest deeply enough to matter.
+    """
+    marks = text.count("[") + text.count("{") + text.count("- ") + text.count("? ")
+    if marks <= MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlSyntaxError(
+                    _location(filename, event.start_mark), f"YAML nested more than {MAX_DEPTH} levels deep"
+                )
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def parse_yaml(text: str, filename: str) -> Node | None:
     """Parse one YAML document; None when the document is empty.
 
     Raises :class:`YamlSyntaxError` with the position of the problem.
     """
     try:
+        _check_depth(text, filename)
         documents = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

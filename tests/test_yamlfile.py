@@ -91,3 +91,20 @@ def test_yaml_1_1_number_forms_are_refused(written):
 def test_numbers_as_a_person_writes_them():
     node = parse_yaml("a: 0\nb: -12\nc: '010'\nd: 0o7\ne: 1.5\n010: k\n", "f.yaml")
     assert node.plain() == {"a": 0, "b": -12, "c": "010", "d": "0o7", "e": 1.5, "010": "k"}
+
+
+@pytest.mark.parametrize(
+    "text", ["a: " + "[" * 100_000 + "]" * 100_000, "a: " + "{x: " * 50_000 + "1" + "}" * 50_000, "- " * 1_000_000 + "x"]
+)
+def test_very_deep_nesting_is_a_located_error_not_a_segfault(text):
+    """libyaml's composer recursed in C: 100,000 brackets in a facts or kb file crashed the process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom orderdoctor.engine.yamlfile import parse_yaml\n"
+        "try:\n    parse_yaml(sys.stdin.read(), 'deep.yaml')\nexcept Exception as e:\n    print(e)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.startswith("deep.yaml:1:") and done.stdout.endswith("error: YAML nested more than 256 levels deep\n")
