@@ -376,7 +376,14 @@ def _new_secret(folder: Path, path: Path) -> bytes | None:
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(secret)
-            os.link(temporary, path)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: create it in place instead
+                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(secret)
         finally:
             os.unlink(temporary)
     except FileExistsError:  # another process made one first: use theirs
