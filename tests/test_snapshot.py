@@ -312,3 +312,13 @@ def test_a_knowledge_base_with_errors_is_never_cached(cache, tmp_path):
         with pytest.raises(KnowledgeBaseErrors):
             load_knowledge_base(broken)
     assert not list(cache.glob("*.json"))
+
+
+def test_the_signature_is_hmac_sha256():
+    import hashlib
+
+    secret, body = os.urandom(32), b'{"key": 1}' * 1000
+    assert loader_module._signature(secret, body) == hmac.new(secret, body, "sha256").hexdigest().encode()
+    assert loader_module._sha256()(body).hexdigest() == hashlib.sha256(body).hexdigest()
+    assert loader_module._same_bytes(b"abc", b"abc") and not loader_module._same_bytes(b"abc", b"abd")
+    assert not loader_module._same_bytes(b"abc", b"ab")
