@@ -347,23 +347,35 @@ def _reject_unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespa
 # ---------------------------------------------------------------- handlers
 def _load_kb(args: argparse.Namespace) -> KnowledgeBase:
     kb_dir = getattr(args, "kb", None)
-    return load_knowledge_base(Path(kb_dir) if kb_dir else None)
+    if kb_dir is not None and not kb_dir.strip():
+        raise _UsageError("--kb: the folder name is empty (leave --kb out to use the shipped knowledge base)")
+    return load_knowledge_base(Path(kb_dir) if kb_dir is not None else None)
 
 
 def _read_text(name: str, stdin: TextIO) -> tuple[str, str]:
-    if name == "-":
-        return stdin.read(), "<stdin>"
-    path = Path(name)
+    """The text of ``--facts NAME`` (``-``: standard input) and its label; bounded like every
+    read (the engine's :func:`~orderdoctor.engine.loader.read_text_file`): one line, exit 2, for
+    a missing file, a folder, a device or FIFO, a file over the size limit, or bad bytes."""
+    from orderdoctor.engine.errors import UnreadableFileError
+    from orderdoctor.engine.loader import MAX_FILE_BYTES, decode_text, read_text_file
+
     try:
-        return path.read_text(encoding="utf-8"), display_path(path)
-    except FileNotFoundError:
-        raise _UsageError(f"--facts {name}: no such file") from None
-    except IsADirectoryError:
-        raise _UsageError(f"--facts {name}: is a folder, not a file") from None
-    except UnicodeDecodeError:
+        if name != "-":
+            return read_text_file(name), display_path(name)
+        label = "<stdin>"
+        buffer = getattr(stdin, "buffer", None)
+        data: Any = buffer.read(MAX_FILE_BYTES + 1) if buffer is not None else stdin.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise _UsageError(f"--facts -: standard input holds more than the {MAX_FILE_BYTES // 2**20} MiB read")
+        return (decode_text(data, label) if isinstance(data, bytes) else data), label
+    except UnreadableFileError as exc:
+        if exc.location.line is None:
+            raise _UsageError(f"--facts {name}: {exc.message}") from None
+        raise FactInputErrors([FactInputError(exc.location, exc.message)]) from None
+    except UnicodeDecodeError:  # standard input without a byte buffer
         raise _UsageError(f"--facts {name}: not UTF-8 text") from None
     except OSError as exc:
-        raise _UsageError(f"--facts {name}: {exc.strerror}") from None
+        raise _UsageError(f"--facts {name}: cannot read: {exc.strerror or exc}") from None
 
 
 def _gather_facts(args: argparse.Namespace, stdin: TextIO) -> tuple[dict[str, Any], dict[str, Location]]:

@@ -32,6 +32,8 @@ __all__ = [
     "RuleCycleError",
     "SchemaError",
     "UndeclaredDerivationError",
+    "UnreadableFileError",
+    "UnreadableKnowledgeBaseFileError",
     "UnknownAdviceError",
     "UnknownFactError",
     "UnknownSourceError",
@@ -127,6 +129,17 @@ class UndeclaredDerivationError(KnowledgeBaseError):
 
 class RuleCycleError(KnowledgeBaseError):
     """Rules derive facts in a circle; the message spells the circle out."""
+
+
+class UnreadableFileError(LocatedError):
+    """A file that cannot be read as text: missing, a folder, a device or FIFO, a link where
+    links are not followed, larger than the read limit, or not UTF-8 (then with line and column
+    of the first bad byte). Raised by :func:`orderdoctor.engine.loader.read_text_file`."""
+
+
+class UnreadableKnowledgeBaseFileError(UnreadableFileError, KnowledgeBaseError):
+    """A knowledge-base file (or its ``rules/`` folder) that cannot be read: see
+    :class:`UnreadableFileError`; inside a knowledge base, links are never followed."""
 
 
 class LocatedErrors(OrderdoctorError):

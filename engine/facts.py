@@ -3,7 +3,14 @@
 A value is accepted only with the exact type its fact declares (durable-rules
 would happily match ``"10" == 10`` or ``True == 1``, so nothing loose may reach
 it). Text from the command line is first converted: ``"3"`` → ``3`` for an
-integer fact, ``yes``/``no`` → ``True``/``False`` for a boolean one.
+integer fact (ASCII digits only: ``٣`` or ``３`` are refused), ``yes``/``no`` →
+``True``/``False`` for a boolean one.
+
+A facts document is read as what it claims to be: a ``.json`` file (or text
+that starts with ``{`` and has no ``.yaml``/``.yml`` name, such as standard
+input) with Python's JSON parser, every other one as YAML
+(:mod:`.yamlfile`: integers as a person writes them). Either way every value
+keeps the line and column it was written at.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ MAX_INTEGER = 2**53
 
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
-_INTEGER_TEXT = re.compile(r"^[+-]?\d{1,30}$")
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,12 @@ def convert_text(fact: Fact, text: str) -> Value | ValueProblem:
         return text
     word = text.strip()
     if fact.type is FactType.INTEGER:
-        if not _INTEGER_TEXT.match(word):
-            return ValueProblem(f"fact '{fact.name}' is a whole number, not '{text}'")
+        if not _INTEGER_TEXT.fullmatch(word):
+            if any(ch.isdigit() and not ch.isascii() for ch in word):
+                return ValueProblem(
+                    f"fact '{fact.name}' is a whole number written with the digits 0-9, not '{_clip(text)}'"
+                )
+            return ValueProblem(f"fact '{fact.name}' is a whole number, not '{_clip(text)}'")
         return check_value(fact, int(word))
     if fact.type is FactType.BOOLEAN:
         lowered = word.lower()
@@ -117,17 +128,30 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def parse_facts_document(text: str, label: str) -> dict[str, tuple[object, Location]]:
+def parse_facts_document(
+    text: str, label: str, *, as_json: bool | None = None
+) -> dict[str, tuple[object, Location]]:
     """Read a YAML or JSON mapping of fact: value; each value keeps its location.
 
-    A ``null`` value means "not known" and is left out.
+    ``as_json`` None decides by ``label``: ``*.json`` is JSON, ``*.yaml``/``*.yml`` YAML, and
+    anything else (``<stdin>``) JSON when its first character other than white space is ``{``.
+    A ``null`` value means "not known" and is left out. Raises :class:`FactInputErrors`.
     """
+    guessed = as_json is None
+    if as_json is None:
+        suffix = label.lower().rpartition(".")[2] if "." in label else ""
+        guessed = suffix != "json"
+        as_json = not guessed or (suffix not in ("yaml", "yml") and text.lstrip().startswith("{"))
+    if as_json:
+        return _parse_json_facts(text, label, guessed=guessed)
     from .yamlfile import parse_yaml
 
     try:
         document = parse_yaml(text, label)
     except KnowledgeBaseError as exc:
-        raise FactInputErrors([FactInputError(exc.location, exc.message)]) from None
+        raise FactInputErrors(
+            [FactInputError(exc.location, exc.message, name=exc.name, suggestion=exc.suggestion)]
+        ) from None
     if document is None:
         return {}
     if not document.is_mapping:
@@ -143,6 +167,99 @@ def parse_facts_document(text: str, label: str) -> dict[str, tuple[object, Locat
                 [FactInputError(node.location, f"the value of fact '{name}' must be a single value")]
             )
         result[name] = (node.value, document.key_locations[name])
+    return result
+
+
+class _JsonNumberTooLong(ValueError):
+    """An integer in JSON text with more digits than any fact allows (raised while decoding)."""
+
+
+def _json_integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > 30:  # also keeps Python's int() digit limit out of reach
+        raise _JsonNumberTooLong(digits)
+    return int(digits)
+
+
+def _json_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse_json_facts(text: str, label: str, *, guessed: bool = False) -> dict[str, tuple[object, Location]]:
+    """A JSON object of fact: value, parsed by Python's JSON decoder value by value, so that
+    every fact name keeps its line and column; duplicate names and nested values are refused.
+    ``guessed``: JSON because the text starts with '{' (JSON errors then say so)."""
+    import json
+
+    from .location import location_of
+
+    decoder = json.JSONDecoder(parse_int=_json_integer, parse_constant=_json_constant)
+    blank = re.compile(r"[ \t\n\r]*")
+
+    def fail(offset: int, message: str) -> FactInputErrors:
+        if guessed and message.startswith("JSON:"):
+            message += " (read as JSON because it starts with '{')"
+        return FactInputErrors([FactInputError(location_of(text, offset, label), message)])
+
+    def skip(offset: int) -> int:
+        return blank.match(text, offset).end()  # type: ignore[union-attr]
+
+    def value_at(offset: int) -> tuple[object, int]:
+        try:
+            return decoder.raw_decode(text, offset)
+        except json.JSONDecodeError as exc:
+            raise fail(exc.pos, f"JSON: {exc.msg.removesuffix(' at')}") from None
+        except _JsonNumberTooLong:
+            raise fail(offset, "number too large (more than 30 digits)") from None
+        except RecursionError:
+            raise fail(offset, "JSON nested too deeply") from None
+        except ValueError as exc:
+            raise fail(offset, f"JSON: {exc}") from None
+
+    position = skip(0)
+    if position == len(text):
+        return {}
+    if text[position] != "{":
+        value_at(position)  # a JSON error if it is not JSON at all
+        raise fail(position, "a facts file must be a JSON object of fact: value")
+    result: dict[str, tuple[object, Location]] = {}
+    seen: dict[str, Location] = {}
+    position = skip(position + 1)
+    if text.startswith("}", position):
+        position += 1
+    else:
+        while True:
+            if not text.startswith('"', position):
+                raise fail(position, "JSON: expected a fact name in double quotes")
+            name_offset = position
+            where = location_of(text, position, label)
+            name, position = value_at(position)
+            assert isinstance(name, str)
+            position = skip(position)
+            if not text.startswith(":", position):
+                raise fail(position, "JSON: expected ':' after the fact name")
+            start = skip(position + 1)
+            value, position = value_at(start)
+            if is_integer(value) and re.match(r"-?0[0-9]", text[start : start + 3]):
+                written = re.match(r"-?[0-9]+", text[start:start + 40]).group()  # type: ignore[union-attr]
+                raise fail(start, f"JSON: a number has no leading zero: write {int(written)}, not {written}")
+            if name in seen:
+                raise fail(name_offset, f"fact '{name}' is given twice (first at {seen[name]})")
+            seen[name] = where
+            if isinstance(value, (dict, list)):
+                raise fail(start, f"the value of fact '{name}' must be a single value")
+            if value is not None:
+                result[name] = (value, where)
+            position = skip(position)
+            if text.startswith(",", position):
+                position = skip(position + 1)
+                continue
+            if text.startswith("}", position):
+                position += 1
+                break
+            raise fail(position, "JSON: expected ',' or '}' after a value")
+    position = skip(position)
+    if position != len(text):
+        raise fail(position, "JSON: extra text after the facts object")
     return result
 
 
@@ -194,6 +311,11 @@ def validate_facts(
         raise FactInputErrors(errors)
     ordered = {name: values[name] for name in kb.facts if name in values}
     return MappingProxyType(ordered)
+
+
+def _clip(text: str) -> str:
+    """Text as shown in a message: long text cut, with its length."""
+    return text if len(text) <= 40 else f"{text[:30]}… ({len(text)} characters)"
 
 
 def _show(value: object) -> str:

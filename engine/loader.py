@@ -13,8 +13,10 @@ and a suggestion where one is close) and raises them together as
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -29,6 +31,8 @@ from .errors import (
     UnknownAdviceError,
     UnknownFactError,
     UnknownSourceError,
+    UnreadableFileError,
+    UnreadableKnowledgeBaseFileError,
     ValueNotAllowedError,
     WrongTypeError,
     suggest,
@@ -66,7 +70,17 @@ if TYPE_CHECKING:  # imported where used: `orderdoctor advise` loads neither cas
 
     _Word = TypeVar("_Word", FactType, AdviceKind)
 
-__all__ = ["IDENTIFIER", "RESERVED_CHOICE_VALUES", "RESERVED_FACT_NAMES", "default_kb_path", "load_knowledge_base"]
+__all__ = [
+    "IDENTIFIER",
+    "MAX_FILE_BYTES",
+    "RESERVED_CHOICE_VALUES",
+    "RESERVED_FACT_NAMES",
+    "decode_text",
+    "default_kb_path",
+    "load_knowledge_base",
+    "read_file_bytes",
+    "read_text_file",
+]
 
 #: ids and fact names: snake_case, starting with a letter.
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -91,26 +105,187 @@ def default_kb_path() -> Path:
 def load_knowledge_base(path: Path | str | None = None, *, cache: bool | None = None) -> KnowledgeBase:
     """Load and validate the knowledge base in folder ``path`` (default: the shipped one).
 
-    Raises :class:`KnowledgeBaseErrors` holding every problem found.
+    Raises :class:`KnowledgeBaseErrors` holding every problem found. Every file is read through
+    :func:`read_file_bytes`: at most :data:`MAX_FILE_BYTES`, and a link, folder, device or FIFO
+    inside the knowledge base is refused before anything reads it.
 
     A knowledge base that loaded without errors is kept in the load cache (a JSON snapshot, see
-    :mod:`.snapshot`) and rebuilt from it while none of its files changed: the same content
-    (size and CRC-32) of every file the loader reads, the same list of rule files, and the
-    same engine sources. ``cache=False`` (or ``ORDERDOCTOR_CACHE=off`` in the environment) always reads the
-    files; ``ORDERDOCTOR_CACHE_DIR`` moves the cache (default ``$XDG_CACHE_HOME/orderdoctor``).
+    :mod:`.snapshot`) and rebuilt from it while none of its files changed: the same SHA-256 of
+    every file the loader reads, the same list of rule files, and the same engine sources. The
+    snapshot is signed with a secret only this user can read, so a cache file written by anyone
+    else is never believed (see :func:`_read_cache`). ``cache=False`` (or
+    ``ORDERDOCTOR_CACHE=off`` in the environment) always reads the files;
+    ``ORDERDOCTOR_CACHE_DIR`` moves the cache (default ``$XDG_CACHE_HOME/orderdoctor``).
     """
     root = Path(path) if path is not None else default_kb_path()
     if cache is None:
         cache = os.environ.get("ORDERDOCTOR_CACHE", "").lower() not in {"0", "off", "no", "false"}
-    key = _cache_key(root) if cache else None
+    contents: dict[Path, bytes] = {}
+    key = _cache_key(root, contents) if cache else None
     if key is not None:
         kb = _read_cache(root, key)
         if kb is not None:
             return kb
-    kb = _Loader(root).load()
+    kb = _Loader(root, contents).load()
     if key is not None:
         _write_cache(kb, key)
     return kb
+
+
+# ------------------------------------------------------------------ reading files
+#: The most bytes orderdoctor reads from any one file it is given: facts files, knowledge-base
+#: files, session files (4 MiB; the shipped knowledge base's largest file is 20 KB).
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+_KINDS = {
+    stat.S_IFDIR: "is a folder, not a file",
+    stat.S_IFIFO: "is a named pipe (FIFO), not a regular file",
+    stat.S_IFCHR: "is a device, not a regular file",
+    stat.S_IFBLK: "is a device, not a regular file",
+    stat.S_IFSOCK: "is a socket, not a regular file",
+    stat.S_IFLNK: "is a symbolic link; links inside a knowledge base are not followed",
+}
+
+
+def read_file_bytes(
+    path: Path | str,
+    shown: str | None = None,
+    *,
+    follow_links: bool = True,
+    limit: int = MAX_FILE_BYTES,
+    error: type[UnreadableFileError] = UnreadableFileError,
+) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Anything else is refused with ``error`` (located at ``shown``, default the path as
+    :func:`display_path` shows it) before the file is opened: a missing path, a folder, a
+    device, a FIFO (which would block), a socket, a file larger than ``limit``, and — with
+    ``follow_links=False`` — a symbolic link, loops included. The file is opened non-blocking
+    and checked again once open, so swapping it for a FIFO in between cannot hang the reader.
+    """
+
+    def refuse(reason: str) -> UnreadableFileError:  # the path is shown only when there is an error
+        where = Location(shown if shown is not None else display_path(path))
+        return error(where, reason, name=str(path))
+
+    try:
+        info = os.stat(path) if follow_links else os.lstat(path)
+    except FileNotFoundError:
+        raise refuse("no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise refuse("is a symbolic link that loops") from None
+        raise refuse(f"cannot read: {exc.strerror or exc}") from None
+    _check_regular(info, limit, refuse)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise refuse(_KINDS[stat.S_IFLNK] if not follow_links else "is a symbolic link that loops") from None
+        raise refuse(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        _check_regular(os.fstat(handle), limit, refuse)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(handle, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise refuse(f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(handle)
+    if size > limit:
+        raise refuse(_too_large(limit))
+    return b"".join(chunks)
+
+
+def _check_regular(info: os.stat_result, limit: int, refuse: Callable[[str], Exception]) -> None:
+    kind = stat.S_IFMT(info.st_mode)
+    if kind != stat.S_IFREG:
+        raise refuse(_KINDS.get(kind, "is not a regular file"))
+    if info.st_size > limit:
+        raise refuse(f"{_too_large(limit)} ({info.st_size:,} bytes)")
+
+
+def _too_large(limit: int) -> str:
+    return f"is larger than the {limit // (1024 * 1024)} MiB orderdoctor reads from one file"
+
+
+def decode_text(
+    data: bytes, shown: str, *, error: type[UnreadableFileError] = UnreadableFileError
+) -> str:
+    """``data`` as UTF-8 text (a leading byte-order mark dropped); a byte that is not UTF-8 is
+    refused with ``error`` at its line and column."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        line = data.count(b"\n", 0, start) + 1
+        line_start = data.rfind(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        raise error(
+            Location(shown, line, column),
+            f"not UTF-8 text: byte 0x{data[start]:02x} ({exc.reason}); save the file as UTF-8",
+        ) from None
+
+
+def read_text_file(
+    path: Path | str,
+    shown: str | None = None,
+    *,
+    follow_links: bool = True,
+    limit: int = MAX_FILE_BYTES,
+    error: type[UnreadableFileError] = UnreadableFileError,
+) -> str:
+    """The UTF-8 text of the regular file ``path``: :func:`read_file_bytes`, then
+    :func:`decode_text`. The one bounded way orderdoctor reads a file it is given (facts files,
+    session files); raises ``error`` (an :class:`UnreadableFileError`) with a located line."""
+    label = shown if shown is not None else display_path(path)
+    data = read_file_bytes(path, label, follow_links=follow_links, limit=limit, error=error)
+    return decode_text(data, label, error=error)
+
+
+def _rule_files(root: Path) -> list[Path] | None:
+    """The rule files of ``root`` in reading order; None when there is no ``rules`` folder.
+
+    A ``rules`` that is a link or not a folder is refused (nothing in it is listed).
+    """
+    rule_dir = root / "rules"
+    try:
+        info = os.lstat(rule_dir)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _kb_error(rule_dir, f"cannot read the folder 'rules': {exc.strerror}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise _kb_error(rule_dir, "the folder 'rules' is a symbolic link; links inside a knowledge base are not followed")
+    if not stat.S_ISDIR(info.st_mode):
+        raise _kb_error(rule_dir, "'rules' must be a folder of rule files")
+    try:
+        return sorted(rule_dir.glob("*.yaml"))
+    except OSError as exc:
+        raise _kb_error(rule_dir, f"cannot read the folder 'rules': {exc.strerror}") from None
+
+
+def _kb_error(path: Path, message: str) -> UnreadableKnowledgeBaseFileError:
+    return UnreadableKnowledgeBaseFileError(Location(display_path(path)), message, name=str(path))
+
+
+def _kb_files(root: Path) -> list[Path]:
+    """Every file :class:`_Loader` reads for the knowledge base itself (those that exist)."""
+    files = [root / name for name in _KB_FILES if os.path.lexists(root / name)]
+    return files + (_rule_files(root) or [])
+
+
+_KB_FILES = ("sources.yaml", "facts.yaml", "advice.yaml")
 
 
 # ------------------------------------------------------------------ load cache
@@ -129,32 +304,32 @@ def _stamp(path: Path) -> list[int]:
     return [info.st_size, info.st_mtime_ns]
 
 
-def _content_stamp(path: Path) -> list[int]:
-    """Size and CRC-32 of the content: two edits within one clock tick still differ."""
-    import zlib
-
-    data = path.read_bytes()
-    return [len(data), zlib.crc32(data)]
-
-
-def _cache_key(root: Path) -> dict[str, Any] | None:
-    """What a cached snapshot of ``root`` is valid for: the content of every file the loader
-    reads (size and CRC-32), and the engine's sources (size and time); None when the folder
-    cannot be read."""
+def _cache_key(root: Path, contents: dict[Path, bytes]) -> dict[str, Any] | None:
+    """What a cached snapshot of ``root`` is valid for: the SHA-256 of every file the loader
+    reads (their bytes are kept in ``contents``, so the loader does not read them twice), the
+    list of rule files, and the engine's sources (size and time); None when a file cannot be
+    read — the loader then reports it, and nothing is cached."""
     from .snapshot import FORMAT
+
+    sha256 = _sha256()
 
     try:
         resolved = root.resolve()
-        files = [resolved / name for name in ("sources.yaml", "facts.yaml", "advice.yaml")]
-        files += sorted((resolved / "rules").glob("*.yaml"))
+        if not resolved.is_dir():
+            return None
+        entries = []
+        for file in _kb_files(root):
+            data = read_file_bytes(file, follow_links=False)
+            contents[file] = data
+            entries.append([file.relative_to(root).as_posix(), len(data), sha256(data).hexdigest()])
         engine = Path(__file__).parent
         return {
             "format": FORMAT,
             "root": str(resolved),
-            "files": [[str(f.relative_to(resolved)), *_content_stamp(f)] for f in files if f.exists()],
+            "files": entries,
             "engine": [[f.name, *_stamp(f)] for f in sorted(engine.glob("*.py"))],
         }
-    except (OSError, ValueError):
+    except (OSError, RuntimeError, ValueError, UnreadableFileError):
         return None
 
 
@@ -163,24 +338,135 @@ def _cache_file(key: Mapping[str, Any]) -> Path:
     return cache_dir() / f"kb{re.sub(r'[^A-Za-z0-9]+', '-', key['root'])[-120:]}.json"
 
 
+#: The most bytes of one cache file that are read (a snapshot of a kb at the file limit fits).
+MAX_CACHE_BYTES = 16 * MAX_FILE_BYTES
+_SECRET_NAME = "secret.key"
+_SECRET_BYTES = 32
+
+
+def _cache_secret(folder: Path, *, create: bool) -> bytes | None:
+    """The key that signs this user's snapshots: ``secret.key`` in the cache folder.
+
+    Trusted only when it is a regular file (not a link) of 32 bytes that this user owns and
+    nobody else can read or write (mode 0600); otherwise None and the cache is not used at all.
+    With ``create``, a missing key is made (random, mode 0600, published whole by a hard link
+    so that two processes starting together agree on one key).
+    """
+    path = folder / _SECRET_NAME
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return _new_secret(folder, path) if create else None
+    except OSError:
+        return None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != _SECRET_BYTES:
+            return None
+        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o077):
+            return None
+        secret = os.read(handle, _SECRET_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    return secret if len(secret) == _SECRET_BYTES else None
+
+
+def _new_secret(folder: Path, path: Path) -> bytes | None:
+    import tempfile
+
+    secret = os.urandom(_SECRET_BYTES)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".secret.", dir=folder)  # mode 0600
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(secret)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: create it in place instead
+                handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(secret)
+        finally:
+            os.unlink(temporary)
+    except FileExistsError:  # another process made one first: use theirs
+        return _cache_secret(folder, create=False)
+    except OSError:
+        return None
+    return secret
+
+
+def _sha256() -> Any:
+    """SHA-256 from CPython's built-in module when there is one: importing :mod:`hashlib` loads
+    OpenSSL, about 5 ms of every start (a tenth of what the cache saves); same digests."""
+    try:
+        from _sha2 import sha256  # Python 3.12 and later
+    except ImportError:
+        try:
+            from _sha256 import sha256  # Python 3.10, 3.11
+        except ImportError:  # an interpreter built without them
+            from hashlib import sha256
+    return sha256
+
+
+def _signature(secret: bytes, body: bytes) -> bytes:
+    """HMAC-SHA256 of ``body`` under ``secret`` in hex (RFC 2104, as :func:`hmac.new` computes
+    it; written out to use :func:`_sha256`)."""
+    sha256 = _sha256()
+    key = secret.ljust(64, b"\0")  # the secret (32 bytes) is shorter than SHA-256's block
+    inner = sha256(bytes(k ^ 0x36 for k in key) + body).digest()
+    return sha256(bytes(k ^ 0x5C for k in key) + inner).hexdigest().encode("ascii")
+
+
 def _read_cache(root: Path, key: Mapping[str, Any]) -> KnowledgeBase | None:
-    """The knowledge base rebuilt from its snapshot, or None (missing, stale, damaged)."""
+    """The knowledge base rebuilt from its snapshot, or None: missing, stale, damaged, forged.
+
+    Threat model: the cache folder may be damaged by anything (a full disk, a crash, a copy from
+    another machine or version) or written by someone who is not this user (a shared or badly
+    permissioned ``ORDERDOCTOR_CACHE_DIR``). A cache file is ``HMAC-SHA256(secret, body)`` in
+    hex, a newline, then the JSON body; the secret is :func:`_cache_secret`'s 0600 key file.
+    The signature is checked before the body is parsed, so a file nobody with the secret wrote
+    — tampered advice text, 100,000 nested brackets — is never decoded; and any failure past
+    it (any exception at all) only means the files are read again. A process running as this
+    user can change the knowledge base itself, so it is not defended against here.
+    """
     import json
 
-    from .snapshot import SnapshotError, from_snapshot
+    from .snapshot import from_snapshot
 
     try:
-        with open(_cache_file(key), encoding="utf-8") as stream:
-            stored = json.load(stream)
+        folder = cache_dir()
+        secret = _cache_secret(folder, create=False)
+        if secret is None:
+            return None
+        data = read_file_bytes(_cache_file(key), follow_links=False, limit=MAX_CACHE_BYTES)
+        signature, newline, body = data.partition(b"\n")
+        if not newline or not _same_bytes(signature, _signature(secret, body)):
+            return None
+        stored = json.loads(body)
         if not isinstance(stored, dict) or stored.get("key") != key:
             return None
         return from_snapshot(stored.get("snapshot"), root)
-    except (OSError, ValueError, SnapshotError):
+    except Exception:  # noqa: BLE001 - whatever is wrong with a cache, the files are the truth
         return None
 
 
+def _same_bytes(a: bytes, b: bytes) -> bool:
+    """``a == b`` in time that does not depend on where they differ (like hmac.compare_digest)."""
+    if len(a) != len(b):
+        return False
+    difference = 0
+    for x, y in zip(a, b):
+        difference |= x ^ y
+    return difference == 0
+
+
 def _write_cache(kb: KnowledgeBase, key: Mapping[str, Any]) -> None:
-    """Store ``kb``'s snapshot atomically; a cache that cannot be written is simply not kept."""
+    """Store ``kb``'s signed snapshot atomically; a cache that cannot be written is not kept."""
     import json
     import tempfile
 
@@ -188,12 +474,14 @@ def _write_cache(kb: KnowledgeBase, key: Mapping[str, Any]) -> None:
 
     file = _cache_file(key)
     try:
-        text = json.dumps({"key": key, "snapshot": to_snapshot(kb)}, ensure_ascii=False)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        secret = _cache_secret(file.parent, create=True)
+        if secret is None:
+            return
+        body = json.dumps({"key": key, "snapshot": to_snapshot(kb)}, ensure_ascii=False).encode("utf-8")
         handle, temporary = tempfile.mkstemp(prefix=file.name + ".", suffix=".tmp", dir=file.parent)
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(_signature(secret, body) + b"\n" + body)
             os.replace(temporary, file)
         except BaseException:
             os.unlink(temporary)
@@ -233,7 +521,7 @@ def load_lint_config(kb: KnowledgeBase) -> LintConfig:
     from .lint import LintConfig
 
     file = kb.root / "checks.yaml"
-    if not file.is_file():
+    if not os.path.lexists(file):
         return LintConfig()
     loader = _Loader(kb.root)
     loader.facts = dict(kb.facts)
@@ -249,20 +537,27 @@ def load_lint_config(kb: KnowledgeBase) -> LintConfig:
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, contents: Mapping[Path, bytes] | None = None) -> None:
         self.root = root
+        #: bytes of files already read (by the cache key), so that none is read twice
+        self.contents = dict(contents or {})
         self.errors: list[KnowledgeBaseError] = []
         self.sources: dict[str, Source] | None = None
         self.facts: dict[str, Fact] | None = None
         self.advice: dict[str, Advice] | None = None
+        #: ids of sources, facts and advice items that are written but had errors of their
+        #: own: references to them are not reported again as unknown (no cascade)
+        self.unbuilt: dict[str, set[str]] = {"sources.yaml": set(), "facts.yaml": set(), "advice.yaml": set()}
 
     # ------------------------------------------------------------------ files
     def load(self) -> KnowledgeBase:
         where = Location(display_path(self.root))
         if not self.root.is_dir():
-            raise KnowledgeBaseErrors(
-                [SchemaError(where, f"knowledge base folder not found: {self.root}")]
-            )
+            if os.path.lexists(self.root):
+                problem = "is a file, not a knowledge-base folder (give the folder that holds facts.yaml)"
+            else:
+                problem = f"knowledge base folder not found: {self.root}"
+            raise KnowledgeBaseErrors([SchemaError(where, problem, name=str(self.root))])
         self.sources = self._load_list("sources.yaml", self._source, required=False)
         self.facts = self._load_list("facts.yaml", self._fact, required=True)
         self.advice = self._load_list("advice.yaml", self._advice, required=True)
@@ -270,11 +565,15 @@ class _Loader:
             self._check_replacements(self.advice)
         rules: list[Rule] = []
         seen: dict[str, Location] = {}
-        rule_dir = self.root / "rules"
-        if not rule_dir.is_dir():
+        try:
+            rule_files = _rule_files(self.root)
+        except UnreadableKnowledgeBaseFileError as exc:
+            self.errors.append(exc)
+            rule_files = []
+        if rule_files is None:
             self.errors.append(SchemaError(where, "missing folder 'rules/' with the rule files"))
         else:
-            for file in sorted(rule_dir.glob("*.yaml")):
+            for file in rule_files:
                 document = self._parse(file)
                 for node in self._entries(document, file, "rule"):
                     rule = self._rule(node, len(rules))
@@ -288,24 +587,18 @@ class _Loader:
         return kb
 
     def _parse(self, file: Path, *, inside_only: bool = True) -> Node | None:
-        """Parse one YAML file; a file of the folder that links outside it is refused."""
+        """Parse one YAML file. A file of the folder (``inside_only``) that is a link, a folder,
+        a device or a FIFO is refused before it is opened; files named on the command line may
+        be links. Every read is bounded (:func:`read_file_bytes`)."""
         shown = display_path(file)
+        error = UnreadableKnowledgeBaseFileError
         try:
-            inside = file.resolve().is_relative_to(self.root.resolve())
-        except OSError:
-            inside = False
-        if inside_only and not inside:
-            self.errors.append(
-                SchemaError(Location(str(file)), "file links outside the knowledge base folder; not followed")
-            )
-            return None
-        try:
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            self.errors.append(SchemaError(Location(shown), f"file is not UTF-8 text: {exc.reason}"))
-            return None
-        except OSError as exc:
-            self.errors.append(SchemaError(Location(shown), f"cannot read file: {exc.strerror}"))
+            data = self.contents.pop(file, None)
+            if data is None:
+                data = read_file_bytes(file, shown, follow_links=not inside_only, error=error)
+            text = decode_text(data, shown, error=error)
+        except UnreadableKnowledgeBaseFileError as exc:
+            self.errors.append(exc)
             return None
         from .yamlfile import parse_yaml
 
@@ -332,7 +625,7 @@ class _Loader:
         self, name: str, build: Callable[[Node], Any], *, required: bool
     ) -> dict[str, Any] | None:
         file = self.root / name
-        if not file.is_file():
+        if not os.path.lexists(file):
             if required:
                 self.errors.append(
                     SchemaError(Location(display_path(self.root)), f"missing file '{name}'")
@@ -347,6 +640,9 @@ class _Loader:
         for node in self._entries(document, file, what):
             item = build(node)
             if item is None:
+                written = node.value.get("name" if name == "facts.yaml" else "id") if node.is_mapping else None
+                if written is not None and isinstance(written.value, str):
+                    self.unbuilt[name].add(written.value)
                 continue
             key = getattr(item, "name", None) or item.id
             if key in items:
@@ -463,6 +759,8 @@ class _Loader:
         if name is None or self.sources is None:
             return name
         if name not in self.sources:
+            if name in self.unbuilt["sources.yaml"]:
+                return None
             self.errors.append(
                 UnknownSourceError(
                     node.location,
@@ -722,7 +1020,7 @@ class _Loader:
         if self.facts is None:
             return None  # facts.yaml is broken; it has its own errors
         fact = self.facts.get(name)
-        if fact is None:
+        if fact is None and name not in self.unbuilt["facts.yaml"]:
             self.errors.append(
                 UnknownFactError(
                     location,
@@ -916,6 +1214,9 @@ class _Loader:
                 ok = False
                 continue
             if self.advice is not None and item.value not in self.advice:
+                if item.value in self.unbuilt["advice.yaml"]:  # the item has errors of its own
+                    ok = False
+                    continue
                 self.errors.append(
                     UnknownAdviceError(
                         item.location,
@@ -934,7 +1235,7 @@ class _Loader:
         """Every replaced id exists, no item replaces itself, no circle of replacements."""
         for item in advice.values():
             for other in item.incompatible_with:
-                if other not in advice:
+                if other not in advice and other not in self.unbuilt["advice.yaml"]:
                     self.errors.append(
                         UnknownAdviceError(
                             item.location,
@@ -944,6 +1245,8 @@ class _Loader:
                         )
                     )
             for other in item.replaces:
+                if other in self.unbuilt["advice.yaml"]:
+                    continue
                 if other not in advice:
                     self.errors.append(
                         UnknownAdviceError(

@@ -1,4 +1,8 @@
-"""Where something was written: a file (or command-line argument), line and column."""
+"""Where something was written: a file (or command-line argument), line and column.
+
+Also how a path or a position in a text is shown: :func:`display_path` and
+:func:`location_of` (a character offset → line and column).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Location", "display_path"]
+__all__ = ["Location", "display_path", "location_of"]
 
 
 @dataclass(frozen=True, order=True)
@@ -34,8 +38,20 @@ class Location:
 
 
 def display_path(path: Path | str) -> str:
-    """``path`` relative to the working directory when it lies below it, else absolute."""
-    resolved = Path(path).resolve()
+    """``path`` relative to the working directory when it lies below it, else absolute.
+
+    The folders above it are resolved, the last part is not: a link is shown as the link the
+    user named, not as its target. A link loop or an unreadable folder leaves the path as
+    written (made absolute) instead of failing: the path is being shown, not opened.
+    """
+    given = Path(path)
+    try:
+        if given.name in ("", ".", ".."):
+            resolved = given.resolve()
+        else:
+            resolved = given.parent.resolve() / given.name
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        resolved = Path(os.path.abspath(path))
     try:
         cwd = Path.cwd()
         if cwd.parent != cwd and resolved.is_relative_to(cwd):
@@ -43,3 +59,11 @@ def display_path(path: Path | str) -> str:
     except (OSError, ValueError):
         pass
     return str(resolved)
+
+
+def location_of(text: str, offset: int, file: str) -> Location:
+    """The line and column (from 1) of character ``offset`` in ``text``."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Location(file, line, column)

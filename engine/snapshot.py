@@ -11,6 +11,12 @@ A snapshot is data, never code: every value is a JSON scalar, list or object; mo
 a snapshot is refused (:class:`SnapshotError`) and the loader reads the YAML files instead.
 Locations inside the knowledge base folder are stored relative to it and shown relative to the
 working directory of the process that reads the snapshot, as a fresh load would.
+
+What keeps a snapshot honest is the loader's signature over the cache file (only this user's
+secret can make one, see :func:`orderdoctor.engine.loader._read_cache`); this module adds that a
+decoded snapshot is consistent — every advice id, fact and derived fact a rule names exists, every
+class and field is the model's own — so that even a snapshot damaged before it was signed is
+refused here instead of failing in the middle of a consultation.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from .model import (
     AnyOf,
     Choice,
     Comparison,
+    Condition,
     Deadline,
     Fact,
     FactType,
@@ -37,6 +44,7 @@ from .model import (
     Operator,
     Rule,
     Source,
+    comparisons_in,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
@@ -127,17 +135,33 @@ def from_snapshot(data: Any, root: Path) -> KnowledgeBase:
                 return {key: decode(item) for key, item in value["$m"].items()}
             raise SnapshotError("unexpected object in a snapshot")
 
-        return KnowledgeBase.assemble(
-            root,
-            decode(data["facts"]),
-            decode(data["advice"]),
-            (decode(rule) for rule in data["rules"]),
-            decode(data["sources"]),
-        )
+        facts, advice = decode(data["facts"]), decode(data["advice"])
+        rules = [decode(rule) for rule in data["rules"]]
+        _check_references(facts, advice, rules)
+        return KnowledgeBase.assemble(root, facts, advice, rules, decode(data["sources"]))
     except SnapshotError:
         raise
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:
         raise SnapshotError(f"damaged snapshot: {type(exc).__name__}: {exc}") from None
+
+
+def _check_references(facts: Any, advice: Any, rules: list[Any]) -> None:
+    """Every name the rules and advice use is defined, with the model's classes throughout."""
+    if not (isinstance(facts, dict) and isinstance(advice, dict)):
+        raise SnapshotError("facts and advice must be mappings")
+    if not all(isinstance(f, Fact) for f in facts.values()) or not all(isinstance(a, Advice) for a in advice.values()):
+        raise SnapshotError("facts and advice of the wrong class")
+    for item in advice.values():
+        if not set(item.replaces) | set(item.incompatible_with) <= advice.keys():
+            raise SnapshotError(f"advice '{item.id}' names unknown advice")
+        if item.deadline is not None and item.deadline.fact not in facts:
+            raise SnapshotError(f"advice '{item.id}' counts from an unknown fact")
+    for rule in rules:
+        if not isinstance(rule, Rule) or not isinstance(rule.when, Condition):  # type: ignore[arg-type]
+            raise SnapshotError("a rule of the wrong class")
+        names = [c.fact for c in comparisons_in(rule.when)] + [name for name, _ in rule.derive]
+        if not set(rule.advise) <= advice.keys() or not set(names) <= facts.keys():
+            raise SnapshotError(f"rule '{rule.id}' names unknown advice or facts")
 
 
 def _file_label(entry: Any, root: Path) -> str:

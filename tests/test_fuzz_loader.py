@@ -135,3 +135,67 @@ def test_kept_mutants(tmp_path):
         shutil.copytree(SHIPPED, work)
         shutil.copytree(mutant, work, dirs_exist_ok=True)
         assert check_loads_or_fails_cleanly(work) in ("loaded", "refused"), mutant.name
+
+
+BYTES = [b"\xff", b"\xe9", b"\xc3", b"\x00", b"\x1b", b"\x07", b"\xe2\x80\xae", b"\xef\xbb\xbf", b"\r", b"\t"]
+
+
+def test_random_bad_bytes_are_always_located(tmp_path, monkeypatch):
+    """F20: a non-UTF-8 byte or a control character anywhere gives errors with line and column,
+    with the cache on and off, and no false errors that only follow from the unreadable file."""
+    monkeypatch.setenv("ORDERDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    rng = random.Random(SEED + 1)
+    work = tmp_path / "kb"
+    shutil.copytree(SHIPPED, work)
+    for number in range(60):
+        relative = rng.choice(FILES)
+        original = (SHIPPED / relative).read_bytes()
+        where = rng.randrange(len(original))
+        (work / relative).write_bytes(original[:where] + rng.choice(BYTES) + original[where:])
+        try:
+            for cache in (False, True):
+                try:
+                    load_knowledge_base(work, cache=cache)
+                    if relative.parts[0] == "cases":
+                        load_cases(load_knowledge_base(work, cache=cache))
+                except KnowledgeBaseErrors as exc:
+                    shown = [error.format() for error in exc.errors]
+                    assert all(error.location.line for error in exc.errors), (number, relative, shown)
+                    assert not any("unicode string" in line or "\n" in line for line in shown), shown
+                    if "not UTF-8 text" in shown[0]:
+                        assert len(shown) == 1, (number, relative, shown)  # no cascade
+        finally:
+            (work / relative).write_bytes(original)
+
+
+def test_random_damage_to_the_cache_is_never_fatal(tmp_path, monkeypatch):
+    """F5: whatever happens to a cache file, the next load equals a fresh one."""
+    import json
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ORDERDOCTOR_CACHE_DIR", str(cache))
+    work = tmp_path / "kb"
+    shutil.copytree(SHIPPED, work)
+    fresh = load_knowledge_base(work, cache=False)
+    load_knowledge_base(work)
+    (stored,) = cache.glob("kb*.json")
+    good = stored.read_bytes()
+    rng = random.Random(SEED + 2)
+    for _ in range(60):
+        data = bytearray(good)
+        kind = rng.randrange(4)
+        if kind == 0:  # flip a few bytes
+            for _ in range(rng.randrange(1, 5)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        elif kind == 1:  # truncate
+            data = data[: rng.randrange(len(data))]
+        elif kind == 2:  # edit a value in the body, keeping the signature and the key
+            signature, _, body = bytes(data).partition(b"\n")
+            text = json.dumps(json.loads(body)).replace("Open a dispute", "Do nothing", 1)
+            data = bytearray(signature + b"\n" + text.encode())
+        else:  # deep nesting
+            data = bytearray(b"[" * 200_000 + b"]" * 200_000)
+        stored.write_bytes(bytes(data))
+        loaded = load_knowledge_base(work)
+        assert loaded == fresh
+        assert [a.title for a in loaded.advice.values()] == [a.title for a in fresh.advice.values()]

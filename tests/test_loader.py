@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 from helpers import BROKEN_KB, MINIMAL_KB, kb_with_rules, make_broken_kb
 from orderdoctor.engine import errors, load_knowledge_base
+from orderdoctor.engine import loader as loader_module
 from orderdoctor.engine.model import AllOf, AnyOf, Comparison, FactType, Not, Operator
 
 
@@ -51,6 +55,7 @@ def test_every_broken_fixture_has_a_test():
         "yaml_syntax", "python_tag", "unknown_fact", "value_not_allowed", "wrong_type",
         "unknown_advice", "duplicate_rule_id", "undeclared_derivation", "rule_cycle",
         "schema_unknown_field", "unknown_source", "many_errors", "bad_cases",
+        "not_utf8", "control_character", "yaml11_integer", "huge_integer",
     }
     assert {p.name for p in BROKEN_KB.iterdir()} == tested
 
@@ -72,6 +77,9 @@ def test_every_broken_fixture_has_a_test():
          None),
         ("schema_unknown_field", errors.SchemaError, 2, 3, "unknown field 'descripton' in a rule", "description"),
         ("unknown_source", errors.UnknownSourceError, 7, 11, "unknown source 'test-artcle'", "test-article"),
+        ("control_character", errors.YamlSyntaxError, 2, 28, "character U+001B is not allowed in a YAML file", None),
+        ("yaml11_integer", errors.YamlSyntaxError, 18, 26, "'07' is not a plain whole number", "7"),
+        ("huge_integer", errors.YamlSyntaxError, 18, 26, "is too large (at most 9,007,199,254,740,992 either way)", None),
     ],
 )
 def test_each_error_class_names_file_line_column(tmp_path, name, cls, line, column, text, suggestion):
@@ -251,16 +259,128 @@ def test_deadline_errors(tmp_path, deadline, text):
     assert any(text in e.message for e in caught.value.errors), [e.format() for e in caught.value.errors]
 
 
-def test_links_outside_the_folder_are_not_followed(tmp_path):
-    target = kb_with_rules(tmp_path, RULE.format(when="{order_status: shipped}", then="{advise: [reorder]}"))
-    outside = tmp_path / "outside.yaml"
-    outside.write_text("- id: sneaky\n")
-    (target / "rules" / "sneaky.yaml").symlink_to(outside)
+LINK = "is a symbolic link; links inside a knowledge base are not followed"
+
+
+def _special(kind: str, target: Path, outside: Path) -> tuple[str, str]:
+    """Make ``kind`` of odd entry in the kb ``target``; (the path that is refused, the message)."""
+    rules = target / "rules"
+    if kind == "link outside":
+        (rules / "sneaky.yaml").symlink_to(outside)
+        return "rules/sneaky.yaml", LINK
+    if kind == "link inside":
+        (rules / "again.yaml").symlink_to(rules / "main.yaml")
+        return "rules/again.yaml", LINK
+    if kind == "link to a device":
+        (rules / "zero.yaml").symlink_to("/dev/zero")
+        return "rules/zero.yaml", LINK
+    if kind == "link loop":
+        (rules / "loop.yaml").symlink_to("loop.yaml")
+        return "rules/loop.yaml", LINK
+    if kind == "two links in a circle":
+        (rules / "a.yaml").symlink_to("b.yaml")
+        (rules / "b.yaml").symlink_to("a.yaml")
+        return "rules/a.yaml", LINK
+    if kind == "dangling link":
+        (rules / "gone.yaml").symlink_to(outside.parent / "gone.yaml")
+        return "rules/gone.yaml", LINK
+    if kind == "fifo":
+        os.mkfifo(rules / "pipe.yaml")
+        return "rules/pipe.yaml", "is a named pipe (FIFO), not a regular file"
+    if kind == "folder":
+        (rules / "folder.yaml").mkdir()
+        return "rules/folder.yaml", "is a folder, not a file"
+    if kind == "facts.yaml a link":
+        facts = target / "facts.yaml"
+        facts.rename(outside)
+        facts.symlink_to(outside)
+        return "facts.yaml", LINK
+    if kind == "sources.yaml a fifo":
+        (target / "sources.yaml").unlink()
+        os.mkfifo(target / "sources.yaml")
+        return "sources.yaml", "is a named pipe (FIFO), not a regular file"
+    if kind == "rules folder a link":
+        rules.rename(outside)
+        rules.symlink_to(outside)
+        return "rules", "the folder 'rules' is a symbolic link; links inside a knowledge base are not followed"
+    if kind == "too large":
+        (rules / "big.yaml").write_bytes(b"#" * (loader_module.MAX_FILE_BYTES + 1))
+        return "rules/big.yaml", "is larger than the 4 MiB orderdoctor reads from one file (4,194,305 bytes)"
+    raise AssertionError(kind)
+
+
+SPECIAL = [
+    "link outside", "link inside", "link to a device", "link loop", "two links in a circle", "dangling link",
+    "fifo", "folder", "facts.yaml a link", "sources.yaml a fifo", "rules folder a link", "too large",
+]
+
+
+@pytest.mark.parametrize("cache", [False, True], ids=["cache off", "cache on"])
+@pytest.mark.parametrize("kind", SPECIAL)
+def test_links_and_special_files_in_a_kb_are_refused_before_they_are_read(
+    tmp_path, monkeypatch, kind, cache
+):
+    monkeypatch.setenv("ORDERDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
+    target = tmp_path / "kb"
+    shutil.copytree(MINIMAL_KB, target)
+    outside = tmp_path / "outside"
+    (tmp_path / "outside.yaml").write_text("- id: sneaky\n")
+    if kind in ("link outside",):
+        outside = tmp_path / "outside.yaml"
+    opened: list[str] = []
+    real_open, real_io_open = os.open, io.open
+
+    def spy_open(path, *args, **kwargs):
+        opened.append(os.path.realpath(path) if not isinstance(path, int) else "")
+        return real_open(path, *args, **kwargs)
+
+    def spy_io_open(path, *args, **kwargs):
+        if not isinstance(path, int):
+            opened.append(os.path.realpath(path))
+        return real_io_open(path, *args, **kwargs)
+
+    refused, message = _special(kind, target, outside)
+    monkeypatch.setattr(os, "open", spy_open)
+    monkeypatch.setattr(io, "open", spy_io_open)
+    with pytest.raises(errors.KnowledgeBaseErrors) as caught:
+        load_knowledge_base(target, cache=cache)
+    monkeypatch.undo()
+    error = caught.value.errors[0]
+    assert len(caught.value.errors) == (2 if kind == "two links in a circle" else 1)
+    assert isinstance(error, errors.UnreadableKnowledgeBaseFileError)
+    assert error.location.file.endswith(refused) and error.message == message
+    assert str(outside.resolve()) not in opened and "/dev/zero" not in opened
+    if kind in ("fifo", "sources.yaml a fifo"):
+        assert str((target / refused).resolve()) not in opened  # never opened: a FIFO would block
+
+
+def test_cascade_a_bad_byte_in_facts_yaml_is_the_only_error(tmp_path):
+    [error] = load_errors("not_utf8", tmp_path)  # advice with a deadline are not then 'unknown'
+    assert isinstance(error, errors.UnreadableKnowledgeBaseFileError)
+    assert error.location.file.endswith("facts.yaml")
+    assert (error.location.line, error.location.column) == (18, 38)
+    assert error.message == "not UTF-8 text: byte 0xe9 (invalid continuation byte); save the file as UTF-8"
+
+
+def test_cascade_a_broken_item_is_not_reported_again_where_it_is_used(tmp_path):
+    target = kb_with_rules(tmp_path, RULE.format(when="{days_left: 3}", then="{advise: [reorder]}"))
+    advice = (target / "advice.yaml").read_text().replace("  title: Reorder\n", "  title: Reorder\n  kind2: x\n")
+    (target / "advice.yaml").write_text(advice)
+    facts = (target / "facts.yaml").read_text().replace("  max: 100\n", "  max: lots\n")
+    (target / "facts.yaml").write_text(facts)
     with pytest.raises(errors.KnowledgeBaseErrors) as caught:
         load_knowledge_base(target)
+    assert [e.message.split(" (")[0] for e in caught.value.errors] == [
+        "unknown field 'kind2' in a advice item", "'max' must be a whole number, not 'lots'",
+    ]
+
+
+def test_a_file_given_as_the_kb_folder_says_so(tmp_path):
+    with pytest.raises(errors.KnowledgeBaseErrors) as caught:
+        load_knowledge_base(MINIMAL_KB / "facts.yaml")
     [error] = caught.value.errors
-    assert error.location.file.endswith("rules/sneaky.yaml")
-    assert error.message == "file links outside the knowledge base folder; not followed"
+    assert error.message == "is a file, not a knowledge-base folder (give the folder that holds facts.yaml)"
+    assert error.location.file.endswith("facts.yaml")
 
 
 def test_control_characters_in_kb_text_are_refused(tmp_path):
@@ -269,3 +389,62 @@ def test_control_characters_in_kb_text_are_refused(tmp_path):
     with pytest.raises(errors.KnowledgeBaseErrors) as caught:
         load_knowledge_base(kb_with_rules(tmp_path, rules))
     assert caught.value.errors[0].message == "description contains control characters"
+
+
+# ------------------------------------------------ through the command line
+def run_cli(argv):
+    from orderdoctor.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main(argv, stdout=out, stderr=err, stdin=io.StringIO(""))
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_an_empty_kb_option_is_not_the_shipped_kb():
+    status, out, err = run_cli(["advise", "--kb", "", "--set", "order_status=shipped"])
+    assert (status, out) == (2, "")
+    assert err == "orderdoctor: error: --kb: the folder name is empty (leave --kb out to use the shipped knowledge base)\n"
+
+
+def test_a_kb_option_naming_a_file_says_it_is_a_file():
+    status, out, err = run_cli(["kb", "check", "--kb", str(MINIMAL_KB / "facts.yaml")])
+    assert status == 2
+    assert err.splitlines()[0].endswith(
+        "facts.yaml: error: is a file, not a knowledge-base folder (give the folder that holds facts.yaml)"
+    )
+
+
+@pytest.mark.parametrize("command", [["kb", "check"], ["advise", "--set", "order_status=shipped"]])
+def test_a_huge_rule_bound_is_a_located_error_not_an_internal_one(tmp_path, command):
+    """F21: `lt: 10**309` made `kb check` exit 70 (OverflowError in lint)."""
+    kb = make_broken_kb("huge_integer", tmp_path)
+    status, out, err = run_cli([*command, "--kb", str(kb)])
+    assert status == 2
+    assert err.splitlines()[0].endswith(
+        "rules/main.yaml:18:26: error: number 10000000000000000000… (310 characters) is too large "
+        "(at most 9,007,199,254,740,992 either way)"
+    )
+
+
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_a_symlink_loop_in_a_kb_is_exit_2_not_70(tmp_path, monkeypatch, cache):
+    """F11: `ln -s loop.yaml rules/loop.yaml` was `internal error: RuntimeError`, exit 70."""
+    monkeypatch.setenv("ORDERDOCTOR_CACHE", cache)
+    target = tmp_path / "kb"
+    shutil.copytree(MINIMAL_KB, target)
+    (target / "rules" / "loop.yaml").symlink_to("loop.yaml")
+    for command in (["kb", "check"], ["advise", "--set", "order_status=shipped"]):
+        status, out, err = run_cli([*command, "--kb", str(target)])
+        assert status == 2
+        assert err.splitlines() == [
+            f"{target}/rules/loop.yaml: error: {LINK}",
+            "orderdoctor: the knowledge base has 1 error(s); nothing was advised",
+        ]
+
+
+def test_a_file_name_with_control_characters_is_shown_escaped(tmp_path):
+    target = tmp_path / "kb"
+    shutil.copytree(MINIMAL_KB, target)
+    (target / "rules" / "evil\x1b[2J.yaml").symlink_to("main.yaml")
+    status, out, err = run_cli(["kb", "check", "--kb", str(target)])
+    assert status == 2 and "\x1b" not in err and "evil\\x1b[2J.yaml" in err

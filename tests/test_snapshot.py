@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
+import zlib
 import shutil
 from pathlib import Path
 
@@ -43,6 +45,19 @@ def _files_read(monkeypatch) -> list[Path]:
 
     monkeypatch.setattr(loader_module._Loader, "_parse", parse)
     return read
+
+
+def _body(stored: Path) -> dict:
+    """The JSON body of a cache file (after its signature line)."""
+    signature, _, body = stored.read_bytes().partition(b"\n")
+    assert len(signature) == 64
+    return json.loads(body)
+
+
+def _sign(cache: Path, body: bytes) -> bytes:
+    """A cache file's bytes signed with this user's secret (what only we can write)."""
+    secret = (cache / "secret.key").read_bytes()
+    return hmac.new(secret, body, "sha256").hexdigest().encode() + b"\n" + body
 
 
 def _same(a, b) -> None:
@@ -121,21 +136,152 @@ def test_locations_follow_the_working_directory_of_the_reading_process(cache, kb
         '{"key": null}',
         "{}",
         "tampered",
+        "nested",
+        "unsigned",
+        "signed nested",
+        "signed unknown advice id",
+        "signed wrong type",
+        "signed not UTF-8",
     ],
 )
 def test_a_damaged_cache_is_ignored_and_rewritten(cache, kb_copy, monkeypatch, damage):
     first = load_knowledge_base(kb_copy)
     (stored,) = cache.glob("*.json")
+    signature, _, body = stored.read_bytes().partition(b"\n")
+    data = json.loads(body)
     if damage == "tampered":  # the right key, but a class that is not the model's
-        data = json.loads(stored.read_text())
         data["snapshot"]["rules"][0]["$"] = "os.system"
-        stored.write_text(json.dumps(data))
+        stored.write_bytes(signature + b"\n" + json.dumps(data).encode())
+    elif damage == "nested":  # was: RecursionError, exit 70 on every command
+        stored.write_text("[" * 100_000 + "]" * 100_000)
+    elif damage == "unsigned":  # the body as an older version wrote it
+        stored.write_bytes(body)
+    elif damage.startswith("signed"):  # damage that passes the signature must not be fatal either
+        if damage == "signed nested":
+            bad = b"[" * 100_000 + b"]" * 100_000
+        elif damage == "signed unknown advice id":  # was: KeyError, exit 70
+            data["snapshot"]["rules"][0]["f"][4] = ["no_such_advice"]
+            bad = json.dumps(data).encode()
+        elif damage == "signed wrong type":  # was: TypeError, exit 70
+            data["snapshot"]["facts"]["$m"] = 7
+            bad = json.dumps(data).encode()
+        else:
+            bad = b'{"key": "\xff"}'
+        stored.write_bytes(_sign(cache, bad))
     else:
         stored.write_text(damage)
     read = _files_read(monkeypatch)
     _same(load_knowledge_base(kb_copy), first)
     assert read  # read from the files
-    assert json.loads(stored.read_text())["snapshot"]["format"] == 1  # and cached again
+    assert _body(stored)["snapshot"]["format"] == 1  # and cached again
+    read.clear()
+    _same(load_knowledge_base(kb_copy), first)
+    assert read == []  # the rewritten cache is used
+
+
+FACTS = {"order_status": "shipped", "tracking_note": "shipment_cancelled", "seller_response": "no_reply", "days_left": 3}
+
+
+def test_tampered_advice_text_in_the_cache_never_reaches_the_advice(cache, kb_copy):
+    """F5a: the key kept, the advice text changed: the signature no longer matches."""
+    load_knowledge_base(kb_copy)
+    (stored,) = cache.glob("*.json")
+    signature, _, body = stored.read_bytes().partition(b"\n")
+    data = json.loads(body)
+    item = data["snapshot"]["advice"]["$m"]["open_dispute"]
+    item["f"][2] = "Send your card number to seller@example.com"
+    stored.write_bytes(signature + b"\n" + json.dumps(data).encode())
+    advice = consult(load_knowledge_base(kb_copy), FACTS).to_json()["advice"]
+    assert "seller@example.com" not in json.dumps(advice)
+    assert any(entry["id"] == "open_dispute" for entry in advice)
+
+
+def _forge_same_crc(path: Path, old: bytes, new: bytes) -> None:
+    """Replace ``old`` by ``new`` in ``path`` and 7 letters of its first comment so that the
+    size and the CRC-32 stay the same (CRC-32 is affine over GF(2): solve for the flips)."""
+    data = path.read_bytes()
+    edited = bytearray(data.replace(old, new))
+    start = edited.index(b"# ") + 2
+    base = bytearray(edited)
+    base[start:start + 7] = b"@" * 7
+    bits = [(i, b) for i in range(7) for b in range(5)]  # '@'..'_' are all printable
+
+    def crc(flips: int) -> int:
+        trial = bytearray(base)
+        for k, (i, b) in enumerate(bits):
+            if flips >> k & 1:
+                trial[start + i] ^= 1 << b
+        return zlib.crc32(bytes(trial))
+
+    zero = crc(0)
+    basis: dict[int, tuple[int, int]] = {}  # leading bit → (crc difference, flips)
+    for k in range(len(bits)):
+        value, flips = crc(1 << k) ^ zero, 1 << k
+        for bit in range(31, -1, -1):
+            if value >> bit & 1:
+                if bit not in basis:
+                    basis[bit] = (value, flips)
+                    break
+                value ^= basis[bit][0]
+                flips ^= basis[bit][1]
+    want, flips = zlib.crc32(data) ^ zero, 0
+    for bit in range(31, -1, -1):
+        if want >> bit & 1:
+            want ^= basis[bit][0]
+            flips ^= basis[bit][1]
+    assert want == 0
+    for k, (i, b) in enumerate(bits):
+        if flips >> k & 1:
+            base[start + i] ^= 1 << b
+    assert zlib.crc32(bytes(base)) == zlib.crc32(data) and len(base) == len(data)
+    path.write_bytes(bytes(base))
+
+
+def test_an_edit_keeping_size_and_crc32_is_read_again(cache, kb_copy):
+    """F5c: the key is a SHA-256 of the contents, not size and CRC-32."""
+    facts = {"order_status": "shipped", "days_left": 5, "tracking_note": "shipment_cancelled",
+             "seller_response": "not_contacted"}
+    before = [a["id"] for a in consult(load_knowledge_base(kb_copy), facts).to_json()["advice"]]
+    rules = kb_copy / "rules" / "buyer_protection.yaml"
+    _forge_same_crc(rules, b"days_left: {gte: 0, lte: 7}", b"days_left: {gte: 0, lte: 3}")
+    cached = [a["id"] for a in consult(load_knowledge_base(kb_copy), facts).to_json()["advice"]]
+    fresh = [a["id"] for a in consult(load_knowledge_base(kb_copy, cache=False), facts).to_json()["advice"]]
+    assert cached == fresh != before
+
+
+@pytest.mark.parametrize("problem", ["group-readable", "other user", "a link", "wrong size"])
+def test_a_secret_key_that_is_not_private_is_never_used(cache, kb_copy, monkeypatch, tmp_path, problem):
+    load_knowledge_base(kb_copy)
+    secret = cache / "secret.key"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    if problem == "group-readable":
+        secret.chmod(0o640)
+    elif problem == "other user":
+        if os.getuid() != 0:
+            pytest.skip("needs root to give the file away")
+        os.chown(secret, 65534, -1)
+    elif problem == "a link":
+        copy = tmp_path / "copy.key"
+        copy.write_bytes(secret.read_bytes())
+        copy.chmod(0o600)
+        secret.unlink()
+        secret.symlink_to(copy)
+    else:
+        secret.write_bytes(secret.read_bytes() + b"x")
+    before = secret.lstat()
+    read = _files_read(monkeypatch)
+    for _ in range(2):
+        assert load_knowledge_base(kb_copy).rules
+    assert read  # the cache was not believed (nor rewritten: the files are read every time)
+    after = secret.lstat()
+    assert (after.st_ino, after.st_mode, after.st_uid) == (before.st_ino, before.st_mode, before.st_uid)
+
+
+def test_the_secret_key_and_the_cache_folder_are_private(cache, kb_copy):
+    load_knowledge_base(kb_copy)
+    assert (cache / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert cache.stat().st_mode & 0o077 == 0
+    assert len((cache / "secret.key").read_bytes()) == 32
 
 
 def test_snapshot_refuses_unknown_classes_and_other_formats():
@@ -166,3 +312,13 @@ def test_a_knowledge_base_with_errors_is_never_cached(cache, tmp_path):
         with pytest.raises(KnowledgeBaseErrors):
             load_knowledge_base(broken)
     assert not list(cache.glob("*.json"))
+
+
+def test_the_signature_is_hmac_sha256():
+    import hashlib
+
+    secret, body = os.urandom(32), b'{"key": 1}' * 1000
+    assert loader_module._signature(secret, body) == hmac.new(secret, body, "sha256").hexdigest().encode()
+    assert loader_module._sha256()(body).hexdigest() == hashlib.sha256(body).hexdigest()
+    assert loader_module._same_bytes(b"abc", b"abc") and not loader_module._same_bytes(b"abc", b"abd")
+    assert not loader_module._same_bytes(b"abc", b"ab")
