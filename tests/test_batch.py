@@ -104,9 +104,16 @@ def test_empty_input_and_bad_files(tmp_path):
     (tmp_path / "orders.txt").write_text("{}\n")
     status, _, err = run([str(tmp_path / "orders.txt")])
     assert status == 2 and "use --format jsonl or csv" in err
-    (tmp_path / "bad.csv").write_bytes(b"order_status\n\xff\xfe\n")
-    status, _, err = run([str(tmp_path / "bad.csv")])
-    assert status == 2 and "the CSV input is not UTF-8 text" in err
+
+def test_one_non_utf8_csv_row_is_one_error_line(tmp_path):
+    """Not a refusal of the whole file (it was: 'the CSV input is not UTF-8 text', exit 2)."""
+    (tmp_path / "bad.csv").write_bytes(b"id,order_status\na,\xff\xfe\nb,awaiting_payment\n")
+    status, out, err = run([str(tmp_path / "bad.csv")])
+    assert status == 1
+    assert lines(out) == [
+        {"id": "a", "line": 2, "error": "not UTF-8 text (in order_status)"},
+        {"id": "b", "line": 3, "advice": ["pay_or_let_lapse"], "first_action": "pay_or_let_lapse"},
+    ]
 
 
 def test_jobs_give_identical_output(tmp_path):
@@ -128,6 +135,7 @@ def test_trace_option():
 
 def test_output_file_is_written_atomically(tmp_path):
     target = tmp_path / "out" / "results.jsonl"
+    target.parent.mkdir()
     status, out, err = run(["--output", str(target)], jsonl([{"id": 1, "order_status": "awaiting_payment"}]))
     assert status == 0 and out == ""
     assert lines(target.read_text())[0]["advice"] == ["pay_or_let_lapse"]
