@@ -105,6 +105,8 @@ def _format_of(name: str, given: str | None) -> str:
 
 def _open_input(name: str, stdin: Any) -> BinaryIO:
     if name == "-":
+        if stdin is None:
+            raise BatchInputError("standard input is closed: give an input file")
         buffer = getattr(stdin, "buffer", None)
         if buffer is not None:
             return buffer
@@ -124,9 +126,26 @@ def _too_large(size: int) -> str:
     return f"record is larger than {MAX_RECORD_BYTES // 1024} KiB ({size} bytes)"
 
 
-def _read_some(stream: BinaryIO) -> bytes:
-    read1 = getattr(stream, "read1", None)  # whatever has arrived: a slow pipe is not waited on
-    return read1(_BLOCK) if read1 is not None else stream.read(_BLOCK)
+class _Input:
+    """The input stream, whose read errors (a disk failing mid-run) are BatchInputErrors."""
+
+    def __init__(self, stream: BinaryIO, shown: str) -> None:
+        self.stream = stream
+        self.shown = shown
+        read1 = getattr(stream, "read1", None)  # whatever has arrived: a slow pipe is not waited on
+        self._read = read1 if read1 is not None else stream.read
+
+    def read_some(self) -> bytes:
+        try:
+            return self._read(_BLOCK)
+        except OSError as exc:
+            raise BatchInputError(f"{self.shown}: cannot be read: {exc.strerror or exc}") from None
+
+    def readline(self, limit: int) -> bytes:
+        try:
+            return self.stream.readline(limit)
+        except OSError as exc:
+            raise BatchInputError(f"{self.shown}: cannot be read: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True)
@@ -146,14 +165,14 @@ class Share:
                 yield _jsonl_record(self.first + offset, item)
 
 
-def _jsonl_shares(stream: BinaryIO, trace: bool) -> Iterator[Share]:
+def _jsonl_shares(stream: _Input, trace: bool) -> Iterator[Share]:
     """The input's lines, a block at a time; a line over the limit is counted, never held."""
     number = 1  # the number of the line ``pending`` starts
     pending = b""  # the start of a line whose end has not been read yet
     skipped = 0  # > 0: the size so far of an over-long line being skipped
     start = True
     while True:
-        block = _read_some(stream)
+        block = stream.read_some()
         if start and block:
             start = False
             if block.startswith(_BOM):
@@ -213,7 +232,7 @@ def _jsonl_record(number: int, raw: bytes) -> Record:
 
 def read_jsonl(data: bytes) -> Iterator[Record]:
     """The records of JSON Lines ``data`` (for callers that hold it in memory)."""
-    for share in _jsonl_shares(io.BytesIO(data), False):
+    for share in _jsonl_shares(_Input(io.BytesIO(data), "<data>"), False):
         yield from share.records()
 
 
@@ -226,7 +245,7 @@ def _split_id(data: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 _OVERLONG = "\ue000orderdoctor: over-long line\ue000"
 
 
-def _text_lines(stream: BinaryIO) -> Iterator[str]:
+def _text_lines(stream: _Input) -> Iterator[str]:
     """Physical lines as text (bytes that are not UTF-8 kept as surrogates, for a per-row error);
     a line over the limit becomes a marker the row reader turns into an error."""
     start = True
@@ -325,7 +344,7 @@ def _csv_records(reader: Any, names: list[str]) -> Iterator[Record]:
         yield Record(line, facts, record_id)
 
 
-def _csv_shares(stream: BinaryIO, shown: str, kb: KnowledgeBase, trace: bool) -> Iterator[Share]:
+def _csv_shares(stream: _Input, shown: str, kb: KnowledgeBase, trace: bool) -> Iterator[Share]:
     """Reads (and checks) the header at once; then the records, a share at a time."""
     reader = csv.reader(_text_lines(stream))
     names = _csv_header(reader, shown, kb)
@@ -604,10 +623,11 @@ def run_batch(
         try:
             started = time.perf_counter()
             try:
+                source = _Input(stream, shown)
                 if fmt == "jsonl":
-                    shares: Iterator[Share] = _jsonl_shares(stream, options.trace)
+                    shares: Iterator[Share] = _jsonl_shares(source, options.trace)
                 else:
-                    shares = _csv_shares(stream, shown, _KB, options.trace)
+                    shares = _csv_shares(source, shown, _KB, options.trace)
                 with open_output(options.output or STDOUT, stdout) as sink:
                     _write_chunks(options, shares, sink, summary, _progress(stderr))
             except KeyboardInterrupt as exc:

@@ -385,9 +385,7 @@ class _Output:
         if kind is None:
             self._commit()
             return False
-        self._discard()
-        if isinstance(value, OSError) and not isinstance(value, (OutputError, BrokenPipeError)):
-            raise as_output_error(self.shown, value) from None
+        self._discard()  # errors of the stream itself were made OutputErrors by _Guarded
         return False
 
     def _commit(self) -> None:
