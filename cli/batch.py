@@ -26,6 +26,7 @@ import io
 import json
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -132,20 +133,33 @@ class _Input:
     def __init__(self, stream: BinaryIO, shown: str) -> None:
         self.stream = stream
         self.shown = shown
+        self.consumed = 0  # bytes read so far (for the progress bar)
         read1 = getattr(stream, "read1", None)  # whatever has arrived: a slow pipe is not waited on
         self._read = read1 if read1 is not None else stream.read
 
+    def size(self) -> int | None:
+        """The input's size when it is a regular file."""
+        try:
+            info = os.fstat(self.stream.fileno())
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return None
+        return info.st_size if stat.S_ISREG(info.st_mode) and info.st_size > 0 else None
+
     def read_some(self) -> bytes:
         try:
-            return self._read(_BLOCK)
+            data = self._read(_BLOCK)
         except OSError as exc:
             raise BatchInputError(f"{self.shown}: cannot be read: {exc.strerror or exc}") from None
+        self.consumed += len(data)
+        return data
 
     def readline(self, limit: int) -> bytes:
         try:
-            return self.stream.readline(limit)
+            line = self.stream.readline(limit)
         except OSError as exc:
             raise BatchInputError(f"{self.shown}: cannot be read: {exc.strerror or exc}") from None
+        self.consumed += len(line)
+        return line
 
 
 @dataclass(frozen=True)
@@ -629,7 +643,7 @@ def run_batch(
                 else:
                     shares = _csv_shares(source, shown, _KB, options.trace)
                 with open_output(options.output or STDOUT, stdout) as sink:
-                    _write_chunks(options, shares, sink, summary, _progress(stderr))
+                    _write_chunks(options, shares, sink, summary, _progress(stderr, source))
             except KeyboardInterrupt as exc:
                 summary.stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
             summary.seconds = time.perf_counter() - started
@@ -662,15 +676,17 @@ def _write_chunks(options: BatchOptions, shares: Iterator[Share], sink: Any, sum
             close()  # stops the workers now, not when the generator is collected
 
 
-def _progress(stderr: TextIO) -> Any:
-    """A count of the records done on stderr when it is a terminal; otherwise nothing. The bar
-    (a prompt-toolkit thread) starts with the first results, after the workers were forked."""
+def _progress(stderr: TextIO, source: _Input) -> Any:
+    """A progress bar on stderr when it is a terminal (otherwise nothing): the share of the input
+    read, with the time left, when the input is a file; the records done in any case. The bar (a
+    prompt-toolkit thread) starts with the first results, after the workers were forked."""
     try:
         interactive = stderr.isatty()
     except (AttributeError, ValueError):
         interactive = False
     if not interactive:
         return lambda done: None
+    total = source.size()
     state: dict[str, Any] = {"last": 0, "bar": None}
 
     def update(done: int | None) -> None:
@@ -682,12 +698,23 @@ def _progress(stderr: TextIO) -> Any:
         if bar is None:
             from prompt_toolkit.output import create_output
             from prompt_toolkit.shortcuts import ProgressBar
+            from prompt_toolkit.shortcuts.progress_bar import formatters
 
-            bar = state["bar"] = ProgressBar(title="orderdoctor batch", output=create_output(stdout=stderr))
+            shown: list[Any] = [formatters.Label(), formatters.Text(" ")]
+            if total is not None:
+                shown += [formatters.Percentage(), formatters.Text(" "), formatters.Bar(),
+                          formatters.Text(" eta "), formatters.TimeLeft()]
+            else:
+                shown += [formatters.TimeElapsed()]
+            bar = state["bar"] = ProgressBar(
+                title="orderdoctor batch", formatters=shown, output=create_output(stdout=stderr)
+            )
             bar.__enter__()
-            state["counter"] = bar(total=None)
-        state["counter"].items_completed = done
-        if done - state["last"] >= 1000:
+            state["counter"] = bar(total=total)
+        counter = state["counter"]
+        counter.label = f"{done} records"
+        counter.items_completed = min(source.consumed, total) if total is not None else done
+        if done - state["last"] >= 500:
             state["last"] = done
             bar.invalidate()
 
