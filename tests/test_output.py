@@ -326,3 +326,15 @@ def test_kb_docs_writes_beside_the_kb_not_in_the_current_folder(tmp_path, monkey
     status, out, _ = run(["kb", "docs", "--kb", str(MINIMAL_KB), "--output", "rules.md"])
     assert status == 0 and (tmp_path / "rules.md").read_text().startswith("# The rules")
     assert out == "wrote rules.md (5 rules)\n"
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_picture_is_not_sent_to_a_terminal(tmp_path):
+    out, err = Terminal(), io.StringIO()
+    status = main(["kb", "graph", "--format", "png"], stdout=out, stderr=err)
+    assert status == 2 and out.getvalue() == ""
+    assert err.getvalue() == "orderdoctor: error: a PNG picture is not for a terminal: use --output graph.png, or redirect\n"
