@@ -375,7 +375,11 @@ def finish(process) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-@pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+@pytest.mark.parametrize(
+    "signum, status, word",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["SIGINT", "SIGTERM"],
+)
 def test_ctrl_c_and_sigterm_end_the_run_cleanly(tmp_path, big_input, jobs, signum, status, word):
     """Sent to the whole process group, as a terminal's Ctrl-C is. Was, with --jobs 2: 10 of 34
     runs hung, 10 printed worker tracebacks; SIGTERM left a partial temporary file every time."""
