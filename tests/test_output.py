@@ -17,16 +17,11 @@ from helpers import MINIMAL_KB
 from orderdoctor.cli.ask import write_session
 from orderdoctor.cli.main import main
 from orderdoctor.cli.output import OutputError, open_output, remove_stale_temporaries, write_output
+from test_batch import BytesStdin
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE = b'{"id": 1, "order_status": "awaiting_payment"}\n'
 RESULT = '{"id": 1, "line": 1, "advice": ["pay_or_let_lapse"], "first_action": "pay_or_let_lapse"}\n'
-
-
-class BytesStdin(io.StringIO):
-    def __init__(self, data: bytes):
-        super().__init__("")
-        self.buffer = io.BytesIO(data)
 
 
 def run(argv, data: bytes = b""):
