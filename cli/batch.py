@@ -504,8 +504,16 @@ def _in_workers(shares: Iterable[Share], jobs: int) -> Iterator[Chunk]:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    pipes = [(context.Pipe(duplex=False), context.Pipe(duplex=False)) for _ in range(jobs)]
-    ends = [end for (task_r, task_w), (result_r, result_w) in pipes for end in (task_r, task_w, result_r, result_w)]
+    pipes: list[Any] = []
+    ends: list[Any] = []
+    try:
+        for _ in range(jobs):
+            pipes.append((context.Pipe(duplex=False), context.Pipe(duplex=False)))
+            ends.extend(end for pair in pipes[-1] for end in pair)
+    except OSError as exc:  # too many open files
+        for end in ends:
+            end.close()
+        raise BatchInputError(f"--jobs {jobs}: cannot start that many worker processes: {exc.strerror}") from None
     workers: list[Any] = []
     for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice by a child
         try:
@@ -522,7 +530,12 @@ def _in_workers(shares: Iterable[Share], jobs: int) -> Iterator[Chunk]:
             for (task_r, _), (_, result_w) in pipes:
                 others = [end for end in ends if end is not task_r and end is not result_w]
                 worker = context.Process(target=_work, args=(task_r, result_w, others), daemon=True)
-                worker.start()
+                try:
+                    worker.start()
+                except OSError as exc:  # the system's limit on processes
+                    raise BatchInputError(
+                        f"--jobs {jobs}: cannot start that many worker processes: {exc.strerror}"
+                    ) from None
                 workers.append(worker)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

@@ -407,3 +407,40 @@ def test_a_temporary_left_by_sigkill_is_removed_by_the_next_run(tmp_path, big_in
     assert [p.name for p in tmp_path.iterdir()] == [f".o.jsonl.orderdoctor-{process.pid}.tmp"]
     assert run(["--output", str(target)], ONE)[0] == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.jsonl"]
+
+
+# ------------------------------------------------------------ worker faults
+def _worker_dies(share):
+    os._exit(3)
+
+
+def _worker_raises(share):
+    raise MemoryError("no memory left")
+
+
+@pytest.mark.parametrize("fault, message", [
+    (_worker_dies, "batch worker 1 stopped unexpectedly (exit status 3)"),
+    (_worker_raises, "batch worker 1 failed: MemoryError: no memory left"),
+])
+def test_a_worker_that_dies_is_an_internal_error_not_a_hang(tmp_path, monkeypatch, fault, message):
+    """The forked workers inherit the patched function (was: a worker dying mid-send could hang
+    the parent in multiprocessing's result handler)."""
+    monkeypatch.setattr(batch_module, "advise_chunk", fault)
+    target = tmp_path / "o.jsonl"
+    status, _, err = run(["--jobs", "2", "--output", str(target)], ONE * 10)
+    assert status == 70
+    assert err.startswith(f"orderdoctor: internal error: WorkerFailed: {message}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_too_many_jobs_for_the_system_is_one_line(monkeypatch):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (200, hard))
+    try:
+        status, _, err = run(["--jobs", "400"], ONE)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert status == 2
+    assert err == "orderdoctor: error: --jobs 400: cannot start that many worker processes: Too many open files\n"
