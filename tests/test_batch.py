@@ -444,3 +444,14 @@ def test_too_many_jobs_for_the_system_is_one_line(monkeypatch):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert status == 2
     assert err == "orderdoctor: error: --jobs 400: cannot start that many worker processes: Too many open files\n"
+
+
+def test_csv_jobs_give_identical_output(tmp_path):
+    path = tmp_path / "o.csv"
+    rows = ["id,order_status,closure_reason,days_left"]
+    rows += [f"r{i},{['closed', 'shipped', 'bogus'][i % 3]},unpaid,{i % 40 - 20}" for i in range(700)]
+    path.write_text("\n".join(rows) + "\n")
+    one = run([str(path), "--jobs", "1"])
+    two = run([str(path), "--jobs", "3"])
+    assert one[0] == two[0] == 1 and one[1] == two[1]
+    assert [r["line"] for r in lines(one[1])] == list(range(2, 702))
