@@ -417,17 +417,18 @@ def default_session_path() -> Path:
 
 
 def write_session(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2, ensure_ascii=False)
-            stream.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically, a new file private to the user (cli/output.py:
+    a device, FIFO or folder is never replaced); OutputError, an OSError, when it cannot be."""
+    from .output import as_output_error, write_output
+
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    folder = default_session_path().parent
+    if path.parent == folder:  # our own state folder is ours to make; a --save FILE's is not
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise as_output_error(str(path), exc) from None
+    write_output(path, text, private=True)
 
 
 def read_session(path: Path) -> Any:

@@ -1,11 +1,21 @@
 """``orderdoctor batch``: advice for many orders at once, for support desks.
 
-Input is JSON Lines or CSV (one order per line/row, facts as fields, an
-optional ``id``); output is JSON Lines, exactly one line per input record and
-in input order, whatever ``--jobs`` is. A record with bad facts gets an
-``error`` line and the run goes on; the exit status says whether any failed.
-Output files are written to a temporary file and renamed at the end, so an
-interrupted run never leaves a half-written file.
+Input is JSON Lines or CSV (one order per line/row, facts as fields, an optional ``id``); output
+is JSON Lines, exactly one line per input record and in input order, whatever ``--jobs`` is. A
+record that cannot be read or advised — bad JSON, a 5,000-digit number, brackets nested 200,000
+deep, a line over :data:`MAX_RECORD_BYTES`, bytes that are not UTF-8, bad facts, a knowledge base
+that fails on it — gets an ``error`` line and the run goes on; the exit status says whether any
+failed. Only a CSV header that cannot be right (unknown or repeated columns, another separator)
+refuses the run, before any record, since every row would fail the same way.
+
+The run streams: the input is read a block at a time (a line longer than the limit is counted,
+never held), at most ``3 × --jobs`` shares of the input are in flight, and results are written
+as they come back, in input order. Memory is bounded whatever the input's size.
+
+Output goes through :mod:`orderdoctor.cli.output` (a file is replaced atomically at the end, so an
+interrupted run leaves the old file untouched and no temporary file). Ctrl-C (SIGINT) and SIGTERM
+end the run cleanly at any ``--jobs``: the workers ignore both and are killed by the parent, the
+summary of what was done is printed, and the exit status is 130 (SIGINT) or 143 (SIGTERM).
 """
 
 from __future__ import annotations
@@ -14,27 +24,41 @@ import csv
 import gc
 import io
 import json
-import multiprocessing
 import os
+import signal
+import stat
 import sys
-import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from orderdoctor.engine import (
     FactInputErrors,
     KnowledgeBase,
+    OrderdoctorError,
     consult,
     load_knowledge_base,
 )
 
-__all__ = ["BatchOptions", "run_batch", "MAX_RECORD_BYTES"]
+from .output import STDOUT, open_output
+
+__all__ = ["BatchOptions", "run_batch", "MAX_RECORD_BYTES", "Terminated"]
 
 #: A record (line or row) larger than this gets an error instead of being parsed.
 MAX_RECORD_BYTES = 1 << 20
+#: Bytes read at a time; a share of JSON lines sent to a worker is one such block.
+_BLOCK = 1 << 16
+#: CSV records per share.
+_CSV_SHARE = 256
+#: Shares in flight per worker: enough to keep it busy while the parent writes.
+_IN_FLIGHT = 3
+#: Records advised between two writes with one job (a reader of the output sees them soon).
+_SMALL_CHUNK = 64
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -58,14 +82,19 @@ class Record:
 
 
 class BatchInputError(Exception):
-    """The input as a whole cannot be read (missing file, unknown format): one line, exit 2."""
+    """The input as a whole cannot be read (missing file, unknown format, bad CSV header): one
+    line, exit 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the run stops as for Ctrl-C, with exit status 143."""
 
 
 # ------------------------------------------------------------------ reading
 def _format_of(name: str, given: str | None) -> str:
     if given:
         return given
-    suffix = Path(name).suffix.lower()
+    suffix = os.path.splitext(name)[1].lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
     if suffix == ".csv":
@@ -75,15 +104,17 @@ def _format_of(name: str, given: str | None) -> str:
     raise BatchInputError(f"cannot tell the format of '{name}' from its extension: use --format jsonl or csv")
 
 
-def _read_bytes(name: str, stdin: Any) -> bytes:
+def _open_input(name: str, stdin: Any) -> BinaryIO:
     if name == "-":
+        if stdin is None:
+            raise BatchInputError("standard input is closed: give an input file")
         buffer = getattr(stdin, "buffer", None)
         if buffer is not None:
-            return buffer.read()
+            return buffer
         data = stdin.read()
-        return data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        return io.BytesIO(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
     try:
-        return Path(name).read_bytes()
+        return open(name, "rb")  # noqa: SIM115 - closed by run_batch
     except FileNotFoundError:
         raise BatchInputError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -92,53 +123,208 @@ def _read_bytes(name: str, stdin: Any) -> bytes:
         raise BatchInputError(f"{name}: {exc.strerror}") from None
 
 
+def _too_large(size: int) -> str:
+    return f"record is larger than {MAX_RECORD_BYTES // 1024} KiB ({size} bytes)"
+
+
+class _Input:
+    """The input stream, whose read errors (a disk failing mid-run) are BatchInputErrors."""
+
+    def __init__(self, stream: BinaryIO, shown: str) -> None:
+        self.stream = stream
+        self.shown = shown
+        self.consumed = 0  # bytes read so far (for the progress bar)
+        read1 = getattr(stream, "read1", None)  # whatever has arrived: a slow pipe is not waited on
+        self._read = read1 if read1 is not None else stream.read
+
+    def size(self) -> int | None:
+        """The input's size when it is a regular file."""
+        try:
+            info = os.fstat(self.stream.fileno())
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return None
+        return info.st_size if stat.S_ISREG(info.st_mode) and info.st_size > 0 else None
+
+    def read_some(self) -> bytes:
+        try:
+            data = self._read(_BLOCK)
+        except OSError as exc:
+            raise BatchInputError(f"{self.shown}: cannot be read: {exc.strerror or exc}") from None
+        self.consumed += len(data)
+        return data
+
+    def readline(self, limit: int) -> bytes:
+        try:
+            line = self.stream.readline(limit)
+        except OSError as exc:
+            raise BatchInputError(f"{self.shown}: cannot be read: {exc.strerror or exc}") from None
+        self.consumed += len(line)
+        return line
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share of the input for one worker: raw JSON lines (line ``first + i`` is ``items[i]``;
+    an over-long line is already an error Record), or records the parent parsed (CSV)."""
+
+    items: list[Any]
+    first: int
+    trace: bool
+
+    def records(self) -> Iterator[Record]:
+        for offset, item in enumerate(self.items):
+            if isinstance(item, Record):
+                yield item
+            elif item.strip():
+                yield _jsonl_record(self.first + offset, item)
+
+
+def _jsonl_shares(stream: _Input, trace: bool) -> Iterator[Share]:
+    """The input's lines, a block at a time; a line over the limit is counted, never held."""
+    number = 1  # the number of the line ``pending`` starts
+    pending = b""  # the start of a line whose end has not been read yet
+    skipped = 0  # > 0: the size so far of an over-long line being skipped
+    start = True
+    while True:
+        block = stream.read_some()
+        if start and block:
+            start = False
+            if block.startswith(_BOM):
+                block = block[len(_BOM):]
+        if not block:
+            break
+        parts = block.split(b"\n")
+        first = number
+        items: list[Any] = []
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if skipped:
+                skipped += len(part)
+            elif index == 0 and pending:
+                part = pending + part
+                pending = b""
+            if last:  # the line goes on in the next block
+                if not skipped:
+                    if len(part) > MAX_RECORD_BYTES:
+                        skipped = len(part)
+                    else:
+                        pending = part
+                break
+            if skipped or len(part) > MAX_RECORD_BYTES:
+                items.append(Record(number, None, error=_too_large(skipped or len(part))))
+                skipped = 0
+            else:
+                items.append(part)
+            number += 1
+        if items:
+            yield Share(items, first, trace)
+    if skipped:
+        yield Share([Record(number, None, error=_too_large(skipped))], number, trace)
+    elif pending.strip():
+        yield Share([pending], number, trace)
+
+
+def _jsonl_record(number: int, raw: bytes) -> Record:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Record(number, None, error=f"not UTF-8 text (byte {exc.start + 1})")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Record(number, None, error=f"not valid JSON: {exc.msg} (column {exc.colno})")
+    except ValueError as exc:  # Python's limit on the digits of an integer
+        detail = "a number has too many digits" if "digits" in str(exc) else str(exc)
+        return Record(number, None, error=f"not valid JSON: {detail}")
+    except RecursionError:
+        return Record(number, None, error="not valid JSON: nested too deeply")
+    if not isinstance(value, dict):
+        return Record(number, None, error=f"a record must be a JSON object, not {type(value).__name__}")
+    record_id, facts = _split_id(value)
+    return Record(number, facts, record_id)
+
+
+def read_jsonl(data: bytes) -> Iterator[Record]:
+    """The records of JSON Lines ``data`` (for callers that hold it in memory)."""
+    for share in _jsonl_shares(_Input(io.BytesIO(data), "<data>"), False):
+        yield from share.records()
+
+
 def _split_id(data: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     record_id = data.pop("id", None)
     return record_id, {k: v for k, v in data.items() if v is not None and v != ""}
 
 
-def read_jsonl(data: bytes) -> Iterator[Record]:
-    return _jsonl_records(data.split(b"\n"), 1)
+# --------------------------------------------------------------------- CSV
+_OVERLONG = "\ue000orderdoctor: over-long line\ue000"
 
 
-def _jsonl_records(lines: list[bytes], first: int) -> Iterator[Record]:
-    """The records of JSON lines ``lines``, numbered from ``first``."""
-    for number, raw in enumerate(lines, first):
-        if not raw.strip():
+def _text_lines(stream: _Input) -> Iterator[str]:
+    """Physical lines as text (bytes that are not UTF-8 kept as surrogates, for a per-row error);
+    a line over the limit becomes a marker the row reader turns into an error."""
+    start = True
+    while True:
+        line = stream.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            return
+        if start:
+            start = False
+            if line.startswith(_BOM):
+                line = line[len(_BOM):]
+        if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest, a block at a time
+                line = stream.readline(_BLOCK)
+            yield _OVERLONG + "\n"
             continue
-        if len(raw) > MAX_RECORD_BYTES:
-            yield Record(number, None, error=f"record is larger than {MAX_RECORD_BYTES // 1024} KiB ({len(raw)} bytes)")
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Record(number, None, error=f"not UTF-8 text (byte {exc.start + 1})")
-            continue
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Record(number, None, error=f"not valid JSON: {exc.msg} (column {exc.colno})")
-            continue
-        if not isinstance(value, dict):
-            yield Record(number, None, error=f"a record must be a JSON object, not {type(value).__name__}")
-            continue
-        record_id, facts = _split_id(value)
-        yield Record(number, facts, record_id)
+        yield line.decode("utf-8", "surrogateescape")
 
 
-def read_csv(data: bytes) -> Iterator[Record]:
+def _not_utf8(text: str) -> bool:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BatchInputError(f"the CSV input is not UTF-8 text (byte {exc.start + 1})") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        raise BatchInputError(f"the CSV header cannot be read: {exc}") from None
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _csv_header(reader: Any, shown: str, kb: KnowledgeBase) -> list[str]:
+    """The column names; a header that cannot be right refuses the run (BatchInputError)."""
+    from orderdoctor.engine.errors import suggest
+
+    for header in reader:
+        if any(cell.strip() for cell in header):
+            break
+    else:
+        return []
+    where = f"{shown}:{reader.line_num}"
     names = [name.strip() for name in header]
+    if any(_not_utf8(name) or _OVERLONG in name for name in names):
+        raise BatchInputError(f"{where}: the CSV header is not UTF-8 text (or is too long)")
+    if len(names) == 1:
+        for separator, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if separator in names[0]:
+                raise BatchInputError(
+                    f"{where}: the CSV header is separated by {word}, not commas: "
+                    "save the file as comma-separated CSV (UTF-8)"
+                )
+    problems = []
+    seen: dict[str, int] = {}
+    for column, name in enumerate(names, 1):
+        if not name:
+            continue
+        if name in seen:
+            problems.append(f"column '{name}' appears twice (columns {seen[name]} and {column})")
+            continue
+        seen[name] = column
+        if name != "id" and name not in kb.facts:
+            hint = suggest(name, [*kb.facts, "id"])
+            problems.append(f"unknown column '{name}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+    if problems:
+        raise BatchInputError(f"{where}: " + "; ".join(problems) + " (the columns are facts, and 'id')")
+    return names
+
+
+def _csv_records(reader: Any, names: list[str]) -> Iterator[Record]:
     while True:
         line = reader.line_num + 1
         try:
@@ -150,28 +336,53 @@ def read_csv(data: bytes) -> Iterator[Record]:
             continue
         if not any(cell.strip() for cell in row):
             continue
-        if sum(len(cell) for cell in row) > MAX_RECORD_BYTES:
+        row_id = None
+        if "id" in names and names.index("id") < len(row):
+            row_id = row[names.index("id")].strip() or None
+        if any(_OVERLONG in cell for cell in row):
             yield Record(line, None, error=f"record is larger than {MAX_RECORD_BYTES // 1024} KiB")
             continue
         if len(row) > len(names):
-            row_id = row[names.index("id")].strip() if "id" in names else None
-            yield Record(line, None, row_id or None, error=f"row has {len(row)} fields, the header has {len(names)}")
+            yield Record(line, None, row_id, error=f"row has {len(row)} fields, the header has {len(names)}")
             continue
-        record_id, facts = _split_id({name: cell.strip() for name, cell in zip(names, row)})
+        bad = [name or f"column {i}" for i, (name, cell) in enumerate(zip(names, row), 1) if _not_utf8(cell)]
+        if bad:
+            yield Record(line, None, row_id if not _not_utf8(row_id or "") else None,
+                         error=f"not UTF-8 text (in {', '.join(bad)})")
+            continue
+        nameless = [i for i, (name, cell) in enumerate(zip(names, row), 1) if not name and cell.strip()]
+        if nameless:
+            yield Record(line, None, row_id, error=f"a value in column {nameless[0]}, which has no name in the header")
+            continue
+        record_id, facts = _split_id({name: cell.strip() for name, cell in zip(names, row) if name})
         yield Record(line, facts, record_id)
+
+
+def _csv_shares(stream: _Input, shown: str, kb: KnowledgeBase, trace: bool) -> Iterator[Share]:
+    """Reads (and checks) the header at once; then the records, a share at a time."""
+    reader = csv.reader(_text_lines(stream))
+    names = _csv_header(reader, shown, kb)
+
+    def shares() -> Iterator[Share]:
+        items: list[Any] = []
+        for record in _csv_records(reader, names) if names else ():
+            items.append(record)
+            if len(items) == _CSV_SHARE:
+                yield Share(items, items[0].line, trace)
+                items = []
+        if items:
+            yield Share(items, items[0].line, trace)
+
+    return shares()
 
 
 # --------------------------------------------------------------- advising
 _KB: KnowledgeBase | None = None
 
 
-def _init_worker(kb_path: str | None) -> None:
-    global _KB
-    _KB = load_knowledge_base(kb_path)
-
-
 def advise_record(record: Record, with_trace: bool = False) -> dict[str, Any]:
-    """The output line of one record (uses the process's knowledge base)."""
+    """The output line of one record (uses the process's knowledge base); never raises for a
+    record, whatever it holds."""
     assert _KB is not None
     out: dict[str, Any] = {"id": record.record_id, "line": record.line}
     if record.error is not None:
@@ -184,6 +395,12 @@ def advise_record(record: Record, with_trace: bool = False) -> dict[str, Any]:
             error.message + (f" (did you mean '{error.suggestion}'?)" if error.suggestion else "")
             for error in exc.errors
         )
+        return out
+    except OrderdoctorError as exc:  # the knowledge base cannot handle these facts
+        out["error"] = f"the knowledge base failed on this record: {exc}"
+        return out
+    except Exception as exc:  # noqa: BLE001 - one record must not end the run
+        out["error"] = f"internal error on this record (please report it): {type(exc).__name__}: {exc}"
         return out
     out["advice"] = list(result.advice_ids)
     out["first_action"] = result.first_action.id if result.first_action else None
@@ -201,171 +418,316 @@ class Chunk:
     failed: int
 
 
-@dataclass(frozen=True)
-class Share:
-    """A share of the input: JSON lines still to parse (numbered from ``first``), or records the
-    parent parsed already (CSV); and whether to add traces."""
+def _line(result: dict[str, Any]) -> tuple[str, bool]:
+    """The JSON line of a result, and whether it is an error line."""
+    try:
+        return json.dumps(result, ensure_ascii=True, allow_nan=False) + "\n", "error" in result
+    except (ValueError, TypeError, RecursionError):  # an id of NaN, or nested too deeply
+        error = "the record's id cannot be written as JSON (NaN, Infinity, or nested too deeply)"
+        return json.dumps({"id": None, "line": result["line"], "error": error}) + "\n", True
 
-    items: list[bytes] | list[Record]
-    first: int
-    trace: bool
 
-    def records(self) -> Iterable[Record]:
-        if self.items and isinstance(self.items[0], bytes):
-            return _jsonl_records(self.items, self.first)  # type: ignore[arg-type]
-        return self.items  # type: ignore[return-value]
+def _chunk_of(results: list[dict[str, Any]]) -> Chunk:
+    lines = [_line(result) for result in results]
+    return Chunk("".join(text for text, _ in lines), len(lines), sum(failed for _, failed in lines))
 
 
 def advise_chunk(share: Share) -> Chunk:
     """Parse (JSON lines), advise and format a share of the records — in a worker with
-    ``--jobs``, so that the parent only splits lines and writes text: that is what lets two
-    processes go nearly twice as fast as one."""
+    ``--jobs``, so that the parent only splits blocks into lines and writes text."""
     return _chunk_of([advise_record(record, share.trace) for record in share.records()])
 
 
-def _chunk_of(results: list[dict[str, Any]]) -> Chunk:
-    text = "".join(json.dumps(result, ensure_ascii=True) + "\n" for result in results)
-    return Chunk(text, len(results), sum("error" in result for result in results))
+# ----------------------------------------------------------------- workers
+def _in_process(shares: Iterable[Share]) -> Iterator[Chunk]:
+    done: list[dict[str, Any]] = []
+    try:
+        for share in shares:
+            for record in share.records():
+                done.append(advise_record(record, share.trace))
+                if len(done) == _SMALL_CHUNK:
+                    yield _chunk_of(done)
+                    done = []
+    except KeyboardInterrupt:
+        if done:
+            yield _chunk_of(done)  # what was advised before the interrupt is reported
+        raise
+    if done:
+        yield _chunk_of(done)
+
+
+def _work(tasks: Any, results: Any, others: list[Any]) -> None:
+    """A worker process: advise each share sent, in order, until told to stop or the parent is
+    gone. Ctrl-C and SIGTERM are the parent's to handle (it kills the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    for connection in others:  # the parent's ends and the other workers' pipes
+        connection.close()
+    import queue
+
+    waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def receive() -> None:  # keeps the task pipe drained, so the parent never blocks sending
+        while True:
+            try:
+                share = tasks.recv()
+            except (EOFError, OSError):
+                share = None
+            waiting.put(share)
+            if share is None:
+                return
+
+    threading.Thread(target=receive, daemon=True).start()
+    try:
+        while (share := waiting.get()) is not None:
+            chunk = advise_chunk(share)
+            results.send((chunk.text, chunk.records, chunk.failed))
+    except (BrokenPipeError, EOFError):
+        pass  # the parent is gone
+    except BaseException as exc:  # noqa: BLE001 - reported by the parent, not as a traceback here
+        try:
+            results.send(("failed", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            pass
+    finally:
+        os._exit(0)
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process ended unexpectedly (orderdoctor's bug, or the system killed it)."""
+
+
+def _in_workers(shares: Iterable[Share], jobs: int) -> Iterator[Chunk]:
+    """Chunks in input order from ``jobs`` forked workers, each with at most ``_IN_FLIGHT``
+    shares: share i goes to worker i mod jobs, and results are taken back in the same order."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    pipes: list[Any] = []
+    ends: list[Any] = []
+    try:
+        for _ in range(jobs):
+            pipes.append((context.Pipe(duplex=False), context.Pipe(duplex=False)))
+            ends.extend(end for pair in pipes[-1] for end in pair)
+    except OSError as exc:  # too many open files
+        for end in ends:
+            end.close()
+        raise BatchInputError(f"--jobs {jobs}: cannot start that many worker processes: {exc.strerror}") from None
+    workers: list[Any] = []
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice by a child
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    # The forked workers share the parent's objects (the knowledge base) page by page until
+    # written to; keep the garbage collector from touching (and so copying) them.
+    gc.freeze()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        try:
+            for (task_r, _), (_, result_w) in pipes:
+                others = [end for end in ends if end is not task_r and end is not result_w]
+                worker = context.Process(target=_work, args=(task_r, result_w, others), daemon=True)
+                try:
+                    worker.start()
+                except OSError as exc:  # the system's limit on processes
+                    raise BatchInputError(
+                        f"--jobs {jobs}: cannot start that many worker processes: {exc.strerror}"
+                    ) from None
+                workers.append(worker)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for (task_r, _), (_, result_w) in pipes:
+            task_r.close()
+            result_w.close()
+        senders = [task_w for (_, task_w), _ in pipes]
+        receivers = [result_r for _, (result_r, _) in pipes]
+        in_flight: deque[int] = deque()
+        turn = 0
+        for share in shares:
+            if len(in_flight) == jobs * _IN_FLIGHT:
+                yield _receive(receivers, in_flight.popleft(), workers)
+            senders[turn].send(share)
+            in_flight.append(turn)
+            turn = (turn + 1) % jobs
+        while in_flight:
+            yield _receive(receivers, in_flight.popleft(), workers)
+        for sender in senders:
+            sender.send(None)
+        for worker in workers:
+            worker.join()
+    finally:
+        gc.unfreeze()
+        for worker in workers:  # interrupted or failed: nothing they hold is wanted any more
+            if worker.exitcode is None:
+                worker.kill()
+        for worker in workers:
+            worker.join()
+        for end in ends:
+            end.close()
+
+
+def _receive(receivers: list[Any], index: int, workers: list[Any]) -> Chunk:
+    try:
+        message = receivers[index].recv()
+    except (EOFError, OSError):
+        workers[index].join(timeout=1)
+        raise WorkerFailed(f"batch worker {index + 1} stopped unexpectedly (exit status {workers[index].exitcode})") from None
+    if message[0] == "failed":
+        raise WorkerFailed(f"batch worker {index + 1} failed: {message[1]}")
+    return Chunk(*message)
+
+
+def _chunks(options: BatchOptions, shares: Iterable[Share]) -> Iterator[Chunk]:
+    """The output, chunk by chunk, in input order: in this process with one job, else in forked
+    workers that inherit the knowledge base already loaded here."""
+    if options.jobs <= 1 or not hasattr(os, "fork"):
+        return _in_process(shares)
+    return _in_workers(shares, options.jobs)
 
 
 # ------------------------------------------------------------------ running
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 @dataclass
 class Summary:
     records: int = 0
     advised: int = 0
     failed: int = 0
     seconds: float = 0.0
-    interrupted: bool = False
+    stopped: str | None = None  # "interrupted" (Ctrl-C) or "terminated" (SIGTERM)
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped is not None
 
     def line(self) -> str:
         rate = self.records / self.seconds if self.seconds > 0 else 0.0
-        state = " (interrupted)" if self.interrupted else ""
+        state = f" ({self.stopped})" if self.stopped else ""
         return (
-            f"batch{state}: {self.records} records, {self.advised} advised, {self.failed} failed "
+            f"batch{state}: {_plural(self.records, 'record')}, {self.advised} advised, {self.failed} failed "
             f"in {self.seconds:.2f} s ({rate:.0f} records/s)"
         )
 
 
-def _chunks(options: BatchOptions, source: list[bytes] | list[Record]) -> Iterator[Chunk]:
-    """The output, chunk by chunk, in input order, from JSON lines or parsed CSV records: in
-    this process with one job; else in a pool of forked workers that inherit the knowledge base
-    already loaded here."""
-    if options.jobs <= 1:
-        done: list[dict[str, Any]] = []
-        try:
-            for record in Share(source, 1, options.trace).records():
-                done.append(advise_record(record, options.trace))
-                if len(done) == _SMALL_CHUNK:
-                    yield _chunk_of(done)
-                    done = []
-        except KeyboardInterrupt:
-            if done:
-                yield _chunk_of(done)  # what was advised before the interrupt is reported
-            raise
-        if done:
-            yield _chunk_of(done)
+@contextmanager
+def _sigterm_stops_the_run() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` in the main thread while the run lasts."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    size = max(1, min(250, len(source) // (options.jobs * 8) or 1))
-    shares = [Share(source[i:i + size], i + 1, options.trace) for i in range(0, len(source), size)]
-    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    initializer = None if context.get_start_method() == "fork" else _init_worker
-    # The forked workers share the parent's objects (the knowledge base, the records) page by
-    # page until written to; keep the garbage collector from touching (and so copying) them.
-    gc.freeze()
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        with context.Pool(options.jobs, initializer=initializer, initargs=(options.kb_path,)) as pool:
-            yield from pool.imap(advise_chunk, shares)
+        yield
     finally:
-        gc.unfreeze()
-
-
-#: Records advised between two writes with one job (a reader of the output sees them soon).
-_SMALL_CHUNK = 64
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_batch(
     options: BatchOptions, stdin: Any, stdout: TextIO, stderr: TextIO, kb: KnowledgeBase | None = None
 ) -> int:
-    """Run a batch; returns the exit status (0 all advised, 1 some failed, 130 interrupted).
+    """Run a batch; returns the exit status (0 all advised, 1 some failed, 130 interrupted, 143
+    terminated). Raises BatchInputError for an input that cannot be read at all, OutputError
+    for an output that cannot be written.
 
     ``kb`` is the knowledge base at ``options.kb_path`` when the caller loaded it already.
     """
     global _KB
     _KB = kb if kb is not None else load_knowledge_base(options.kb_path)  # forked workers inherit it
-    data = _read_bytes(options.input, stdin)
     fmt = _format_of(options.input, options.format)
-    # JSON lines are parsed where they are advised (by the workers with --jobs); CSV here.
-    source: list[bytes] | list[Record]
-    if fmt == "jsonl":
-        lines = data.split(b"\n")
-        source, total = lines, sum(1 for raw in lines if raw.strip())
-    else:
-        source = list(read_csv(data))
-        total = len(source)
-    if not total:
-        stderr.write(f"batch: {options.input}: no records in the input\n")
+    shown = "<stdin>" if options.input == STDOUT else options.input
     summary = Summary()
-    started = time.perf_counter()
-    target = Path(options.output) if options.output else None
-    temporary: Path | None = None
-    if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-        temporary = Path(name)
-        sink: TextIO = os.fdopen(handle, "w", encoding="utf-8")
-    else:
-        sink = stdout
-    progress = _progress(stderr, total)
+    with _sigterm_stops_the_run():
+        stream = _open_input(options.input, stdin)
+        try:
+            started = time.perf_counter()
+            try:
+                source = _Input(stream, shown)
+                if fmt == "jsonl":
+                    shares: Iterator[Share] = _jsonl_shares(source, options.trace)
+                else:
+                    shares = _csv_shares(source, shown, _KB, options.trace)
+                with open_output(options.output or STDOUT, stdout) as sink:
+                    _write_chunks(options, shares, sink, summary, _progress(stderr, source))
+            except KeyboardInterrupt as exc:
+                summary.stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+            summary.seconds = time.perf_counter() - started
+        finally:
+            if stream is not getattr(stdin, "buffer", None):
+                stream.close()
+        if summary.records == 0 and not summary.stopped:
+            stderr.write(f"batch: {shown}: no records in the input\n")
+        stderr.write(summary.line() + "\n")
+    if summary.stopped == "terminated":
+        return 143
+    if summary.stopped:
+        return 130
+    return 1 if summary.failed else 0
+
+
+def _write_chunks(options: BatchOptions, shares: Iterator[Share], sink: Any, summary: Summary, progress: Any) -> None:
+    chunks = _chunks(options, shares)
     try:
-        for chunk in _chunks(options, source if total else []):
+        for chunk in chunks:
             sink.write(chunk.text)
             summary.records += chunk.records
             summary.failed += chunk.failed
             summary.advised += chunk.records - chunk.failed
             progress(summary.records)
-        if target is not None and temporary is not None:
-            sink.close()
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-            os.replace(temporary, target)
-            temporary = None
-    except KeyboardInterrupt:
-        summary.interrupted = True
     finally:
         progress(None)
-        if temporary is not None:
-            sink.close()
-            temporary.unlink(missing_ok=True)
-        summary.seconds = time.perf_counter() - started
-        stderr.write(summary.line() + "\n")
-    if summary.interrupted:
-        return 130
-    return 1 if summary.failed else 0
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # stops the workers now, not when the generator is collected
 
 
-def _progress(stderr: TextIO, total: int) -> Any:
-    """A progress bar on stderr when it is a terminal; otherwise nothing."""
+def _progress(stderr: TextIO, source: _Input) -> Any:
+    """A progress bar on stderr when it is a terminal (otherwise nothing): the share of the input
+    read, with the time left, when the input is a file; the records done in any case. The bar (a
+    prompt-toolkit thread) starts with the first results, after the workers were forked."""
     try:
         interactive = stderr.isatty()
     except (AttributeError, ValueError):
         interactive = False
-    if not interactive or total < 2:
+    if not interactive:
         return lambda done: None
-    from prompt_toolkit.output import create_output
-    from prompt_toolkit.shortcuts import ProgressBar
-
-    bar = ProgressBar(title="orderdoctor batch", output=create_output(stdout=stderr))
-    bar.__enter__()
-    counter: Any = bar(total=total)
-    state = {"last": 0}
+    total = source.size()
+    state: dict[str, Any] = {"last": 0, "bar": None}
 
     def update(done: int | None) -> None:
+        bar = state["bar"]
         if done is None:
-            bar.__exit__(None, None, None)
+            if bar is not None:
+                bar.__exit__(None, None, None)
             return
-        counter.items_completed = done
-        if done - state["last"] >= max(1, total // 200) or done == total:
+        if bar is None:
+            from prompt_toolkit.output import create_output
+            from prompt_toolkit.shortcuts import ProgressBar
+            from prompt_toolkit.shortcuts.progress_bar import formatters
+
+            shown: list[Any] = [formatters.Label(), formatters.Text(" ")]
+            if total is not None:
+                shown += [formatters.Percentage(), formatters.Text(" "), formatters.Bar(),
+                          formatters.Text(" eta "), formatters.TimeLeft()]
+            else:
+                shown += [formatters.TimeElapsed()]
+            bar = state["bar"] = ProgressBar(
+                title="orderdoctor batch", formatters=shown, output=create_output(stdout=stderr)
+            )
+            bar.__enter__()
+            state["counter"] = bar(total=total)
+        counter = state["counter"]
+        counter.label = f"{done} records"
+        counter.items_completed = min(source.consumed, total) if total is not None else done
+        if done - state["last"] >= 500:
             state["last"] = done
             bar.invalidate()
 

@@ -125,7 +125,7 @@ def kb_test(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
         + "\n"
     )
     if args.junit:
-        _write_junit(Path(args.junit), report)
+        _write_junit(args.junit, report)
     if report.failed:
         return 1
     if args.min_coverage is not None and coverage.rule_percent + 1e-9 < args.min_coverage:
@@ -134,7 +134,7 @@ def kb_test(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
     return 0
 
 
-def _write_junit(path: Path, report: Any) -> None:
+def _write_junit(path: str, report: Any) -> None:
     from xml.sax.saxutils import escape, quoteattr
 
     lines = [
@@ -151,24 +151,9 @@ def _write_junit(path: Path, report: Any) -> None:
             lines.append(f"    <failure message={quoteattr(message)}>{escape(detail)}</failure>")
         lines.append("  </testcase>")
     lines.append("</testsuite>")
-    _write_atomically(path, "\n".join(lines) + "\n")
+    from .output import write_output
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; these are shared files
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_output(path, "\n".join(lines) + "\n")  # '-' refused: the report is on standard output
 
 
 # ------------------------------------------------------------------- graph
@@ -260,39 +245,94 @@ def render_mermaid(kb: KnowledgeBase, nodes: set[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def kb_graph(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
+#: What ``kb graph`` writes for each file extension: DOT or Mermaid text, or a picture.
+GRAPH_EXTENSIONS = {
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".md": "markdown",
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+}
+#: The formats Graphviz's ``dot`` renders (``dot -Tsvg`` …).
+PICTURES = ("svg", "png", "pdf")
+GRAPH_FORMATS = ("dot", "mermaid", "markdown", *PICTURES)
+
+
+def _graph_format(given: str | None, output: str | None) -> str:
+    """The format to write: --format, else the output file's extension (they must agree)."""
+    if output is None or output == "-":
+        return given or "dot"
+    suffix = os.path.splitext(output)[1].lower()
+    implied = GRAPH_EXTENSIONS.get(suffix)
+    if given is None:
+        if implied is None:
+            known = ", ".join(f"{ext} ({fmt})" for ext, fmt in GRAPH_EXTENSIONS.items())
+            raise KbUsageError(
+                f"kb graph --output {output}: cannot tell what to write from the extension "
+                f"'{suffix or '(none)'}': use one of {known}, or say --format"
+            )
+        return implied
+    if implied is not None and implied != given:
+        raise KbUsageError(
+            f"kb graph --output {output}: the extension says {implied} but --format says {given}: "
+            f"change the extension (e.g. {os.path.splitext(output)[0]}{_extension_of(given)}) or --format"
+        )
+    return given
+
+
+def _extension_of(fmt: str) -> str:
+    return next(ext for ext, known in GRAPH_EXTENSIONS.items() if known == fmt)
+
+
+def _render_picture(text: str, fmt: str) -> bytes:
+    import shutil
     import subprocess
+
+    dot = shutil.which("dot")
+    if dot is None:
+        raise KbUsageError(
+            f"cannot render {fmt.upper()}: Graphviz's 'dot' is not installed "
+            "(Debian: apt-get install graphviz); write .dot or .mmd text instead"
+        )
+    done = subprocess.run([dot, f"-T{fmt}"], input=text.encode(), capture_output=True)
+    if done.returncode != 0:
+        raise KbUsageError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def kb_graph(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
+    from .output import write_output
 
     center = resolve_node(kb, args.around) if args.around else None
     nodes = _nodes_around(kb, center, args.depth)
-    output = Path(args.output) if args.output else None
-    fmt = args.format
-    if output is not None and fmt is None:
-        fmt = {".mmd": "mermaid", ".md": "mermaid"}.get(output.suffix, "dot")
-    text = render_mermaid(kb, nodes) if fmt == "mermaid" else render_dot(kb, nodes)
-    if output is None:
-        out.write(text)
-        return 0
-    if output.suffix in (".svg", ".png"):
-        import shutil
-
-        dot = shutil.which("dot")
-        if dot is None:
-            raise KbUsageError(
-                f"cannot render {output.name}: Graphviz's 'dot' is not installed "
-                "(Debian: apt-get install graphviz); use --format dot or mermaid instead"
-            )
-        if fmt == "mermaid":
-            raise KbUsageError("--output .svg/.png renders DOT; leave out --format mermaid")
-        done = subprocess.run([dot, f"-T{output.suffix[1:]}"], input=text.encode(), capture_output=True)
-        if done.returncode != 0:
-            raise KbUsageError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(done.stdout)
+    output = args.output
+    fmt = _graph_format(args.format, output)
+    to_stdout = output is None or output == "-"
+    if fmt in PICTURES and to_stdout and _is_terminal(out):
+        raise KbUsageError(f"a {fmt.upper()} picture is not for a terminal: use --output graph.{fmt}, or redirect")
+    data: str | bytes
+    if fmt == "mermaid":
+        data = render_mermaid(kb, nodes)
+    elif fmt == "markdown":
+        data = "```mermaid\n" + render_mermaid(kb, nodes) + "```\n"
     else:
-        _write_atomically(output, text)
-    out.write(f"wrote {display_path(output)} ({len(nodes)} nodes)\n")
+        data = render_dot(kb, nodes)
+        if fmt in PICTURES:
+            data = _render_picture(data, fmt)
+    write_output(output or "-", data, out)
+    if not to_stdout:
+        out.write(f"wrote {display_path(output)} ({len(nodes)} nodes, {fmt})\n")
     return 0
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 # ------------------------------------------------------------------ impact
@@ -404,18 +444,38 @@ def _condition_words(condition: Any) -> str:
     return f"({text})" if isinstance(condition, AnyOf) and len(parts) > 1 else text
 
 
+def _docs_target(args: argparse.Namespace, kb: KnowledgeBase) -> str:
+    """Where ``kb docs`` writes: --output, else docs/rules.md of the project the knowledge base
+    is part of (its folder's parent holds a docs/ folder) — never relative to the current folder."""
+    if args.output:
+        return args.output
+    project_docs = Path(kb.root).resolve().parent / "docs"
+    if project_docs.is_dir():
+        return str(project_docs / "rules.md")
+    raise KbUsageError(
+        f"kb docs: the knowledge base {display_path(kb.root)} has no docs/ folder beside it: "
+        "say where to write with --output FILE ('-' for standard output)"
+    )
+
+
 def kb_docs(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
-    text = render_rules_doc(kb)
-    target = Path(args.output)
+    from .output import write_output
+
+    target = _docs_target(args, kb)
     if args.check:
-        current = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if target == "-":
+            raise KbUsageError("kb docs --check compares with a file: give --output FILE, not '-'")
+        path = Path(target)
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        text = render_rules_doc(kb)
         if current != text:
-            out.write(f"{display_path(target)} is stale: run 'orderdoctor kb docs'\n")
+            out.write(f"{display_path(path)} is stale: run 'orderdoctor kb docs'\n")
             return 1
-        out.write(f"{display_path(target)} is current\n")
+        out.write(f"{display_path(path)} is current\n")
         return 0
-    _write_atomically(target, text)
-    out.write(f"wrote {display_path(target)} ({len(kb.rules)} rules)\n")
+    write_output(target, render_rules_doc(kb), out)
+    if target != "-":
+        out.write(f"wrote {display_path(target)} ({len(kb.rules)} rules)\n")
     return 0
 
 
@@ -467,13 +527,19 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
     )
     graph.add_argument(
         "--format",
-        choices=("dot", "mermaid"),
+        choices=GRAPH_FORMATS,
         default=None,
-        help="dot (Graphviz, the default) or mermaid (for Markdown pages)",
+        help="dot or mermaid text, markdown (Mermaid in a Markdown file), or a svg/png/pdf picture "
+        "(Graphviz); default: from --output's extension, else dot",
     )
     graph.add_argument("--around", metavar="NODE", help="only the part around this fact, rule or advice id")
     graph.add_argument("--depth", type=int, default=2, help="how many steps around --around (default 2)")
-    graph.add_argument("--output", metavar="FILE", help="write to FILE; .svg or .png render through Graphviz's dot")
+    graph.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write to FILE (atomically; '-' is standard output): .dot/.gv DOT, .mmd Mermaid, .md Mermaid "
+        "in Markdown, .svg/.png/.pdf a picture drawn by Graphviz's dot",
+    )
     graph.set_defaults(handler="graph")
 
     impact = sub.add_parser(
@@ -493,7 +559,13 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
         description="Write every rule in words (docs/rules.md) from the knowledge base; with --check, "
         "only say whether the file is current.",
     )
-    docs.add_argument("--output", default="docs/rules.md", metavar="FILE", help="where to write (default: %(default)s)")
+    docs.add_argument(
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="where to write ('-': standard output; default: docs/rules.md beside the knowledge base's "
+        "folder, when there is a docs/ folder there)",
+    )
     docs.add_argument("--check", action="store_true", help="only check that the file is current (exit 1 if stale)")
     docs.set_defaults(handler="docs")
 

@@ -44,6 +44,7 @@ from orderdoctor.engine.location import display_path
 from . import render
 from .kb import HANDLERS as KB_HANDLERS
 from .kb import KbUsageError, add_kb_commands
+from .output import OutputError, as_output_error, closed_stream, guard_stream
 from .render import FORMATS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
@@ -562,8 +563,11 @@ def main(
     stdin: TextIO | None = None,
 ) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    # A full disk or a closed stream behind stdout/stderr is a user's I/O problem (one line, exit
+    # 2), not a traceback: writes to them raise OutputError (cli/output.py).
+    out = guard_stream(stdout if stdout is not None else sys.stdout, "standard output")
+    err = stderr if stderr is not None else sys.stderr
+    err = closed_stream("standard error") if err is None else guard_stream(err, "standard error")
     inp = stdin or sys.stdin
     words = list(sys.argv[1:] if argv is None else argv)
     named = [word for word in words if word in COMMANDS]
@@ -583,10 +587,13 @@ def main(
     )
 
     def fail(lines: Sequence[str], status: int) -> int:
-        if show_traceback:
-            traceback.print_exc(file=err)
-        for line in lines:
-            err.write(printable(line) + "\n")
+        try:
+            if show_traceback:
+                traceback.print_exc(file=err)
+            for line in lines:
+                err.write(printable(line) + "\n")
+        except OSError:  # standard error itself is full or closed: the status still says it
+            pass
         return status
 
     try:
@@ -601,6 +608,8 @@ def main(
         return fail(lines, EXIT_BAD_INPUT)
     except FactInputErrors as exc:
         return fail([e.format() for e in exc.errors], EXIT_BAD_INPUT)
+    except OutputError as exc:
+        return fail([f"{PROG}: error: {exc}"], EXIT_BAD_INPUT)
     except (FactInputError, _UsageError) as exc:
         return fail([f"{PROG}: error: {exc}" if isinstance(exc, _UsageError) else str(exc)], EXIT_BAD_INPUT)
     except KeyboardInterrupt:
@@ -627,11 +636,21 @@ def run() -> None:
     the interpreter's teardown (about 20 ms, an eighth of ``orderdoctor advise``) is skipped.
     """
     status = main()
-    for stream in (sys.stdout, sys.stderr):
+    for stream, name in ((sys.stdout, "standard output"), (sys.stderr, "standard error")):
+        if stream is None:  # started with it closed: main() said so if anything was lost
+            continue
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be shown
+        except BrokenPipeError:  # the reader stopped early: nothing more can be shown
             pass
+        except (OSError, ValueError) as exc:  # a full disk, say: the output is lost, so say so
+            status = max(status, EXIT_BAD_INPUT) if status != EXIT_INTERRUPTED else status
+            if stream is sys.stdout and sys.stderr is not None:
+                try:
+                    sys.stderr.write(f"{PROG}: error: {as_output_error(name, exc)}\n")
+                    sys.stderr.flush()
+                except (OSError, ValueError):
+                    pass
     os._exit(status)
 
 

@@ -193,7 +193,7 @@ def test_kb_test_reports_failures_coverage_and_junit(tmp_path):
         "- id: right\n  story: Closed with a coupon.\n  facts: {order_status: closed, coupon_used: welcome}\n"
         "  must: [reorder]\n"
     )
-    junit = tmp_path / "out" / "junit.xml"
+    junit = tmp_path / "junit.xml"
     status, out, _ = run(["kb", "test", "--kb", str(MINIMAL_KB), str(cases), "--junit", str(junit)])
     assert status == 1
     assert "FAIL wrong (" in out and "expected advice 'open_dispute' is missing" in out
