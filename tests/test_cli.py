@@ -308,6 +308,6 @@ def test_kb_tools_have_descriptions_and_format_help(capsys, monkeypatch):
         out = capsys.readouterr().out
         description = out.split("\n\n")[1]
         assert not description.startswith(("positional arguments", "options")), tool
-    for tool, text in (("check", "one line per finding"), ("graph", "mermaid (for Markdown pages)")):
+    for tool, text in (("check", "one line per finding"), ("graph", "markdown (Mermaid in a Markdown file)")):
         assert main(["kb", tool, "--help"]) == 0
         assert text in capsys.readouterr().out
