@@ -27,7 +27,6 @@ import os
 import re
 import shlex
 import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -434,21 +433,19 @@ def write_session(path: Path, data: dict[str, Any]) -> None:
 def read_session(path: Path) -> Any:
     """The JSON data of a session file; OSError / ValueError when unreadable.
 
-    Only a regular file is read (a FIFO or a device would block or never end), at most
-    :data:`MAX_SESSION_BYTES` of it; JSON nested too deep for the parser is a ValueError.
+    Read through the engine's one bounded reader (only a regular file, at most
+    :data:`MAX_SESSION_BYTES`; a FIFO or a device is refused before it is opened);
+    JSON nested too deep for the parser is a ValueError.
     """
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    from orderdoctor.engine.errors import UnreadableFileError
+    from orderdoctor.engine.loader import read_file_bytes
+
+    if not os.path.lexists(path):
+        raise FileNotFoundError(path)
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise ValueError("not a regular file")
-        with os.fdopen(descriptor, "rb") as stream:
-            descriptor = -1
-            raw = stream.read(MAX_SESSION_BYTES + 1)
-    finally:
-        if descriptor >= 0:
-            os.close(descriptor)
-    if len(raw) > MAX_SESSION_BYTES:
-        raise ValueError(f"larger than {MAX_SESSION_BYTES // 1024} KiB, which no session file is")
+        raw = read_file_bytes(path, str(path), limit=MAX_SESSION_BYTES)
+    except UnreadableFileError as exc:
+        raise ValueError(exc.message) from None
     try:
         return json.loads(raw.decode("utf-8"))
     except RecursionError:

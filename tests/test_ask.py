@@ -554,9 +554,9 @@ def test_fifo_and_huge_session_files_are_refused_without_blocking(tmp_path):
         worker.join(120)  # a guard against hanging the suite, not a timing assertion
         assert not worker.is_alive(), f"--answers {name} blocked"
     status, out, err, _ = results["fifo"]
-    assert status == 2 and err.endswith("not a readable session file (not a regular file)\n")
+    assert status == 2 and err.endswith("not a readable session file (is a named pipe (FIFO), not a regular file)\n")
     status, out, err, _ = results["huge"]
-    assert status == 2 and "larger than 1024 KiB" in err
+    assert status == 2 and "is larger than the 1 MiB orderdoctor reads from one file" in err
 
 
 def _lines_fit(text: str, width: int) -> list[str]:
