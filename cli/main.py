@@ -5,7 +5,7 @@ statuses: 0 ok (also when no advice applies, and ``orderdoctor`` alone, which
 prints the help), 1 some records of a batch failed, 2 bad input or a bad
 knowledge base (and command-line usage errors), 69 the rule engine
 (durable-rules) cannot be loaded on this Python (an installation to repair), 70
-internal error, 130 interrupted. Errors are one line each on stderr; a
+internal error, 130 interrupted, 143 terminated (batch, on SIGTERM). Errors are one line each on stderr; a
 traceback only with ``--traceback``.
 
 Command-line conventions: ``-V``/``--version``; a mistyped command, tool or
