@@ -200,3 +200,18 @@ def test_maintaining_guide_shows_the_real_typo_error(tmp_path, monkeypatch):
     shown = re.findall(r"^\s*(kb/rules/buyer_protection\.yaml:\d+:\d+: error: unknown fact 'days_lef'.*)$",
                        (ROOT / "docs" / "maintaining.md").read_text(), re.M)
     assert shown and real and shown[0] == real[0]
+
+
+def test_every_test_named_in_reliability_md_exists():
+    """docs/reliability.md names the test that proves each guarantee; each named test exists."""
+    text = (ROOT / "docs" / "reliability.md").read_text()
+    missing = []
+    for cell in re.findall(r"\| ([^|\n]*`tests/[^\n]*?) \|\s*$", text, re.M):
+        module = None
+        for name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?[^`]*`", cell):
+            path, function = name
+            if path:
+                module = (ROOT / path).read_text()
+            if function and (module is None or f"def {function}(" not in module):
+                missing.append(f"{path or '(same file)'}::{function}")
+    assert not missing, missing
