@@ -251,8 +251,9 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="answer a few questions, one at a time, and get the plan",
         description=(
             "An interactive consultation: one question at a time, only those that can still change "
-            "the advice, then the plan. At any prompt: ? (help), why, back, change FACT, how, "
-            "restart, quit. Without a terminal, answers are read one per line from standard input."
+            "the advice, then the plan. At any prompt: ? (help), why (why all), back, change FACT, how, "
+            "why not ADVICE, what if FACT=VALUE, restart, quit. Without a terminal, answers are read "
+            "one per line from standard input."
         ),
     )
     if wanted("ask"):
