@@ -215,9 +215,15 @@ def test_no_record_can_end_the_run(jobs):
     assert bad[101] == "not valid JSON: a number has too many digits"
     assert bad[102] == "not valid JSON: nested too deeply"
     assert bad[103].startswith("the record's id cannot be written as JSON")
-    assert bad[104].startswith(("not valid JSON: nested too deeply", "the record's id cannot be written"))
+    # a 950-deep id: refused on Pythons whose json recursion limit is lower, echoed back on 3.13
+    deep_id_failed = 104 in bad
+    if deep_id_failed:
+        assert bad[104].startswith(("not valid JSON: nested too deeply", "the record's id cannot be written"))
+    else:
+        assert results[103]["advice"] == ["pay_or_let_lapse"]
     assert bad[105].startswith("record is larger than 1024 KiB")
-    assert err.startswith("batch: 205 records, 200 advised, 5 failed")
+    failed = 4 + deep_id_failed
+    assert err.startswith(f"batch: 205 records, {205 - failed} advised, {failed} failed")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
