@@ -27,7 +27,8 @@ Every command that writes a file — ``batch --output``, ``kb graph --output``, 
 Every refusal and every failed write raises :class:`OutputError`, an ``OSError``: ``main`` prints
 it as one line and exits 2 (70 is only for orderdoctor's own bugs). A temporary file left behind
 by a process that was killed outright (SIGKILL cannot be caught) is removed by the next write to
-the same target, once no process with its PID is alive.
+the same target, once no process with its PID is alive and none holds its writer's lock (so a
+writer in another PID namespace is never robbed of its file).
 
 :func:`guard_stream` wraps standard output and error so that a full disk or a closed stream is an
 ``OutputError`` too, rather than a traceback.
@@ -264,8 +265,27 @@ def _pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except (OSError, OverflowError):
+        return True  # someone else's, alive — or a number no process can have: leave it alone
+    return True
+
+
+def _lock(fd: int) -> bool:
+    """Take the writer's lock on an open temporary file; False when another process holds it.
+
+    Every writer holds this lock (``flock``) on its temporary file until it is done, so a
+    temporary whose lock can be taken has no writer — whatever PID namespace or container the
+    writer ran in, where its PID means nothing here. Without ``fcntl`` (Windows) there is no
+    lock and the PID alone decides.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        return True  # someone else's, alive
+        return False
     return True
 
 
@@ -276,7 +296,12 @@ def _temporary_name(real: str) -> tuple[str, str]:
 
 
 def remove_stale_temporaries(real: str) -> list[str]:
-    """Remove the temporary files of writes to ``real`` whose process is gone; their names."""
+    """Remove the temporary files of writes to ``real`` that no process is writing; their names.
+
+    A temporary is stale when its name carries a PID (ASCII digits) of no live process here
+    *and* no process holds its writer's lock. Any other name is left alone: nothing this does
+    can fail the write it runs for.
+    """
     folder, prefix = _temporary_name(real)
     removed = []
     try:
@@ -287,15 +312,21 @@ def remove_stale_temporaries(real: str) -> list[str]:
         if not (entry.startswith(prefix) and entry.endswith(_SUFFIX)):
             continue
         pid_text = entry[len(prefix):-len(_SUFFIX)]
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+        if not (pid_text.isascii() and pid_text.isdigit() and len(pid_text) <= 10) or _pid_alive(int(pid_text)):
             continue
         path = os.path.join(folder, entry)
         try:
-            if stat.S_ISREG(os.lstat(path).st_mode):
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and _lock(fd):
                 os.unlink(path)
                 removed.append(path)
         except OSError:
             pass
+        finally:
+            os.close(fd)
     return removed
 
 
@@ -342,6 +373,7 @@ class _Output:
             existing = None
         try:
             fd = os.open(temporary, flags, 0o600 if self.private else 0o666)
+            _lock(fd)  # held until the file is closed: the mark of a live writer
         except OSError as exc:
             place = _shown(folder or ".")
             if exc.errno == errno.ENOENT:  # the folder is there (checked): a system folder like /proc
@@ -368,9 +400,12 @@ class _Output:
                 raise OutputError(self.shown, "is a FIFO (named pipe) that no program is reading", exc.errno) from None
             raise as_output_error(self.shown, exc) from None
         info = os.fstat(fd)
-        if not (stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)):  # changed under us
+        expected = stat.S_ISFIFO(info.st_mode) if how == "fifo" else (
+            stat.S_ISCHR(info.st_mode) and info.st_rdev in _device_numbers_that_are_sinks()
+        )
+        if not expected:  # swapped for something else between the check and the open
             os.close(fd)
-            raise OutputError(self.shown, "changed while it was opened", None)
+            raise OutputError(self.shown, "changed while it was opened; left alone", None)
         if how == "fifo":
             os.set_blocking(fd, True)
         return self._wrap(fd)

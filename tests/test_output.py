@@ -333,3 +333,57 @@ def test_a_picture_is_not_sent_to_a_terminal(tmp_path):
     status = main(["kb", "graph", "--format", "png"], stdout=out, stderr=err)
     assert status == 2 and out.getvalue() == ""
     assert err.getvalue() == "orderdoctor: error: a PNG picture is not for a terminal: use --output graph.png, or redirect\n"
+
+
+@pytest.mark.parametrize("pid", ["²", "99999999999999999999", "12a", "-3", ""])
+def test_odd_temporary_names_never_fail_a_write(tmp_path, pid):
+    """A file named like a temporary but with no usable PID is left alone; the write goes on
+    (was: ValueError / OverflowError, exit 70 — also at every save of `ask`)."""
+    odd = tmp_path / f".o.jsonl.orderdoctor-{pid}.tmp"
+    odd.write_text("not ours")
+    assert run(["batch", "--output", str(tmp_path / "o.jsonl"), "-"], ONE)[0] == 0
+    assert odd.exists() and (tmp_path / "o.jsonl").exists()
+    write_session(tmp_path / "s.json", {"version": 1})  # the session writer too
+    (tmp_path / f".s.json.orderdoctor-{pid}.tmp").write_text("x")
+    write_session(tmp_path / "s.json", {"version": 1})
+
+
+def test_a_temporary_whose_writer_holds_its_lock_is_never_removed(tmp_path):
+    """A writer in another PID namespace has a PID that means nothing here; its lock says it is alive."""
+    pytest.importorskip("fcntl")
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    busy = tmp_path / f".o.jsonl.orderdoctor-{int(done.stdout)}.tmp"  # a PID no process has here
+    busy.write_text("being written")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('locked', flush=True); time.sleep(60)", str(busy)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert remove_stale_temporaries(str(tmp_path / "o.jsonl")) == []
+        assert busy.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert remove_stale_temporaries(str(tmp_path / "o.jsonl")) == [str(busy)]
+
+
+def test_a_device_swapped_in_after_the_check_is_not_written(tmp_path, monkeypatch):
+    """Between the check of the path and its opening, a sink device is replaced by another one:
+    nothing is written to the other device."""
+    import orderdoctor.cli.output as output
+
+    target = device(tmp_path / "null", 1, 3)
+    real_open = os.open
+
+    def swapping_open(path, flags, *args):
+        if str(path) == str(target) and not target.is_symlink() and same_device(target, 1, 3):
+            target.unlink()
+            device(target, 1, 8)  # /dev/random's numbers: not a sink
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(output.os, "open", swapping_open)
+    with pytest.raises(OutputError) as caught:
+        with open_output(str(target)) as stream:
+            stream.write("secret")
+    assert "changed while it was opened" in str(caught.value)
