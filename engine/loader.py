@@ -126,8 +126,11 @@ def load_knowledge_base(path: Path | str | None = None, *, cache: bool | None = 
         kb = _read_cache(root, key)
         if kb is not None:
             return kb
-    kb = _Loader(root, contents).load()
-    if key is not None:
+    loader = _Loader(root, contents)
+    kb = loader.load()
+    if key is not None and not loader.contents and not loader.read_unkeyed:
+        # only when the loader read exactly the files the key hashed: a file that vanished or
+        # appeared in between (an editor's save, a checkout) must not be cached under this key
         _write_cache(kb, key)
     return kb
 
@@ -541,6 +544,8 @@ class _Loader:
         self.root = root
         #: bytes of files already read (by the cache key), so that none is read twice
         self.contents = dict(contents or {})
+        #: whether a file was read that was not among ``contents`` (then nothing is cached)
+        self.read_unkeyed = False
         self.errors: list[KnowledgeBaseError] = []
         self.sources: dict[str, Source] | None = None
         self.facts: dict[str, Fact] | None = None
@@ -595,6 +600,7 @@ class _Loader:
         try:
             data = self.contents.pop(file, None)
             if data is None:
+                self.read_unkeyed = True
                 data = read_file_bytes(file, shown, follow_links=not inside_only, error=error)
             text = decode_text(data, shown, error=error)
         except UnreadableKnowledgeBaseFileError as exc:

@@ -322,3 +322,37 @@ def test_the_signature_is_hmac_sha256():
     assert loader_module._sha256()(body).hexdigest() == hashlib.sha256(body).hexdigest()
     assert loader_module._same_bytes(b"abc", b"abc") and not loader_module._same_bytes(b"abc", b"abd")
     assert not loader_module._same_bytes(b"abc", b"ab")
+
+
+@pytest.mark.parametrize("race", ["vanishes", "appears"])
+def test_a_rule_file_that_vanishes_or_appears_during_a_load_is_not_cached(cache, kb_copy, monkeypatch, race):
+    """The cache key lists and hashes the rule files, then the loader lists them again: if a file
+    vanished (an editor's rename-save, a checkout) or appeared in between, the knowledge base the
+    loader built is not the one the key describes, and is not cached under it."""
+    moved = kb_copy / "rules" / "buyer_protection.yaml"
+    extra = kb_copy / "rules" / "zz_extra.yaml"
+    held = moved.read_bytes()
+    original = loader_module._rule_files
+    calls = []
+
+    def listing(root):
+        calls.append(root)
+        if len(calls) == 2:  # the loader's own listing, after the key's
+            if race == "vanishes":
+                moved.unlink()
+            else:
+                extra.write_text((kb_copy / "rules" / "refunds.yaml").read_text().replace("- id: ", "- id: zz_"))
+        files = original(root)
+        if race == "vanishes" and len(calls) == 2:
+            moved.write_bytes(held)  # back in place right after
+        return files
+
+    monkeypatch.setattr(loader_module, "_rule_files", listing)
+    racy = load_knowledge_base(kb_copy)
+    monkeypatch.setattr(loader_module, "_rule_files", original)
+    if race == "appears":
+        extra.unlink()
+    whole = load_knowledge_base(kb_copy, cache=False)
+    again = load_knowledge_base(kb_copy)  # with every file in place: never the racy one
+    assert len(racy.rules) != len(whole.rules)
+    assert len(again.rules) == len(whole.rules)
