@@ -1,5 +1,5 @@
 """``python -m orderdoctor.cli``: the same as the ``orderdoctor`` command."""
 
-from orderdoctor.cli.main import run
+from orderdoctor.cli.console import run
 
 run()

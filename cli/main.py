@@ -636,7 +636,15 @@ def run() -> None:
     renamed, batch's worker processes were joined, ``ask`` restored the terminal — so, like mypy,
     the interpreter's teardown (about 20 ms, an eighth of ``orderdoctor advise``) is skipped.
     """
-    status = main()
+    try:
+        status = main()
+    except KeyboardInterrupt:  # before main() could catch it: while it parsed the command line
+        status = EXIT_INTERRUPTED
+        if sys.stderr is not None:
+            try:
+                sys.stderr.write(f"{PROG}: interrupted\n")
+            except (OSError, ValueError):
+                pass
     for stream, name in ((sys.stdout, "standard output"), (sys.stderr, "standard error")):
         if stream is None:  # started with it closed: main() said so if anything was lost
             continue
