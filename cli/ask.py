@@ -110,6 +110,10 @@ WHY_RULES = 3
 WHY_LEADS = 3
 #: Session files are small (one line per answer); anything bigger is not one.
 MAX_SESSION_BYTES = 1 << 20
+#: The longest answer line read from a pipe; a longer one is skipped (bounded reads), and input
+#: whose line goes on past :data:`MAX_SKIPPED_CHARS` ends the reading.
+MAX_ANSWER_CHARS = 4096
+MAX_SKIPPED_CHARS = 1 << 20
 _NUMBER_WITH_UNIT = re.compile(r"^([+-]?[0-9]+)\s*(working\s+days?|work\s+days?|days?|d)?\.?$", re.IGNORECASE)
 
 
@@ -267,10 +271,22 @@ class PlainTerminal:
 
     def ask(self, prompt: str, fact: Fact | None) -> str:
         self.stdout.write(prompt)
-        line = self.stdin.readline()
+        line = self.stdin.readline(MAX_ANSWER_CHARS + 1)
         if not line:
             self.stdout.write("\n")
             raise EOFError
+        if len(line) > MAX_ANSWER_CHARS and not line.endswith("\n"):
+            # no answer is this long: skip the rest of the line (in bounded pieces); input with no
+            # line end in sight (a binary file, /dev/zero) is not answers at all
+            skipped = len(line)
+            while not line.endswith("\n") and (line := self.stdin.readline(1 << 16)):
+                skipped += len(line)
+                if skipped > MAX_SKIPPED_CHARS:
+                    self.stdout.write("\n(The input is not answers: a line of more than 1 MiB. Stopping.)\n")
+                    raise EOFError
+            answer = line_too_long = f"(a line of {skipped:,} characters)"
+            self.stdout.write(line_too_long + "\n")
+            return answer
         answer = line.rstrip("\r\n")
         self.stdout.write(render.printable(answer) + "\n")
         return answer

@@ -671,3 +671,15 @@ def test_no_control_characters_from_input_reach_the_terminal(tmp_path):
     assert "unknown fact '\\x1b]0;pwned\\x07\\x1b[2Jfoo'" in out
     status, out, session = run_prompt("what if \x1b[2Jfoo=1\rquit\r", tmp_path)
     assert "\x1b[2J" not in out
+
+
+def test_piped_answers_are_read_in_bounded_lines(tmp_path):
+    """A long line, or input with no line end in sight, never makes `ask` hold it (was: 4.3 GB
+    from /dev/zero in 10 s, a 5 MB line echoed twice)."""
+    long_line = "x" * 500_000
+    status, out, err, _ = ask([], f"{long_line}\nshipped\nquit\n", tmp_path)
+    assert status == 0 and len(out) < 100_000
+    assert "(a line of 500,001 characters)" in out and "> shipped" in out
+    status, out, err, _ = ask([], "\0" * 3_000_000, tmp_path)
+    assert status == 0 and len(out) < 100_000
+    assert "The input is not answers" in out
