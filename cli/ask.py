@@ -492,12 +492,18 @@ def _unfinished(path: Path) -> dict[str, Any] | None:
             regular = stat.S_ISREG(os.stat(path).st_mode)
         except OSError:
             return None
-        return {"answers": ["(unreadable)"]} if regular else None
+        return {"answers": ["(unreadable)"], NOT_A_SESSION: True} if regular else None
     if isinstance(data, dict) and data.get("finished") is True:
         return None
     if isinstance(data, dict) and isinstance(data.get("answers"), list) and not data["answers"]:
         return None
-    return data if isinstance(data, dict) else {"answers": ["(not a session)"]}
+    if isinstance(data, dict) and (data.get("format") is not None or isinstance(data.get("answers"), list)):
+        return data
+    return {"answers": ["(not a session)"], NOT_A_SESSION: True}
+
+
+#: Marks what :func:`_unfinished` found when the file is not a saved consultation at all.
+NOT_A_SESSION = "(not a session file)"
 
 
 # ---------------------------------------------------------------- the session
@@ -590,7 +596,8 @@ class AskSession:
         """Move an unfinished session at the save path to ``*.previous.json`` (and say so);
         False when it had to stay, so that nothing is written over it."""
         assert self.save_path is not None
-        if _unfinished(self.save_path) is None:
+        found = _unfinished(self.save_path)
+        if found is None:
             return True
         aside = previous_path(self.save_path)
         try:
@@ -599,6 +606,13 @@ class AskSession:
             self._cannot_save(exc)
             self._check_previous = True
             return False
+        if found.get(NOT_A_SESSION):
+            self.say(
+                f"{render.printable(str(self.save_path))} held something that is not a saved consultation; "
+                f"it was kept as {render.printable(str(aside))}.",
+                "class:hint",
+            )
+            return True
         self.say(
             f"Your unfinished consultation was kept as {render.printable(str(aside))} "
             f"('{self._resume_command(aside)}' continues it).",

@@ -505,6 +505,8 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     kb = _load_kb(args)
     today = datetime.date.today()  # the one place `ask` reads the clock
     save_path = Path(args.save) if args.save else default_session_path()
+    if save_path.is_symlink():  # the session is the file the link points to; the link stays a link
+        save_path = Path(os.path.realpath(save_path))
     interview = Interview(kb, today=today)
     if args.resume:
         interview = _load_interview(kb, save_path, "--resume:", today)

@@ -683,3 +683,26 @@ def test_piped_answers_are_read_in_bounded_lines(tmp_path):
     status, out, err, _ = ask([], "\0" * 3_000_000, tmp_path)
     assert status == 0 and len(out) < 100_000
     assert "The input is not answers" in out
+
+
+def test_a_save_path_that_is_a_link_stays_a_link(tmp_path):
+    real = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    ask([], "shipped\nquit\n", tmp_path)  # an unfinished session at tmp_path/session.json
+    (tmp_path / "session.json").rename(real)
+    link.symlink_to(real)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["ask", "--save", str(link)], stdout=out, stderr=err, stdin=io.StringIO("closed\nquit\n")) == 0
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert json.loads(real.read_text())["answers"][0]["value"] == "closed"
+    assert json.loads((tmp_path / "real.previous.json").read_text())["answers"][0]["value"] == "shipped"
+
+
+def test_a_file_that_is_not_a_session_is_kept_aside_and_said_so(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("important\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["ask", "--save", str(notes)], stdout=out, stderr=err, stdin=io.StringIO("closed\nquit\n")) == 0
+    assert (tmp_path / "notes.previous.txt").read_text() == "important\n"
+    assert "held something that is not a saved consultation" in flat(out.getvalue())
+    assert "continues it" not in out.getvalue()
