@@ -95,7 +95,13 @@ class _VersionAction(argparse.Action):
     """``--version``, looking the version up only when asked (importlib.metadata is slow to load)."""
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
-        sys.stdout.write(f"{PROG} {_version()}\n")
+        try:
+            if sys.stdout is None:
+                raise OSError("is closed")
+            sys.stdout.write(f"{PROG} {_version()}\n")
+            sys.stdout.flush()
+        except OSError as exc:
+            parser.exit(EXIT_BAD_INPUT, f"{PROG}: error: standard output: {exc.strerror or exc}\n")
         parser.exit()
 
 

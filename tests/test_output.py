@@ -264,6 +264,10 @@ def test_a_closed_standard_output_is_one_line_exit_2(env):
     done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *command(*ADVISE)], env=env, capture_output=False,
                           stderr=subprocess.PIPE, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (2, "orderdoctor: error: standard output: is closed\n")  # was: traceback, 1
+    for option in ("-V", "--version"):  # the version is printed before main() guards the streams
+        done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *command(option)], env=env,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+        assert (done.returncode, done.stderr) == (2, "orderdoctor: error: standard output: is closed\n")
 
 
 def test_a_full_disk_behind_standard_output_or_error_is_one_line_exit_2(tmp_path, env):
