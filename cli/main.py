@@ -122,6 +122,19 @@ class _HelpFormatter(argparse.HelpFormatter):
             text += " (default: " + shown().replace("%", "%%") + ")"
         return text
 
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        """Help lines broken between words only: never inside a path or a command at a hyphen,
+        so what the help shows can be copied."""
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False, break_long_words=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        return textwrap.fill(" ".join(text.split()), width, initial_indent=indent, subsequent_indent=indent,
+                             break_on_hyphens=False, break_long_words=False)
+
 
 class _ArgumentParser(argparse.ArgumentParser):
     """An argument parser using :class:`_HelpFormatter`; its subcommands' parsers are of this

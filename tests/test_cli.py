@@ -335,3 +335,9 @@ def test_ctrl_c_while_the_command_starts_is_quiet_exit_130(tmp_path):
         assert process.returncode in (0, 130, -signal.SIGINT), (delay, process.returncode, err)
         seen.add(process.returncode)
     assert seen & {130, -signal.SIGINT}  # at least one signal arrived while the command was still running
+
+
+def test_help_never_breaks_a_path_at_a_hyphen(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    assert main(["completion", "--help"]) == 0
+    assert "~/.local/share/bash-completion/completions/orderdoctor" in capsys.readouterr().out
