@@ -152,6 +152,12 @@ def _value_options(root: Command, kinds: Sequence[str]) -> list[tuple[Command, O
     return [(command, option) for command in root.walk() for option in command.options if option.kind in kinds]
 
 
+def _taking_values(root: Command) -> str:
+    """``--kb|--save|…``: the options that take a value, whose value is never a command name."""
+    kinds = ["choice", "file", "dir", "fact", "value"]
+    return "|".join(sorted({string for _, option in _value_options(root, kinds) for string in option.strings}))
+
+
 # -------------------------------------------------------------------- bash
 def _bash(root: Command, facts: dict[str, tuple[str, ...]]) -> str:
     lines = [
@@ -172,6 +178,7 @@ def _bash(root: Command, facts: dict[str, tuple[str, ...]]) -> str:
         '    cmd=""',
         "    for ((i = 1; i < COMP_CWORD; i++)); do",
         '        word="${COMP_WORDS[i]}"',
+        f'        case "$word" in {_taking_values(root)}) ((i++)); continue ;; esac',
         '        case "$cmd/$word" in',
     ]
     for pattern, key in _commands_with_parents(root):
@@ -260,6 +267,7 @@ def _zsh(root: Command, facts: dict[str, tuple[str, ...]]) -> str:
         "    local -a entries",
         "    for ((i = 2; i < CURRENT; i++)); do",
         "        word=${words[i]}",
+        f'        case "$word" in ({_taking_values(root)}) ((i++)); continue ;; esac',
         '        case "$cmd/$word" in',
     ]
     for pattern, key in _commands_with_parents(root):

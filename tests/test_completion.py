@@ -67,6 +67,8 @@ BASH_CASES = [
     (["orderdoctor", "advise", "--set", "order_st"], ["order_status="]),
     (["orderdoctor", "advise", "--set", "order_status", "=", "sh"], ["shipped"]),  # '=' splits words
     (["orderdoctor", "completion", ""], ["bash", "zsh", "fish"]),
+    (["orderdoctor", "--kb", "kb", "advise", "--js"], ["--json"]),  # an option's value 'kb' is not the command
+    (["orderdoctor", "--kb", "kb", "ad"], ["advise"]),
 ]
 
 
