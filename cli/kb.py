@@ -480,6 +480,28 @@ def kb_docs(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
 
 
 # ----------------------------------------------------------------- parsers
+def _percent(text: str) -> float:
+    """A ``--min-coverage`` value: a number from 0 to 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value <= 100:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
+    return value
+
+
+def _steps(text: str) -> int:
+    """A ``--depth`` value: a whole number of steps, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} steps: give 0 or more")
+    return value
+
+
 def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bool = True) -> None:
     """The ``kb`` command; its tools' parsers only with ``tools`` (start-up time)."""
     kb = commands.add_parser(
@@ -514,7 +536,7 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
         "how many rules they fire. Exit 1 when a case fails or coverage is below --min-coverage.",
     )
     test.add_argument("files", nargs="*", metavar="FILE", help="case files (default: the knowledge base's cases/*.yaml)")
-    test.add_argument("--min-coverage", type=float, metavar="PERCENT", help="fail when fewer rules fire")
+    test.add_argument("--min-coverage", type=_percent, metavar="PERCENT", help="fail when fewer rules fire (0-100)")
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     test.set_defaults(handler="test")
 
@@ -533,7 +555,7 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
         "(Graphviz); default: from --output's extension, else dot",
     )
     graph.add_argument("--around", metavar="NODE", help="only the part around this fact, rule or advice id")
-    graph.add_argument("--depth", type=int, default=2, help="how many steps around --around (default 2)")
+    graph.add_argument("--depth", type=_steps, default=2, help="how many steps around --around (default 2)")
     graph.add_argument(
         "--output",
         metavar="FILE",

@@ -414,6 +414,11 @@ def _gather_facts(args: argparse.Namespace, stdin: TextIO) -> tuple[dict[str, An
         except FactInputError as exc:
             errors.append(exc)
             continue
+        earlier = locations.get(name)
+        if earlier is not None and str(earlier).startswith("--set ") and values[name] != value:
+            errors.append(FactInputError(Location(f"--set {assignment}"),
+                                         f"fact '{name}' is already given ({earlier}): give it once", name=name))
+            continue
         values[name] = value
         locations[name] = Location(f"--set {assignment}")
     if errors:
@@ -497,6 +502,8 @@ def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from .explain import render_explanation
 
     kb, result = _consult(args, stdin)
+    if args.json and args.format not in (None, "json"):
+        raise _UsageError(f"--json and --format {args.format} ask for two formats: give one")
     fmt = args.format or ("json" if args.json else "text")
     out.write(render_explanation(_explanation(args, kb, result), fmt))
     return EXIT_OK
