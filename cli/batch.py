@@ -738,9 +738,15 @@ def run_batch(
     fmt = _format_of(options.input, options.format)
     shown = "<stdin>" if options.input == STDOUT else options.input
     summary = Summary()
+    if options.output is not None and not options.output.strip():
+        raise BatchInputError("--output: the file name is empty (leave --output out to write to standard output)")
     with _sigterm_stops_the_run():
-        stream = _open_input(options.input, stdin)
         try:
+            stream = _open_input(options.input, stdin)  # (opening a FIFO waits for a writer)
+        except KeyboardInterrupt as exc:
+            return _stopped_before_reading(exc, summary, stderr)
+        try:
+            _refuse_output_on_input(stream, options.output)
             started = time.perf_counter()
             try:
                 source = _Input(stream, shown)
@@ -764,6 +770,26 @@ def run_batch(
     if summary.stopped:
         return 130
     return 1 if summary.failed else 0
+
+
+def _stopped_before_reading(exc: KeyboardInterrupt, summary: Summary, stderr: TextIO) -> int:
+    summary.stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    stderr.write(summary.line() + "\n")
+    return 143 if isinstance(exc, Terminated) else 130
+
+
+def _refuse_output_on_input(stream: BinaryIO, output: str | None) -> None:
+    """``--output`` naming the input file (even through a link) would replace the orders with
+    the results: refused (BatchInputError)."""
+    if output is None or output == STDOUT:
+        return
+    try:
+        read = os.fstat(stream.fileno())
+        written = os.stat(output)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return  # no output file yet, or an input that is not a file
+    if stat.S_ISREG(read.st_mode) and (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+        raise BatchInputError(f"--output {output}: is the input file; write the results to another file")
 
 
 def _write_chunks(options: BatchOptions, shares: Iterator[Share], sink: Any, summary: Summary, progress: Any) -> None:

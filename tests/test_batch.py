@@ -528,3 +528,40 @@ def test_csv_memory_is_bounded_whatever_a_quoted_record_holds(tmp_path, jobs):
     field = '"' + "x" * 100_000 + '\n"'
     big.write_text("id,order_status\nr1," + ",".join([field] * 600) + "\nr2,shipped\n")
     assert _peak_rss_kib(big, jobs) - _peak_rss_kib(small, jobs) < 30_000
+
+
+# ------------------------------------------------------------------ --output
+def test_output_on_the_input_file_is_refused(tmp_path):
+    """It silently replaced the orders with the results; also through a link."""
+    path = tmp_path / "o.jsonl"
+    path.write_bytes(ONE)
+    (tmp_path / "link.jsonl").symlink_to(path)
+    for target in (path, tmp_path / "link.jsonl"):
+        status, out, err = run([str(path), "--output", str(target)])
+        assert (status, out) == (2, "")
+        assert err == f"orderdoctor: error: --output {target}: is the input file; write the results to another file\n"
+    assert path.read_bytes() == ONE
+
+
+def test_an_empty_output_name_is_a_usage_error():
+    status, out, err = run(["--output", ""], ONE)
+    assert (status, out) == (2, "")
+    assert err == "orderdoctor: error: --output: the file name is empty (leave --output out to write to standard output)\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs Linux's /proc/PID/wchan")
+def test_sigterm_while_waiting_for_a_fifo_writer_is_143(tmp_path, big_input):
+    """It was 130 and 'interrupted'."""
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    process = subprocess.Popen([sys.executable, "-m", "orderdoctor.cli", "batch", str(fifo)], env=big_input[1],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{process.pid}/wchan").read_text() != "wait_for_partner":  # blocked opening the FIFO
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"the run did not wait for a writer: {process.communicate()}")
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    status, err = finish(process)
+    assert status == 143 and err.startswith("batch (terminated): 0 records") and err.count("\n") == 1, err
