@@ -507,7 +507,10 @@ NOT_A_SESSION = "(not a session file)"
 
 
 # ---------------------------------------------------------------- the session
-def _day(day: datetime.date) -> str:
+def _day(day: datetime.date, today: datetime.date | None = None) -> str:
+    """``Mon 23 Nov``, with the year when it is not ``today``'s (``Mon 01 Jan 0001``)."""
+    if today is not None and day.year != today.year:
+        return f"{day:%a %d %b} {day.year:04d}"
     return f"{day:%a %d %b}"
 
 
@@ -875,7 +878,7 @@ class AskSession:
         when = ""
         if dates:
             try:
-                when = f" on {_day(datetime.date.fromisoformat(dates[-1]))}"
+                when = f" on {_day(datetime.date.fromisoformat(dates[-1]), self.today)}"
             except ValueError:
                 when = ""
         count = len(answers)
@@ -909,9 +912,9 @@ class AskSession:
         passed = f"{days} day{'s' if days != 1 else ''} {'have' if days != 1 else 'has'} passed"
         if aging.changes:
             moved = _listed([f"{name} is now {new} (was {old})" for name, old, new in aging.changes])
-            self.say(f"You answered on {_day(aging.answered_on)}; {passed}, so {moved}.", "class:hint")
+            self.say(f"You answered on {_day(aging.answered_on, aging.today)}; {passed}, so {moved}.", "class:hint")
         else:
-            self.say(f"You answered on {_day(aging.answered_on)}; {passed}, which changes none of your answers.", "class:hint")
+            self.say(f"You answered on {_day(aging.answered_on, aging.today)}; {passed}, which changes none of your answers.", "class:hint")
 
     # --------------------------------------------------------------- loop
     def run(self) -> int:

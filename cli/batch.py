@@ -8,7 +8,10 @@ that fails on it — gets an ``error`` line and the run goes on; the exit status
 failed. Only a CSV header that cannot be right (unknown or repeated columns, another separator)
 refuses the run, before any record, since every row would fail the same way.
 
-The run streams: the input is read a block at a time (a line longer than the limit is counted,
+A CSV record may span lines (a quoted field can hold line breaks); the limit is on the record,
+and one over it is read past to where it ends by the CSV rules (see :class:`_CsvLines`).
+
+The run streams: the input is read a block at a time (a record longer than the limit is counted,
 never held), at most ``3 × --jobs`` shares of the input are in flight, and results are written
 as they come back, in input order. Memory is bounded whatever the input's size.
 
@@ -25,6 +28,7 @@ import gc
 import io
 import json
 import os
+import re
 import signal
 import stat
 import sys
@@ -256,27 +260,103 @@ def _split_id(data: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 
 # --------------------------------------------------------------------- CSV
-_OVERLONG = "\ue000orderdoctor: over-long line\ue000"
+class _RecordTooLarge(Exception):
+    """Raised by :class:`_CsvLines` inside ``csv.reader`` when a record passes the limit: the
+    reader drops what it holds of the record (it starts afresh at its next call)."""
+
+    def __init__(self, line: bytes, quoted: bool) -> None:
+        super().__init__()
+        self.line = line  # the line (or the first part of it) that passed the limit
+        self.quoted = quoted  # True: the line goes on a quoted field begun on an earlier line
 
 
-def _text_lines(stream: _Input) -> Iterator[str]:
-    """Physical lines as text (bytes that are not UTF-8 kept as surrogates, for a per-row error);
-    a line over the limit becomes a marker the row reader turns into an error."""
-    start = True
-    while True:
-        line = stream.readline(MAX_RECORD_BYTES + 1)
+# The states of the default CSV dialect (quote '"', doubled to escape, no escape character)
+# needed to find where a record ends.
+_FIELD_START, _IN_FIELD, _IN_QUOTES, _QUOTE_IN_QUOTES = range(4)
+_FIELD_END = re.compile(rb"[,\r\n]")
+
+
+def _csv_scan(state: int, data: bytes) -> tuple[int, bool]:
+    """Follow the CSV dialect through ``data`` from ``state``: the state after it, and True when
+    the record ended in it (a line break outside quotes; the rest of that line is not looked at,
+    as ``csv.reader`` drops it too). Fast on long quoted fields: it jumps from quote to quote."""
+    at, size = 0, len(data)
+    while at < size:
+        if state == _IN_QUOTES:
+            quote = data.find(b'"', at)
+            if quote < 0:
+                return _IN_QUOTES, False
+            state, at = _QUOTE_IN_QUOTES, quote + 1
+            continue
+        char = data[at]
+        if state == _QUOTE_IN_QUOTES and char == 0x22:  # '""' in quotes: a quote character
+            state, at = _IN_QUOTES, at + 1
+        elif state == _FIELD_START and char == 0x22:
+            state, at = _IN_QUOTES, at + 1
+        else:  # in an unquoted field (also text after a closing quote, which csv.reader keeps)
+            end = _FIELD_END.search(data, at)
+            if end is None:
+                return _IN_FIELD, False
+            if data[end.start()] != 0x2C:  # a line break: the record ends here
+                return _FIELD_START, True
+            state, at = _FIELD_START, end.end()
+    return state, False
+
+
+class _CsvLines:
+    """The physical lines of CSV input as text for ``csv.reader`` (bytes that are not UTF-8 kept
+    as surrogates, for a per-row error), counting the bytes of the record being read.
+
+    A record (which may span lines: a quoted field can hold line breaks) over
+    :data:`MAX_RECORD_BYTES` stops the reader (:class:`_RecordTooLarge`); :meth:`skip` then
+    reads on to where that record really ends by the CSV rules, holding a block at a time, so the
+    next record is read from its start (resynchronising at the next physical line instead would
+    read the inside of a quoted field as records). A quote that is never closed makes the rest
+    of the input one record, as for any CSV reader."""
+
+    def __init__(self, stream: _Input) -> None:
+        self.stream = stream
+        self.size = 0  # bytes of the current record so far
+        self.line = 1  # the number of the next physical line
+        self._start = True
+
+    def begin(self) -> int:
+        """A new record starts with the next line, whose number is returned."""
+        self.size = 0
+        return self.line
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.stream.readline(MAX_RECORD_BYTES + 1)
         if not line:
-            return
-        if start:
-            start = False
+            raise StopIteration
+        if self._start:
+            self._start = False
             if line.startswith(_BOM):
                 line = line[len(_BOM):]
-        if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):  # skip the rest, a block at a time
-                line = stream.readline(_BLOCK)
-            yield _OVERLONG + "\n"
-            continue
-        yield line.decode("utf-8", "surrogateescape")
+        quoted = self.size > 0  # csv.reader asks for more of a record only inside quotes
+        self.size += len(line)
+        if line.endswith(b"\n"):
+            self.line += 1
+        if self.size > MAX_RECORD_BYTES:
+            raise _RecordTooLarge(line, quoted)
+        return line.decode("utf-8", "surrogateescape")
+
+    def skip(self, stop: _RecordTooLarge) -> str:
+        """Read past the rest of the record ``stop`` was raised in (to the end of the line it
+        ends on), a block at a time; its error message."""
+        state, ended = _csv_scan(_IN_QUOTES if stop.quoted else _FIELD_START, stop.line)
+        data = stop.line
+        while data and not (ended and data.endswith(b"\n")):
+            data = self.stream.readline(_BLOCK)
+            self.size += len(data)
+            if data.endswith(b"\n"):
+                self.line += 1
+            if not ended:
+                state, ended = _csv_scan(state, data)
+        return _too_large(self.size - 1 if data.endswith(b"\n") else self.size)
 
 
 def _not_utf8(text: str) -> bool:
@@ -287,19 +367,26 @@ def _not_utf8(text: str) -> bool:
     return False
 
 
-def _csv_header(reader: Any, shown: str, kb: KnowledgeBase) -> list[str]:
+def _csv_header(reader: Any, lines: _CsvLines, shown: str, kb: KnowledgeBase) -> list[str]:
     """The column names; a header that cannot be right refuses the run (BatchInputError)."""
     from orderdoctor.engine.errors import suggest
 
-    for header in reader:
+    while True:
+        first = lines.begin()
+        where = f"{shown}:{first}"
+        try:
+            header = next(reader)
+        except StopIteration:
+            return []
+        except _RecordTooLarge:
+            raise BatchInputError(f"{where}: the CSV header is larger than {MAX_RECORD_BYTES // 1024} KiB") from None
+        except csv.Error as exc:
+            raise BatchInputError(f"{where}: the CSV header cannot be read: {exc}") from None
         if any(cell.strip() for cell in header):
             break
-    else:
-        return []
-    where = f"{shown}:{reader.line_num}"
     names = [name.strip() for name in header]
-    if any(_not_utf8(name) or _OVERLONG in name for name in names):
-        raise BatchInputError(f"{where}: the CSV header is not UTF-8 text (or is too long)")
+    if any(_not_utf8(name) for name in names):
+        raise BatchInputError(f"{where}: the CSV header is not UTF-8 text")
     if len(names) == 1:
         for separator, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if separator in names[0]:
@@ -324,13 +411,16 @@ def _csv_header(reader: Any, shown: str, kb: KnowledgeBase) -> list[str]:
     return names
 
 
-def _csv_records(reader: Any, names: list[str]) -> Iterator[Record]:
+def _csv_records(reader: Any, lines: _CsvLines, names: list[str]) -> Iterator[Record]:
     while True:
-        line = reader.line_num + 1
+        line = lines.begin()
         try:
             row = next(reader)
         except StopIteration:
             return
+        except _RecordTooLarge as stop:
+            yield Record(line, None, error=lines.skip(stop))
+            continue
         except csv.Error as exc:
             yield Record(line, None, error=f"bad CSV row: {exc}")
             continue
@@ -339,9 +429,6 @@ def _csv_records(reader: Any, names: list[str]) -> Iterator[Record]:
         row_id = None
         if "id" in names and names.index("id") < len(row):
             row_id = row[names.index("id")].strip() or None
-        if any(_OVERLONG in cell for cell in row):
-            yield Record(line, None, error=f"record is larger than {MAX_RECORD_BYTES // 1024} KiB")
-            continue
         if len(row) > len(names):
             yield Record(line, None, row_id, error=f"row has {len(row)} fields, the header has {len(names)}")
             continue
@@ -359,17 +446,23 @@ def _csv_records(reader: Any, names: list[str]) -> Iterator[Record]:
 
 
 def _csv_shares(stream: _Input, shown: str, kb: KnowledgeBase, trace: bool) -> Iterator[Share]:
-    """Reads (and checks) the header at once; then the records, a share at a time."""
-    reader = csv.reader(_text_lines(stream))
-    names = _csv_header(reader, shown, kb)
+    """Reads (and checks) the header at once; then the records, a share at a time (at most
+    ``_CSV_SHARE`` records, and about a block of the input)."""
+    if csv.field_size_limit() < MAX_RECORD_BYTES:  # a field is bounded by its record's limit
+        csv.field_size_limit(MAX_RECORD_BYTES)
+    lines = _CsvLines(stream)
+    reader = csv.reader(lines)
+    names = _csv_header(reader, lines, shown, kb)
 
     def shares() -> Iterator[Share]:
         items: list[Any] = []
-        for record in _csv_records(reader, names) if names else ():
+        start = stream.consumed
+        for record in _csv_records(reader, lines, names) if names else ():
             items.append(record)
-            if len(items) == _CSV_SHARE:
+            if len(items) == _CSV_SHARE or stream.consumed - start >= _BLOCK:
                 yield Share(items, items[0].line, trace)
                 items = []
+                start = stream.consumed
         if items:
             yield Share(items, items[0].line, trace)
 
@@ -645,9 +738,15 @@ def run_batch(
     fmt = _format_of(options.input, options.format)
     shown = "<stdin>" if options.input == STDOUT else options.input
     summary = Summary()
+    if options.output is not None and not options.output.strip():
+        raise BatchInputError("--output: the file name is empty (leave --output out to write to standard output)")
     with _sigterm_stops_the_run():
-        stream = _open_input(options.input, stdin)
         try:
+            stream = _open_input(options.input, stdin)  # (opening a FIFO waits for a writer)
+        except KeyboardInterrupt as exc:
+            return _stopped_before_reading(exc, summary, stderr)
+        try:
+            _refuse_output_on_input(stream, options.output)
             started = time.perf_counter()
             try:
                 source = _Input(stream, shown)
@@ -671,6 +770,26 @@ def run_batch(
     if summary.stopped:
         return 130
     return 1 if summary.failed else 0
+
+
+def _stopped_before_reading(exc: KeyboardInterrupt, summary: Summary, stderr: TextIO) -> int:
+    summary.stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    stderr.write(summary.line() + "\n")
+    return 143 if isinstance(exc, Terminated) else 130
+
+
+def _refuse_output_on_input(stream: BinaryIO, output: str | None) -> None:
+    """``--output`` naming the input file (even through a link) would replace the orders with
+    the results: refused (BatchInputError)."""
+    if output is None or output == STDOUT:
+        return
+    try:
+        read = os.fstat(stream.fileno())
+        written = os.stat(output)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return  # no output file yet, or an input that is not a file
+    if stat.S_ISREG(read.st_mode) and (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+        raise BatchInputError(f"--output {output}: is the input file; write the results to another file")
 
 
 def _write_chunks(options: BatchOptions, shares: Iterator[Share], sink: Any, summary: Summary, progress: Any) -> None:

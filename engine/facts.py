@@ -216,8 +216,8 @@ def _parse_json_facts(text: str, label: str, *, guessed: bool = False) -> dict[s
             raise fail(offset, f"JSON: {exc}") from None
 
     position = skip(0)
-    if position == len(text):
-        return {}
+    if position == len(text):  # not "no facts": an empty .json file is not JSON ({} is)
+        raise fail(0, "JSON: empty file (write {} for no facts)")
     if text[position] != "{":
         value_at(position)  # a JSON error if it is not JSON at all
         raise fail(position, "a facts file must be a JSON object of fact: value")

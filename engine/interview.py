@@ -17,6 +17,7 @@ are brought up to that day (:class:`Aging` says what changed). Nothing here read
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +86,9 @@ class Aging:
 
 
 def _date(text: object) -> datetime.date | None:
-    if not isinstance(text, str) or len(text) != 10:
+    """A date written strictly as ``YYYY-MM-DD`` (``date.fromisoformat`` alone also takes
+    ``20261122`` and ``2026-W47-1`` on Python 3.11)."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         return None
     try:
         return datetime.date.fromisoformat(text)
@@ -254,6 +257,11 @@ class Interview:
             day = _date(item["date"]) if "date" in item else None
             if "date" in item and day is None:
                 errors.append(FactInputError(here, f"'date' must be a date like 2026-11-22, not {item['date']!r}"))
+                continue
+            if day is not None and today is not None and day > today:
+                errors.append(FactInputError(
+                    here, f"answered on {day.isoformat()}, which is after today ({today.isoformat()}): "
+                    "correct the date in the file, or the computer's clock"))
                 continue
             value = UNKNOWN if unknown else item["value"]
             try:

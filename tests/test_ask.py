@@ -706,3 +706,31 @@ def test_a_file_that_is_not_a_session_is_kept_aside_and_said_so(tmp_path):
     assert (tmp_path / "notes.previous.txt").read_text() == "important\n"
     assert "held something that is not a saved consultation" in flat(out.getvalue())
     assert "continues it" not in out.getvalue()
+
+@pytest.mark.parametrize("written", ["20261122", "2026-W47-1", "2026-11-2x", "+2026-11-22"])
+def test_resume_refuses_a_date_not_written_yyyy_mm_dd(tmp_path, written):
+    """Python 3.11's date.fromisoformat takes 20261122 and 2026-W47-1; a session file does not."""
+    data = session_data([("order_status", "shipped")])
+    data["answers"][0]["date"] = written
+    (tmp_path / "session.json").write_text(json.dumps(data))
+    status, out, err, _ = ask(["--resume"], "", tmp_path)
+    assert status == 2 and err.count("\n") == 1
+    assert f"answer 1: error: 'date' must be a date like 2026-11-22, not '{written}'" in err
+
+
+def test_resume_refuses_an_answer_dated_after_today(tmp_path):
+    later = TODAY_REAL + datetime.timedelta(days=1)
+    (tmp_path / "session.json").write_text(json.dumps(session_data([("order_status", "shipped")], later)))
+    status, out, err, _ = ask(["--resume"], "", tmp_path)
+    assert status == 2 and err.count("\n") == 1
+    assert (f"answer 1: error: answered on {later.isoformat()}, which is after today ({TODAY_REAL.isoformat()}): "
+            "correct the date in the file, or the computer's clock") in err
+
+
+@pytest.mark.parametrize("answered, shown", [(datetime.date(1, 1, 1), "Mon 01 Jan 0001"),
+                                             (datetime.date(2025, 11, 20), "Thu 20 Nov 2025")])
+def test_an_answer_from_another_year_is_told_with_its_year(tmp_path, answered, shown):
+    data = session_data([("order_status", "shipped"), ("days_left", 4)], answered)
+    resumed = Interview.from_data(KB, data, "s.json", TODAY)
+    status, out, session = run_prompt("quit\r", tmp_path, resumed, resuming=True)
+    assert f"You answered on {shown}; " in flat(out)

@@ -461,3 +461,107 @@ def test_csv_jobs_give_identical_output(tmp_path):
     two = run([str(path), "--jobs", "3"])
     assert one[0] == two[0] == 1 and one[1] == two[1]
     assert [r["line"] for r in lines(one[1])] == list(range(2, 702))
+
+
+# ------------------------------------------------------- CSV records over the limit
+def _overlong_csv(path: Path) -> None:
+    """Two records over the limit made of lines under it: a quoted field with line breaks
+    (holding a line that looks like a record), and a long line that opens a quoted field."""
+    piece = "x" * 100_000
+    path.write_text(
+        "id,order_status\n"
+        + "r1,\"" + "\n".join([piece] * 15) + "\nr9,awaiting_payment\n\",closed\n"
+        + "r2,awaiting_payment\n"
+        + "r3,\"" + "y" * (MAX + 10) + "\nr8,awaiting_payment\n\"\"quoted\"\"\n\"\n"
+        + "r4,awaiting_payment\n"
+    )
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_csv_record_over_the_limit_is_one_error_line_and_the_run_goes_on(tmp_path, jobs):
+    path = tmp_path / "o.csv"
+    _overlong_csv(path)
+    status, out, err = run([str(path), "--jobs", jobs])
+    results = lines(out)
+    assert status == 1 and len(out.splitlines()) == 4
+    assert [(r["id"], r["line"]) for r in results] == [(None, 2), ("r2", 19), (None, 20), ("r4", 24)]
+    assert results[0]["error"].startswith("record is larger than 1024 KiB (")
+    assert results[2]["error"].startswith("record is larger than 1024 KiB (")
+    assert results[1]["advice"] == results[3]["advice"] == ["pay_or_let_lapse"]
+    assert err.startswith("batch: 4 records, 2 advised, 2 failed")
+    assert out == run([str(path), "--jobs", "1" if jobs == "2" else "2"])[1]
+
+
+def test_a_csv_header_over_the_limit_is_refused(tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text('id,"' + "order_status\n" * (MAX // 10) + '"\nr1,shipped\n')
+    status, out, err = run([str(path)])
+    assert (status, out) == (2, "")
+    assert err == f"orderdoctor: error: {path}:1: the CSV header is larger than 1024 KiB\n"
+
+
+_PEAK_RSS = """
+import io, resource, sys
+from orderdoctor.cli.main import main
+status = main(["batch", sys.argv[1], "--jobs", sys.argv[2]], stdout=io.StringIO(), stderr=io.StringIO())
+# This process's peak (VmHWM: ru_maxrss would keep the pytest process's, from before exec) and
+# its workers' (forked once the header is read).
+mine = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(status, max(mine, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+"""
+
+
+def _peak_rss_kib(path: Path, jobs: str) -> int:
+    done = subprocess.run([sys.executable, "-c", _PEAK_RSS, str(path), jobs], capture_output=True, text=True, check=True)
+    status, peak = done.stdout.split()
+    assert status == "1"
+    return int(peak)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_csv_memory_is_bounded_whatever_a_quoted_record_holds(tmp_path, jobs):
+    """60 MB in one quoted record, every line under the limit (it took 311 MB of memory for a
+    300 MB one): memory as for a small file."""
+    small, big = tmp_path / "small.csv", tmp_path / "big.csv"
+    small.write_text("id,order_status\nr1,bogus\nr2,shipped\n")
+    field = '"' + "x" * 100_000 + '\n"'
+    big.write_text("id,order_status\nr1," + ",".join([field] * 600) + "\nr2,shipped\n")
+    assert _peak_rss_kib(big, jobs) - _peak_rss_kib(small, jobs) < 30_000
+
+
+# ------------------------------------------------------------------ --output
+def test_output_on_the_input_file_is_refused(tmp_path):
+    """It silently replaced the orders with the results; also through a link."""
+    path = tmp_path / "o.jsonl"
+    path.write_bytes(ONE)
+    (tmp_path / "link.jsonl").symlink_to(path)
+    for target in (path, tmp_path / "link.jsonl"):
+        status, out, err = run([str(path), "--output", str(target)])
+        assert (status, out) == (2, "")
+        assert err == f"orderdoctor: error: --output {target}: is the input file; write the results to another file\n"
+    assert path.read_bytes() == ONE
+
+
+def test_an_empty_output_name_is_a_usage_error():
+    status, out, err = run(["--output", ""], ONE)
+    assert (status, out) == (2, "")
+    assert err == "orderdoctor: error: --output: the file name is empty (leave --output out to write to standard output)\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/wchan"), reason="needs Linux's /proc/PID/wchan")
+def test_sigterm_while_waiting_for_a_fifo_writer_is_143(tmp_path, big_input):
+    """It was 130 and 'interrupted'."""
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    process = subprocess.Popen([sys.executable, "-m", "orderdoctor.cli", "batch", str(fifo)], env=big_input[1],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{process.pid}/wchan").read_text() != "wait_for_partner":  # blocked opening the FIFO
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"the run did not wait for a writer: {process.communicate()}")
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    status, err = finish(process)
+    assert status == 143 and err.startswith("batch (terminated): 0 records") and err.count("\n") == 1, err

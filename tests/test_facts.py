@@ -290,3 +290,14 @@ def test_set_with_unicode_digits_is_refused():
     status, out, err = run_cli(["advise", "--set", "order_status=shipped", "--set", "days_left=٣"])
     assert status == 2
     assert err == "--set days_left=٣: error: fact 'days_left' is a whole number written with the digits 0-9, not '٣'\n"
+
+
+@pytest.mark.parametrize("text", ["", " \n\n"])
+def test_an_empty_json_facts_file_is_an_error_not_no_facts(tmp_path, text):
+    """It was read as no facts at all (and advised on)."""
+    path = tmp_path / "f.json"
+    path.write_text(text)
+    status, out, err = run_cli(["advise", "--facts", str(path)])
+    assert (status, out) == (2, "")
+    assert err == f"{path}:1:1: error: JSON: empty file (write {{}} for no facts)\n"
+    assert parse_facts_document("{}", "f.json") == {}
