@@ -357,7 +357,31 @@ class _Validator(Validator):
     def validate(self, document: Document) -> None:
         parsed = parse_input(document.text, self.fact, self.kb)
         if parsed.error:
-            raise ValidationError(message=render.printable(parsed.error), cursor_position=len(document.text))
+            message = fit_one_line(render.printable(parsed.error), _prompt_columns() - 1)
+            raise ValidationError(message=message, cursor_position=len(document.text))
+
+
+def _prompt_columns() -> int:
+    """The width of the terminal the prompt is on (the validation line is one line high)."""
+    from prompt_toolkit.application.current import get_app_or_none
+
+    app = get_app_or_none()
+    if app is not None:
+        try:
+            return app.output.get_size().columns
+        except Exception:  # noqa: BLE001 - a test's output may not know its size
+            pass
+    return render.terminal_columns()
+
+
+def fit_one_line(message: str, width: int) -> str:
+    """``message`` in at most ``width`` characters, keeping what matters most: the whole of it;
+    else the part before its ``: `` (what is wrong); else just its did-you-mean; else cut with …."""
+    match = re.search(r"\(did you mean [^)]*\)", message)
+    for candidate in (message, message.split(": ", 1)[0], match.group(0)[1:-1].capitalize() if match else ""):
+        if candidate and len(candidate) <= width:
+            return candidate
+    return message[: max(width - 1, 1)] + "…"
 
 
 class _AnyAnswer(Validator):

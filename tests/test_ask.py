@@ -734,3 +734,14 @@ def test_an_answer_from_another_year_is_told_with_its_year(tmp_path, answered, s
     resumed = Interview.from_data(KB, data, "s.json", TODAY)
     status, out, session = run_prompt("quit\r", tmp_path, resumed, resuming=True)
     assert f"You answered on {shown}; " in flat(out)
+
+
+@pytest.mark.parametrize("width", [40, 60, 100])
+def test_the_one_line_validation_message_fits_the_width(width):
+    from orderdoctor.cli.ask import fit_one_line
+
+    message = "'shiped' is not an answer here (did you mean 'shipped'?): type a number 1-6 or a name, or 'unknown'"
+    fitted = fit_one_line(message, width - 1)
+    assert len(fitted) <= width - 1
+    assert "shipped" in fitted  # the suggestion survives at every width
+    assert fit_one_line("short", 39) == "short"
