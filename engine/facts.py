@@ -45,6 +45,7 @@ MAX_INTEGER = 2**53
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
+_LEADING_ZERO = re.compile(r"[+-]?0[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ def convert_text(fact: Fact, text: str) -> Value | ValueProblem:
                     f"fact '{fact.name}' is a whole number written with the digits 0-9, not '{_clip(text)}'"
                 )
             return ValueProblem(f"fact '{fact.name}' is a whole number, not '{_clip(text)}'")
+        if _LEADING_ZERO.fullmatch(word):  # as in facts files: 010 is not silently 10 (nor 8)
+            plain = str(int(word))
+            return ValueProblem(f"fact '{fact.name}' is a whole number: write {plain}, not {word}")
         return check_value(fact, int(word))
     if fact.type is FactType.BOOLEAN:
         lowered = word.lower()

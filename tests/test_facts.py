@@ -301,3 +301,13 @@ def test_an_empty_json_facts_file_is_an_error_not_no_facts(tmp_path, text):
     assert (status, out) == (2, "")
     assert err == f"{path}:1:1: error: JSON: empty file (write {{}} for no facts)\n"
     assert parse_facts_document("{}", "f.json") == {}
+
+
+def test_set_with_a_leading_zero_is_refused_as_in_files():
+    from orderdoctor.cli.main import main
+    import io
+
+    err = io.StringIO()
+    assert main(["advise", "--set", "days_left=010"], stdout=io.StringIO(), stderr=err) == 2
+    assert "write 10, not 010" in err.getvalue()
+    assert main(["advise", "--set", "days_left=0"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
