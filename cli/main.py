@@ -691,11 +691,7 @@ def run() -> None:
     os._exit(status)
 
 
-def printable(text: str) -> str:
-    """``text`` with control characters (from user input) shown escaped, never sent raw."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() or ch == "\t" else ch.encode("unicode_escape").decode("ascii") for ch in text)
+printable = render.printable  # the one escaper of text from input (kept here for its callers)
 
 
 def _hint(shown: bool) -> str:

@@ -182,7 +182,9 @@ def closed_stream(shown: str) -> Any:
 
 # -------------------------------------------------------------- the target
 def _shown(name: str) -> str:
-    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
+    from .render import printable
+
+    return printable(name)
 
 
 def _device_numbers_that_are_sinks() -> set[int]:

@@ -73,7 +73,7 @@ def printable(text: str) -> str:
     """``text`` with control characters (ESC, BEL, ... from user input) shown escaped, never raw."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return "".join(ch if ch.isprintable() or ch == "\t" else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def wrap(text: str, width: int, first: str = "", rest: str | None = None) -> list[str]:
