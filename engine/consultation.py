@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from .contracts import Violation, check_answer, contract_holds
 from .errors import ConflictingDerivationError
 from .location import Location
 from .model import Advice, AdviceKind, KnowledgeBase, Rule, Value
@@ -160,7 +161,9 @@ class ConsultationResult:
     priority of the rule that gave it, then by firing order. It is never
     empty: when no rule advises anything it holds one ``info`` item saying so.
     Advice that other advice in the answer replaces (``replaces:`` in the
-    catalogue) is left out and listed in ``replaced``.
+    catalogue) is left out and listed in ``replaced``. ``violations`` lists
+    where the answer breaks the catalogue's contracts (see :mod:`.contracts`);
+    advice whose ``requires`` fails is withheld. A sound knowledge base has none.
     """
 
     given: Mapping[str, Value]
@@ -169,6 +172,7 @@ class ConsultationResult:
     trace: tuple[TraceStep, ...]
     advice: tuple[AdviceEntry, ...]
     replaced: tuple[Replacement, ...] = ()
+    violations: tuple[Violation, ...] = ()
 
     @property
     def first_action(self) -> AdviceEntry | None:
@@ -189,6 +193,7 @@ class ConsultationResult:
             "facts": dict(self.facts),
             "trace": [step.to_json() for step in self.trace],
             "replaced": [replacement.to_json() for replacement in self.replaced],
+            "violations": [violation.to_json() for violation in self.violations],
         }
 
 
@@ -249,7 +254,17 @@ class Consultation:
         replacer = {
             replaced: entry.id for entry in reversed(ranked) for replaced in entry.advice.replaces
         }
-        advice = tuple(entry for entry in ranked if entry.id not in replacer)
+        shown = [entry for entry in ranked if entry.id not in replacer]
+        violations = [
+            Violation("contract", entry.id, entry.rule.id if entry.rule else None)
+            for entry in shown
+            if not contract_holds(entry.advice, self.facts)
+        ]
+        withheld = {violation.advice for violation in violations}
+        advice = tuple(entry for entry in shown if entry.id not in withheld)
+        violations += check_answer(
+            [(entry.advice, entry.rule.id if entry.rule else None, entry.deadline_days) for entry in advice]
+        )
         replaced = tuple(Replacement(entry, replacer[entry.id]) for entry in ranked if entry.id in replacer)
         if not advice:
             advice = (AdviceEntry(self.kb.advice.get(NOTHING_APPLIES, _BUILT_IN_NOTHING_APPLIES)),)
@@ -261,4 +276,5 @@ class Consultation:
             trace=tuple(self.steps),
             advice=advice,
             replaced=replaced,
+            violations=tuple(violations),
         )

@@ -927,7 +927,7 @@ class _Loader:
             node,
             "advice item",
             ("id", "kind", "title", "text", "source"),
-            ("replaces", "deadline", "incompatible_with"),
+            ("replaces", "deadline", "incompatible_with", "requires", "urgent_within"),
         )
         if fields is None:
             return None
@@ -943,9 +943,22 @@ class _Loader:
         incompatible: list[str] | None = []
         if "incompatible_with" in fields:
             incompatible = self._word_list(fields["incompatible_with"], "incompatible_with", "advice id")
+        requires = self._condition(fields["requires"]) if "requires" in fields else None
+        urgent_within: int | None = None
+        if "urgent_within" in fields:
+            value = fields["urgent_within"].value
+            if not is_integer(value) or not 0 <= value <= 365:
+                self.errors.append(
+                    WrongTypeError(
+                        fields["urgent_within"].location,
+                        f"'urgent_within' must be a whole number of days from 0 to 365, not {value!r}",
+                    )
+                )
+                return None
+            urgent_within = value
         if None in (advice_id, kind, title, text, source, replaces, incompatible) or (
             "deadline" in fields and deadline is None
-        ):
+        ) or ("requires" in fields and requires is None):
             return None
         return Advice(
             advice_id,  # type: ignore[arg-type]
@@ -957,6 +970,8 @@ class _Loader:
             tuple(replaces),  # type: ignore[arg-type]
             deadline,
             tuple(incompatible),  # type: ignore[arg-type]
+            requires,
+            urgent_within,
         )
 
     def _deadline(self, node: Node) -> Deadline | None:

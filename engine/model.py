@@ -140,7 +140,12 @@ class Advice:
     ``replaces`` lists advice this item supersedes: when both are given in
     one consultation, the replaced ones are left out of the answer.
     ``incompatible_with`` lists advice that must never be shown with it
-    (checked by ``orderdoctor kb check``).
+    (either direction counts). ``requires`` is the item's *contract*: a
+    condition over given and derived facts that must not be known to fail
+    whenever the item is shown. ``urgent_within`` marks an item that tells
+    the buyer to act now: no deadline shown beside it may be more than that
+    many days away. ``orderdoctor kb check`` proves all three statically,
+    and every consultation checks them again (:mod:`.contracts`).
     """
 
     id: str
@@ -152,6 +157,8 @@ class Advice:
     replaces: tuple[str, ...] = ()
     deadline: Deadline | None = None
     incompatible_with: tuple[str, ...] = ()
+    requires: Condition | None = None
+    urgent_within: int | None = None
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ def test_advise_json_is_the_contract():
     status, out, err = run(["advise", "--json", *EXAMPLE])
     assert status == 0 and err == ""
     data = json.loads(out)
-    assert set(data) == {"advice", "facts", "trace", "replaced"}
+    assert set(data) == {"advice", "facts", "trace", "replaced", "violations"}
+    assert data["violations"] == []
     assert [a["id"] for a in data["advice"]][:2] == ["deadline_near", "open_dispute"]
     assert data["facts"]["dispute_needed"] is True
     assert data["trace"][0]["step"] == 1

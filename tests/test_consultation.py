@@ -59,7 +59,7 @@ def test_the_issue_example_on_the_shipped_kb(shipped_kb):
 
 def test_json_contract(minimal_kb):
     data = json.loads(json.dumps(consult(minimal_kb, URGENT).to_json()))
-    assert set(data) == {"advice", "facts", "trace", "replaced"}
+    assert set(data) == {"advice", "facts", "trace", "replaced", "violations"}
     for item in data["advice"]:
         assert set(item) == {"id", "kind", "title", "text", "rule", "source", "deadline_days"}
         assert item["kind"] in {"action", "warning", "info"}
