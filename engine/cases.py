@@ -34,6 +34,7 @@ class Case:
     must_not: tuple[str, ...]
     location: Location
     first: str | None = None
+    source: str | None = None  # "SOURCE-ID where": the source line the expectation rests on
 
 
 @dataclass(frozen=True)

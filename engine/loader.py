@@ -43,6 +43,7 @@ from .location import Location, display_path
 from .model import (
     Advice,
     AdviceKind,
+    SourceAuthority,
     AllOf,
     AnyOf,
     Choice,
@@ -68,7 +69,7 @@ if TYPE_CHECKING:  # imported where used: `orderdoctor advise` loads neither cas
     from .lint import LintConfig
     from .yamlfile import Node
 
-    _Word = TypeVar("_Word", FactType, AdviceKind)
+    _Word = TypeVar("_Word", FactType, AdviceKind, SourceAuthority)
 
 __all__ = [
     "IDENTIFIER",
@@ -780,15 +781,26 @@ class _Loader:
 
     # ---------------------------------------------------------------- sources
     def _source(self, node: Node) -> Source | None:
-        fields = self._fields(node, "source", ("id", "title"), ("file",))
+        fields = self._fields(node, "source", ("id", "title"), ("file", "url", "authority"))
         if fields is None:
             return None
         source_id = self._identifier_like(fields["id"], "source id")
         title = self._text(fields["title"], "title")
         file = self._text(fields.get("file"), "file") if "file" in fields else None
+        url = self._text(fields.get("url"), "url") if "url" in fields else None
+        if url is not None and not re.match(r"^https?://[^\s]+$", url):
+            self.errors.append(
+                SchemaError(fields["url"].location, f"url {url!r} must be a web address starting with https:// or http://")
+            )
+            return None
+        authority = None
+        if "authority" in fields:
+            authority = self._word(fields["authority"], SourceAuthority, "source authority")
+            if authority is None:
+                return None
         if source_id is None or title is None:
             return None
-        return Source(source_id, title, node.location, file)
+        return Source(source_id, title, node.location, file, url, authority)
 
     def _identifier_like(self, node: Node, what: str) -> str | None:
         value = node.value
@@ -1337,7 +1349,7 @@ class _Loader:
     def _case(self, node: Node) -> Case | None:
         from .cases import Case
 
-        fields = self._fields(node, "case", ("id", "story", "facts"), ("must", "must_not", "first"))
+        fields = self._fields(node, "case", ("id", "story", "facts"), ("must", "must_not", "first", "source"))
         if fields is None:
             return None
         case_id = self._identifier(fields["id"], "case id")
@@ -1361,7 +1373,10 @@ class _Loader:
 
         for both in sorted(set(written("must")) & set(written("must_not"))):
             self.errors.append(SchemaError(node.location, f"advice '{both}' is both in 'must' and in 'must_not'"))
-        if None in (case_id, story, facts, must, must_not) or ("first" in fields and first is None):
+        source = self._case_source(fields["source"]) if "source" in fields else None
+        if None in (case_id, story, facts, must, must_not) or ("first" in fields and first is None) or (
+            "source" in fields and source is None
+        ):
             return None
         return Case(
             id=case_id,  # type: ignore[arg-type]
@@ -1371,7 +1386,26 @@ class _Loader:
             must_not=tuple(must_not),  # type: ignore[arg-type]
             location=node.location,
             first=first,
+            source=source,
         )
+
+    def _case_source(self, node: Node) -> str | None:
+        """``source: SOURCE-ID [where, e.g. L108 or "editor's reply to comment 13"]``."""
+        text = self._text(node, "source")
+        if text is None:
+            return None
+        first, _, _ = text.partition(" ")
+        if self.sources is not None and first not in self.sources and first not in self.unbuilt["sources.yaml"]:
+            self.errors.append(
+                UnknownSourceError(
+                    node.location,
+                    f"a case's source starts with a source id; unknown source '{first}'",
+                    name=first,
+                    suggestion=suggest(first, self.sources),
+                )
+            )
+            return None
+        return text
 
     def _case_facts(self, node: Node) -> dict[str, Value] | None:
         if not node.is_mapping:

@@ -161,14 +161,25 @@ class Advice:
     urgent_within: int | None = None
 
 
+class SourceAuthority(str, enum.Enum):
+    """How far a source can be trusted: AliExpress's own pages, a well-kept guide, or a forum."""
+
+    OFFICIAL = "official"
+    GUIDE = "guide"
+    FORUM = "forum"
+
+
 @dataclass(frozen=True)
 class Source:
-    """An article the knowledge base takes its facts from, cited by short name."""
+    """An article or page the knowledge base takes its facts from, cited by short name
+    (``file`` when a copy is kept with the project, ``url`` where it is published)."""
 
     id: str
     title: str
     location: Location
     file: str | None = None
+    url: str | None = None
+    authority: SourceAuthority | None = None
 
 
 class Operator(str, enum.Enum):

@@ -31,6 +31,7 @@ from .location import Location, display_path
 from .model import (
     Advice,
     AdviceKind,
+    SourceAuthority,
     AllOf,
     AnyOf,
     Choice,
@@ -60,7 +61,7 @@ _CLASSES: dict[str, type] = {
     cls.__name__: cls
     for cls in (Advice, AllOf, AnyOf, Choice, Comparison, Deadline, Fact, Location, Not, Rule, Source)
 }
-_ENUMS: dict[str, type[enum.Enum]] = {cls.__name__: cls for cls in (AdviceKind, FactType, Operator)}
+_ENUMS: dict[str, type[enum.Enum]] = {cls.__name__: cls for cls in (AdviceKind, FactType, Operator, SourceAuthority)}
 _FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls) if f.init) for name, cls in _CLASSES.items()}
 
 
