@@ -119,7 +119,9 @@ def test_every_fact_value_and_advice_is_used_by_a_rule():
 
 
 def test_every_rule_and_advice_cites_a_listed_source():
-    assert len(SHIPPED_KB.sources) == 5
+    five = {"megabonus-shipment-cancelled", "cancel-shipment-guide", "freightcourse-cancelled-by-seller",
+            "order-closed-vs-shipment-cancelled", "onecommerce-cancel-orders"}
+    assert five <= set(SHIPPED_KB.sources), "the five articles remain the backbone"
     for rule in SHIPPED_KB.rules:
         assert rule.source in SHIPPED_KB.sources
     for item in SHIPPED_KB.advice.values():
@@ -127,7 +129,8 @@ def test_every_rule_and_advice_cites_a_listed_source():
 
 
 def test_incompatible_pairs_are_declared_in_the_knowledge_base():
-    assert sorted(tuple(sorted(p)) for p in INCOMPATIBLE) == sorted(tuple(sorted(p)) for p in _FORMERLY_LISTED_HERE)
+    declared = {tuple(sorted(p)) for p in INCOMPATIBLE}
+    assert {tuple(sorted(p)) for p in _FORMERLY_LISTED_HERE} <= declared
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -136,6 +139,7 @@ def test_answers_never_contradict_themselves(facts):
     result = consult(SHIPPED_KB, facts)
     advice = set(result.advice_ids)
     assert advice, "advice is never empty"
+    assert result.violations == (), [v.message for v in result.violations]
     for one, other in INCOMPATIBLE:
         assert not (one in advice and other in advice), (one, other, facts)
     if facts.get("order_status") in ("shipped", "delivered"):
