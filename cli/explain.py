@@ -24,7 +24,7 @@ from orderdoctor.engine.explanation import (
 )
 from orderdoctor.engine.model import Rule
 
-from .render import FORMATS, dated_json, deadline_text, format_value, render_trace
+from .render import FORMATS, deadline_text, format_value, render_trace
 
 __all__ = ["Explanation", "FORMATS", "render_explanation"]
 
@@ -215,8 +215,6 @@ def _json_check(check: RuleCheck) -> dict[str, Any]:
 def explanation_json(explanation: Explanation) -> dict[str, Any]:
     """The JSON form: ``advise --json``'s object plus ``how``, ``why_not`` and ``what_if``."""
     data = explanation.result.to_json()
-    if explanation.today is not None:
-        data = dated_json(data, explanation.today)
     data["how"] = [
         {
             "advice": s.entry.id,

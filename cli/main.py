@@ -517,7 +517,7 @@ def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | 
     explanation = _explanation(args, kb, result, today) if asked else None
     if args.json:
         if explanation is None:
-            data = render.dated_json(result.to_json(), today)
+            data = result.to_json()
         else:
             from .explain import explanation_json
 

@@ -24,7 +24,6 @@ FORMATS = ("text", "json", "markdown", "mermaid")
 
 __all__ = [
     "FORMATS",
-    "dated_json",
     "deadline_date",
     "deadline_text",
     "format_value",
@@ -127,20 +126,6 @@ def deadline_date(days: int | None, today: datetime.date | None) -> str | None:
     if days is None or today is None:
         return None
     return (today + datetime.timedelta(days=days)).isoformat()
-
-
-def dated_json(data: dict[str, Any], today: datetime.date) -> dict[str, Any]:
-    """``advise --json``'s object with each advice item's ``deadline`` as an ISO date beside its
-    ``deadline_days`` (null without a deadline), counted from ``today``."""
-    for entry in data.get("advice", ()):
-        dated: dict[str, Any] = {}
-        for key, value in entry.items():
-            dated[key] = value
-            if key == "deadline_days":
-                dated["deadline"] = deadline_date(value, today)
-        entry.clear()
-        entry.update(dated)
-    return data
 
 
 Fragments = list[tuple[str, str]]

@@ -168,3 +168,23 @@ def test_every_violation_at_run_time_is_found_statically(data):
     result = consult(GENERATED, facts)
     for violation in result.violations:
         assert _expected(result, violation) in STATIC, (facts, violation.message)
+
+
+def _small_kb() -> KnowledgeBase:
+    import tempfile
+    from pathlib import Path
+
+    return load_knowledge_base(contract_kb(Path(tempfile.mkdtemp(prefix="contract-kb-"))))
+
+
+SMALL = _small_kb()
+SMALL_STATIC = {(f.check, f.subject) for f in check_knowledge_base(SMALL) if f.severity == "error"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_every_violation_of_the_small_kb_is_found_statically(data):
+    facts = data.draw(kb_fact_sets(SMALL))
+    result = consult(SMALL, facts)
+    for violation in result.violations:
+        assert _expected(result, violation) in SMALL_STATIC, (facts, violation.message)
