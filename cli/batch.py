@@ -24,6 +24,7 @@ summary of what was done is printed, and the exit status is 130 (SIGINT) or 143 
 from __future__ import annotations
 
 import csv
+import datetime
 import gc
 import io
 import json
@@ -49,6 +50,7 @@ from orderdoctor.engine import (
 )
 
 from .output import STDOUT, open_output
+from .render import deadline_date
 
 __all__ = ["BatchOptions", "run_batch", "MAX_RECORD_BYTES", "Terminated"]
 
@@ -73,6 +75,7 @@ class BatchOptions:
     jobs: int
     trace: bool
     kb_path: str | None
+    today: datetime.date | None = None  # the date deadlines count from (None: no dates)
 
 
 @dataclass(frozen=True)
@@ -471,6 +474,7 @@ def _csv_shares(stream: _Input, shown: str, kb: KnowledgeBase, trace: bool) -> I
 
 # --------------------------------------------------------------- advising
 _KB: KnowledgeBase | None = None
+_TODAY: datetime.date | None = None
 
 
 def advise_record(record: Record, with_trace: bool = False) -> dict[str, Any]:
@@ -497,6 +501,15 @@ def advise_record(record: Record, with_trace: bool = False) -> dict[str, Any]:
         return out
     out["advice"] = list(result.advice_ids)
     out["first_action"] = result.first_action.id if result.first_action else None
+    deadlines = [
+        {"advice": entry.id, "days": entry.deadline_days, "date": deadline_date(entry.deadline_days, _TODAY)}
+        for entry in result.advice
+        if entry.deadline_days is not None
+    ]
+    if deadlines:
+        out["deadlines"] = deadlines
+    if result.violations:
+        out["violations"] = [violation.to_json() for violation in result.violations]
     if with_trace:
         out["trace"] = [step.to_json() for step in result.trace]
     return out
@@ -733,8 +746,9 @@ def run_batch(
 
     ``kb`` is the knowledge base at ``options.kb_path`` when the caller loaded it already.
     """
-    global _KB
+    global _KB, _TODAY
     _KB = kb if kb is not None else load_knowledge_base(options.kb_path)  # forked workers inherit it
+    _TODAY = options.today
     fmt = _format_of(options.input, options.format)
     shown = "<stdin>" if options.input == STDOUT else options.input
     summary = Summary()

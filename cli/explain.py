@@ -6,6 +6,7 @@ this module only turns them into words and pictures.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from orderdoctor.engine.explanation import (
 )
 from orderdoctor.engine.model import Rule
 
-from .render import FORMATS, format_value, render_trace
+from .render import FORMATS, deadline_text, format_value, render_trace
 
 __all__ = ["Explanation", "FORMATS", "render_explanation"]
 
@@ -38,6 +39,12 @@ class Explanation:
     why_not: tuple[WhyNot, ...] = ()
     what_if: WhatIf | None = None
     how: tuple[AdviceSupport, ...] = field(default=())
+    #: the date deadlines count from (None: deadlines are not shown)
+    today: datetime.date | None = None
+
+    def deadline(self, days: int | None) -> str:
+        """``"by Sat 06 Dec, 14 days left"``, or "" (no deadline, or no date to count from)."""
+        return deadline_text(days, self.today) if self.today is not None else ""
 
 
 def _cite(rule: Rule) -> str:
@@ -158,7 +165,21 @@ def _text(explanation: Explanation) -> str:
         trace = render_trace(result, explanation.kb).split("\n")
         start = next(i for i, line in enumerate(trace) if line.startswith(("Rules fired", "No rule fired")))
         lines += trace[start:]
+    while lines and not lines[-1]:
+        lines.pop()
+    lines += _text_violations(explanation)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _text_violations(explanation: Explanation) -> list[str]:
+    """The "Contract violations" section: where the answer breaks the advice catalogue's own
+    rules (a knowledge-base error; a sound knowledge base has none)."""
+    violations = explanation.result.violations
+    if not violations:
+        return []
+    lines = ["", f"Contract violations ({len(violations)}; a knowledge-base error, please report it):"]
+    lines += [f"  - {violation.message}" for violation in violations]
+    return lines
 
 
 # ------------------------------------------------------------------- json
@@ -254,7 +275,9 @@ def _markdown(explanation: Explanation) -> str:
             label = f"{number}."
         else:
             label = "-"
-        lines.append(f"{label} **{entry.kind.value.capitalize()}: {entry.advice.title}** — {entry.advice.text}")
+        when = explanation.deadline(entry.deadline_days)
+        title = f"{entry.advice.title} ({when})" if when else entry.advice.title
+        lines.append(f"{label} **{entry.kind.value.capitalize()}: {title}** — {entry.advice.text}")
     if not (explanation.why_not or explanation.what_if):
         lines += ["", "## How this advice was reached", ""]
         for support in explanation.how:
@@ -278,6 +301,9 @@ def _markdown(explanation: Explanation) -> str:
         lines.append(f"| order changed | {'yes' if what.reordered else 'no'} |")
         lines.append(f"| rules newly fired | {', '.join(f'`{r}`' for r in what.newly_fired) or '—'} |")
         lines.append(f"| rules stopped firing | {', '.join(f'`{r}`' for r in what.stopped_firing) or '—'} |")
+    if result.violations:
+        lines += ["", "## Contract violations", "", "A knowledge-base error; please report it.", ""]
+        lines += [f"- {violation.message}" for violation in result.violations]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -346,5 +372,6 @@ def build_explanation(
     result: ConsultationResult,
     why_not: tuple[WhyNot, ...] = (),
     what_if: WhatIf | None = None,
+    today: datetime.date | None = None,
 ) -> Explanation:
-    return Explanation(kb, result, why_not, what_if, explain_how(result))
+    return Explanation(kb, result, why_not, what_if, explain_how(result), today)

@@ -41,8 +41,8 @@ def kb_check(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
         case_errors: list[Any] = []
     except KnowledgeBaseErrors as exc:
         case_errors = list(exc.errors)
-    errors = len(case_errors)
-    warnings = sum(1 for f in findings if not f.explained)
+    errors = len(case_errors) + sum(1 for f in findings if f.severity == "error")
+    warnings = sum(1 for f in findings if f.severity != "error" and not f.explained)
     explained = sum(1 for f in findings if f.explained)
     if args.format == "json":
         data = {
@@ -518,9 +518,11 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
     check = sub.add_parser(
         "check",
         parents=[common],
-        help="lint the rules: unreachable, redundant, conflicts, dead ends, gaps",
-        description="Load the knowledge base and lint its rules: unreachable or redundant rules, conflicts, "
-        "dead ends and gaps in fact ranges. Exit 2 on errors; with --strict, 1 on unexplained warnings.",
+        help="lint the rules: unreachable, redundant, contracts, incompatible, urgency, dead ends, gaps",
+        description="Load the knowledge base and lint its rules: unreachable or redundant rules; advice given "
+        "where its contract fails, incompatible advice together, urgent advice beside a far deadline (errors, "
+        "each with an example situation); dead ends and gaps in fact ranges. Exit 2 on errors; with --strict, "
+        "1 on unexplained warnings.",
     )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are unexplained warnings")
     check.add_argument(

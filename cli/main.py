@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -224,6 +225,13 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="consult again with this fact changed and show what changes (repeatable)",
     )
 
+    dated = _ArgumentParser(add_help=False)
+    dated.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="count deadlines from this date instead of the computer's clock (reproducible runs)",
+    )
+
     parser = _ArgumentParser(
         prog=PROG,
         parents=[common],
@@ -239,7 +247,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     advise = commands.add_parser(
         "advise",
-        parents=[common, facts] if wanted("advise") else [],
+        parents=[common, facts, dated] if wanted("advise") else [],
         help="print the plan for the given facts",
         description="Print a numbered plan (warnings first) for the facts given.",
     )
@@ -247,7 +255,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     explain = commands.add_parser(
         "explain",
-        parents=[common, facts] if wanted("explain") else [],
+        parents=[common, facts, dated] if wanted("explain") else [],
         help="print the trace of fired rules behind the plan",
         description=(
             "Print every rule that fired, in firing order: the fact values it matched "
@@ -266,7 +274,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
     ask = commands.add_parser(
         "ask",
-        parents=[common] if wanted("ask") else [],
+        parents=[common, dated] if wanted("ask") else [],
         help="answer a few questions, one at a time, and get the plan",
         description=(
             "An interactive consultation: one question at a time, only those that can still change "
@@ -297,7 +305,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
     ask.set_defaults(handler=_ask)
     batch = commands.add_parser(
         "batch",
-        parents=[common] if wanted("batch") else [],
+        parents=[common, dated] if wanted("batch") else [],
         help="advice for many orders: JSON Lines or CSV in, JSON Lines out",
         description=(
             "One order per line (JSON Lines) or row (CSV with a header), facts as fields and an optional "
@@ -366,6 +374,31 @@ def _reject_unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespa
 
 
 # ---------------------------------------------------------------- handlers
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _today(args: argparse.Namespace) -> datetime.date:
+    """The date deadlines count from: ``--today``, else the clock — the one place the command
+    line reads it. A ``--today`` that is not a real date written YYYY-MM-DD is a usage error."""
+    given: str | None = getattr(args, "today", None)
+    if given is None:
+        return datetime.date.today()
+    if _DATE.fullmatch(given):
+        try:
+            return datetime.date.fromisoformat(given)
+        except ValueError:
+            pass
+    raise _UsageError(f"--today {given!r}: not a date; give it as YYYY-MM-DD, e.g. 2026-11-23")
+
+
+def _report_violations(result: Any, err: TextIO | None) -> None:
+    """One line on standard error per contract violation in the answer (the rest is shown)."""
+    if err is None:
+        return
+    for violation in result.violations:
+        err.write(printable(f"{PROG}: knowledge base error: {violation.message} (please report it)") + "\n")
+
+
 def _load_kb(args: argparse.Namespace) -> KnowledgeBase:
     kb_dir = getattr(args, "kb", None)
     if kb_dir is not None and not kb_dir.strip():
@@ -432,7 +465,9 @@ def _consult(args: argparse.Namespace, stdin: TextIO) -> tuple[KnowledgeBase, An
     return kb, consult(kb, values, locations)
 
 
-def _explanation(args: argparse.Namespace, kb: KnowledgeBase, result: Any) -> Explanation:
+def _explanation(
+    args: argparse.Namespace, kb: KnowledgeBase, result: Any, today: datetime.date | None = None
+) -> Explanation:
     """The why-not and what-if parts asked for on the command line."""
     from orderdoctor.engine.explanation import explain_what_if, explain_why_not
 
@@ -472,13 +507,14 @@ def _explanation(args: argparse.Namespace, kb: KnowledgeBase, result: Any) -> Ex
         except FactInputErrors:
             raise
         what_if = explain_what_if(kb, result.given, changes)
-    return build_explanation(kb, result, tuple(why_not), what_if)
+    return build_explanation(kb, result, tuple(why_not), what_if, today)
 
 
-def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | None = None) -> int:
+    today = _today(args)
     kb, result = _consult(args, stdin)
     asked = bool(args.why_not or args.what_if)
-    explanation = _explanation(args, kb, result) if asked else None
+    explanation = _explanation(args, kb, result, today) if asked else None
     if args.json:
         if explanation is None:
             data = result.to_json()
@@ -490,7 +526,8 @@ def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             data.pop("how", None)
         out.write(render.render_json(data))
         return EXIT_OK
-    out.write(render.render_plan(result, datetime.date.today()))  # the one place "today" is read for advise
+    out.write(render.render_plan(result, today))
+    _report_violations(result, err)
     if explanation is not None:
         from .explain import render_explanation
 
@@ -498,14 +535,15 @@ def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return EXIT_OK
 
 
-def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def _explain(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | None = None) -> int:
     from .explain import render_explanation
 
+    today = _today(args)
     kb, result = _consult(args, stdin)
     if args.json and args.format not in (None, "json"):
         raise _UsageError(f"--json and --format {args.format} ask for two formats: give one")
     fmt = args.format or ("json" if args.json else "text")
-    out.write(render_explanation(_explanation(args, kb, result), fmt))
+    out.write(render_explanation(_explanation(args, kb, result, today), fmt))
     return EXIT_OK
 
 
@@ -528,8 +566,8 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 
     from .ask import AskSession, PlainTerminal, PromptTerminal, default_session_path
 
+    today = _today(args)
     kb = _load_kb(args)
-    today = datetime.date.today()  # the one place `ask` reads the clock
     save_path = Path(args.save) if args.save else default_session_path()
     if save_path.is_symlink():  # the session is the file the link points to; the link stays a link
         save_path = Path(os.path.realpath(save_path))
@@ -550,10 +588,13 @@ def _ask(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
 def _batch(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | None = None) -> int:
     from .batch import BatchInputError, BatchOptions, run_batch
 
+    today = _today(args)
     kb = _load_kb(args)  # report a bad knowledge base once, before any record
     if args.jobs < 1:
         raise _UsageError("--jobs must be at least 1")
-    options = BatchOptions(args.input, args.format, args.output, args.jobs, args.trace, getattr(args, "kb", None))
+    options = BatchOptions(
+        args.input, args.format, args.output, args.jobs, args.trace, getattr(args, "kb", None), today
+    )
     try:
         return run_batch(options, stdin, out, err or sys.stderr, kb)
     except BatchInputError as exc:
@@ -628,8 +669,8 @@ def main(
     try:
         if args.command in _CONSULTING:
             require_engine()
-        if handler is _batch:
-            return _batch(args, out, inp, err)
+        if handler in (_batch, _advise, _explain):
+            return handler(args, out, inp, err)  # type: ignore[call-arg]
         return handler(args, out, inp)
     except KnowledgeBaseErrors as exc:
         lines = [e.format() for e in exc.errors]

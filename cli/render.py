@@ -24,6 +24,7 @@ FORMATS = ("text", "json", "markdown", "mermaid")
 
 __all__ = [
     "FORMATS",
+    "deadline_date",
     "deadline_text",
     "format_value",
     "plain",
@@ -118,6 +119,13 @@ def deadline_text(days: int | None, today: datetime.date) -> str:
     day = today + datetime.timedelta(days=days)
     unit = "day" if days == 1 else "days"
     return f"by {day:%a %d %b}, {days} {unit} left"
+
+
+def deadline_date(days: int | None, today: datetime.date | None) -> str | None:
+    """The deadline as an ISO date (``2026-12-06``), or None without one (or without ``today``)."""
+    if days is None or today is None:
+        return None
+    return (today + datetime.timedelta(days=days)).isoformat()
 
 
 Fragments = list[tuple[str, str]]

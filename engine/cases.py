@@ -51,7 +51,8 @@ class CaseOutcome:
 
 
 def check_case(case: Case, result: ConsultationResult) -> CaseOutcome:
-    """Compare ``result`` with what ``case`` expects."""
+    """Compare ``result`` with what ``case`` expects; a contract violation in the answer (see
+    :mod:`.contracts`) fails the case too, whatever it expects."""
     given = result.advice_ids
     problems = [f"expected advice '{a}' is missing" for a in case.must if a not in given]
     problems += [f"advice '{a}' must not appear but does" for a in case.must_not if a in given]
@@ -59,6 +60,7 @@ def check_case(case: Case, result: ConsultationResult) -> CaseOutcome:
         first = result.first_action.id if result.first_action else None
         if first != case.first:
             problems.append(f"first action is '{first}', expected '{case.first}'")
+    problems += [f"knowledge base error: {violation.message}" for violation in result.violations]
     return CaseOutcome(case, result, tuple(problems))
 
 

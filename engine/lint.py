@@ -8,13 +8,29 @@ check id, subject); nothing here prints. The checks:
   give that value;
 * ``redundant`` — another rule with the same (or more) conclusions fires
   whenever this one does;
-* ``conflict`` — two rules can fire together and give advice the knowledge
-  base declares incompatible (``incompatible_with`` in advice.yaml), and
-  neither piece of advice replaces the other;
+* ``contract`` (error) — a rule gives advice in a situation where the
+  advice's ``requires`` fails (unless the same rule also gives advice that
+  replaces it, so it is never shown from that rule);
+* ``incompatible`` (error) — two rules can fire together and give advice the
+  knowledge base declares incompatible (``incompatible_with`` in
+  advice.yaml, either direction), and neither is replaced by what they give;
+* ``urgency`` (error) — a rule gives advice with ``urgent_within: N`` while a
+  rule that can fire with it gives advice whose deadline can be more than N
+  days away;
 * ``dead-end`` — a derived fact no rule reads or no rule derives, advice no
   rule gives, a fact no rule reads, a choice value no rule mentions;
 * ``gap`` — a combination of the facts ``checks.yaml`` names under
   ``gaps`` for which no advice at all can be given.
+
+The three contract checks are proofs over every *complete* situation (each
+askable fact known): a contract known to fail on partial facts fails in
+every completion of them (the three-valued logic is monotone), so a
+situation the consultation would flag is always found here. Each error
+names an example situation in askable facts, confirmed when possible by a
+pure-Python consultation (:func:`consult_pure`: lint never runs durable).
+When a condition expands to more than :data:`MAX_ALTERNATIVES` alternatives
+the proof is not attempted and a "could not prove" warning says so.
+Errors cannot be explained away in checks.yaml; fix the rule or the contract.
 
 Cycles are load errors (see the loader). Satisfiability is decided exactly
 for one rule (or a pair) by expanding the condition into alternatives of
@@ -32,7 +48,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import compare
+from .conditions import compare, evaluate
+from .consultation import Consultation, ConsultationResult
 from .location import Location
 from .model import (
     AllOf,
@@ -48,12 +65,27 @@ from .model import (
 )
 from .planner import Interval, _can
 
-__all__ = ["Finding", "LintConfig", "Explained", "check_knowledge_base", "CHECKS", "satisfiable"]
+__all__ = [
+    "Finding",
+    "LintConfig",
+    "Explained",
+    "check_knowledge_base",
+    "CHECKS",
+    "consult_pure",
+    "satisfiable",
+]
 
-CHECKS = ("unreachable", "redundant", "conflict", "dead-end", "gap")
+CHECKS = ("unreachable", "redundant", "contract", "incompatible", "urgency", "dead-end", "gap")
 
-#: Beyond this many alternatives a condition is assumed satisfiable (no finding).
+#: Beyond this many alternatives a condition is assumed satisfiable (no finding; the
+#: contract checks report "could not prove" instead).
 MAX_ALTERNATIVES = 2_000
+
+#: Steps the search for a situation may take before a contract check gives up ("could not prove").
+SEARCH_BUDGET = 200_000
+
+#: Situations tried, per finding, for one a pure-Python consultation confirms.
+EXAMPLES_TRIED = 8
 
 
 @dataclass(frozen=True)
@@ -294,8 +326,197 @@ def _redundant(kb: KnowledgeBase, domains: Mapping[str, object]) -> Iterable[Fin
             )
 
 
-def _conflicts(kb: KnowledgeBase, domains: Mapping[str, object]) -> Iterable[Finding]:
-    expander = _Expander(kb)
+# ------------------------------------------------------- contract proofs
+def consult_pure(kb: KnowledgeBase, given: Mapping[str, Value]) -> ConsultationResult:
+    """A consultation in pure Python (no durable, no fact validation): the rule first in the
+    knowledge base's order (priority, then position) whose condition holds fires next, until
+    none is left — the backend's documented order. For lint examples and tests."""
+    consultation = Consultation(kb, given)
+    fired: set[str] = set()
+    while True:
+        for rule in kb.rules:
+            if rule.id not in fired and evaluate(rule.when, consultation.facts).holds:
+                fired.add(rule.id)
+                consultation.fire(rule, consultation.facts)
+                break
+        else:
+            return consultation.result()
+
+
+class _TooHard(Exception):
+    """A condition expands past MAX_ALTERNATIVES, or the search ran out of steps."""
+
+
+class _Prover:
+    """Finds complete situations (askable facts) in which some conditions hold (or fail) together,
+    or proves that none exists. Derived facts are expanded into the rules that derive them."""
+
+    def __init__(self, kb: KnowledgeBase, domains: Mapping[str, object]) -> None:
+        self.kb = kb
+        self.domains = domains
+        self.expander = _Expander(kb)
+        self._cache: dict[tuple[Condition, bool], list[list[Literal]] | None] = {}
+
+    def alternatives(self, condition: Condition, holds: bool) -> list[list[Literal]]:
+        key = (condition, holds)
+        if key not in self._cache:
+            self._cache[key] = _alternatives(condition, holds, self.expander)
+        found = self._cache[key]
+        if found is None:
+            raise _TooHard
+        return found
+
+    def situations(self, parts: Sequence[tuple[Condition, bool]], limit: int = EXAMPLES_TRIED) -> list[list[Literal]]:
+        """Up to ``limit`` consistent conjunctions of literals making every part come out as
+        wanted (``(condition, True)`` holds, ``(condition, False)`` fails); [] when there is
+        none. Raises :class:`_TooHard` when that cannot be decided within the limits."""
+        choices = sorted((self.alternatives(c, holds) for c, holds in parts), key=len)
+        if any(not alternatives for alternatives in choices):
+            return []
+        found: list[list[Literal]] = []
+        steps = 0
+
+        def search(index: int, literals: list[Literal]) -> None:
+            nonlocal steps
+            if index == len(choices):
+                found.append(literals)
+                return
+            for alternative in choices[index]:
+                steps += 1
+                if steps > SEARCH_BUDGET:
+                    raise _TooHard
+                combined = literals + alternative
+                if _conjunction_conflict(combined, self.domains) is None:
+                    search(index + 1, combined)
+                    if len(found) >= limit:
+                        return
+
+        try:
+            search(0, [])
+        except _TooHard:
+            if not found:
+                raise
+        return found
+
+    def example(self, literals: Sequence[Literal]) -> dict[str, Value]:
+        """Askable fact values passing every literal (only the facts the literals test)."""
+        by_fact: dict[str, list[Literal]] = {}
+        for literal in literals:
+            by_fact.setdefault(literal[0].fact, []).append(literal)
+        chosen: dict[str, Value] = {}
+        for name in self.kb.facts:
+            group = by_fact.get(name)
+            if group is None:
+                continue
+            value = _pick(self.kb.facts[name], self.domains[name], group)
+            if value is not None:
+                chosen[name] = value
+        return chosen
+
+
+def _pick(fact: Any, domain: object, literals: Sequence[Literal]) -> Value | None:
+    """A value of ``fact`` that passes ``literals``: the first in declaration order for a choice,
+    true before false, and for a number the one closest to 0 (a threshold's neighbour)."""
+    def passes(value: Value) -> bool:
+        return all(compare(c, value) == want for c, want in literals)
+
+    if fact.type is FactType.CHOICE:
+        return next((v for v in fact.values if passes(v)), None)
+    if fact.type is FactType.BOOLEAN:
+        return next((v for v in (True, False) if passes(v)), None)
+    if not isinstance(domain, Interval):  # a derived number: the values rules derive
+        return min((v for v in domain if passes(v)), default=None)  # type: ignore[attr-defined]
+    candidates: set[int] = {0}
+    for bound in (domain.low, domain.high):
+        if not math.isinf(bound):
+            candidates.add(int(bound))
+    for comparison, _ in literals:
+        values = comparison.value if isinstance(comparison.value, tuple) else (comparison.value,)
+        for value in values:
+            if isinstance(value, int) and not isinstance(value, bool):
+                candidates.update((value - 1, value, value + 1))
+    inside = [v for v in candidates if domain.low <= v <= domain.high and passes(v)]
+    return min(inside, key=lambda v: (abs(v), v < 0)) if inside else None
+
+
+def _situation(example: Mapping[str, Value]) -> str:
+    return " ".join(f"{name}={_show_value(value)}" for name, value in example.items()) or "(any situation)"
+
+
+def _show_value(value: Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _prove(
+    kb: KnowledgeBase,
+    prover: _Prover,
+    parts: Sequence[tuple[Condition, bool]],
+    confirm: Any,
+) -> tuple[str, dict[str, Value]]:
+    """``("holds", {})`` when no situation makes ``parts`` come out as wanted; ``("broken",
+    example)`` when one does — the first whose pure consultation ``confirm`` accepts, else the
+    first found; ``("unknown", {})`` when it could not be decided."""
+    try:
+        found = prover.situations(parts)
+    except _TooHard:
+        return "unknown", {}
+    if not found:
+        return "holds", {}
+    examples = [prover.example(literals) for literals in found]
+    for example in examples:
+        try:
+            if confirm(consult_pure(kb, example)):
+                return "broken", example
+        except Exception:  # noqa: BLE001 - a conflicting derivation: try the next situation
+            continue
+    return "broken", examples[0]
+
+
+def _replaced_by(kb: KnowledgeBase, *rules: Rule) -> set[str]:
+    """Advice that advice given by ``rules`` replaces: never shown when they all fire."""
+    return {replaced for rule in rules for advice_id in rule.advise for replaced in kb.advice[advice_id].replaces}
+
+
+def _cannot_prove(location: Location, what: str, check: str, subject: str) -> Finding:
+    return Finding(
+        location,
+        "warning",
+        f"could not prove that {what}: the conditions expand to more than {MAX_ALTERNATIVES} alternatives "
+        "(split the rule, or simplify its condition)",
+        check,
+        subject,
+    )
+
+
+def _contracts(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
+    for rule in kb.rules:
+        replaced = _replaced_by(kb, rule)
+        for advice_id in rule.advise:
+            item = kb.advice[advice_id]
+            if item.requires is None or advice_id in replaced:
+                continue
+            subject = f"{rule.id}:{advice_id}"
+            status, example = _prove(
+                kb, prover, [(rule.when, True), (item.requires, False)],
+                lambda result, a=advice_id: any(v.kind == "contract" and v.advice == a for v in result.violations),
+            )
+            if status == "broken":
+                yield Finding(
+                    rule.location,
+                    "error",
+                    f"rule '{rule.id}' can give '{advice_id}' where its contract fails, for example "
+                    f"{_situation(example)}",
+                    "contract",
+                    subject,
+                )
+            elif status == "unknown":
+                yield _cannot_prove(rule.location, f"rule '{rule.id}' never gives '{advice_id}' where its contract "
+                                    "fails", "contract", subject)
+
+
+def _incompatibles(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
     pairs = set()
     for item in kb.advice.values():
         for partner in item.incompatible_with:
@@ -305,15 +526,66 @@ def _conflicts(kb: KnowledgeBase, domains: Mapping[str, object]) -> Iterable[Fin
             continue
         for giver in (kb.rule(r) for r in kb.graph.rules_giving(first)):
             for other in (kb.rule(r) for r in kb.graph.rules_giving(second)):
-                if satisfiable(AllOf((giver.when, other.when)), domains, expander)[0]:
+                if _replaced_by(kb, giver, other) & {first, second}:
+                    continue
+                subject = f"{giver.id}+{other.id}"
+                together = "gives" if giver is other else f"and '{other.id}' can fire together and give"
+                status, example = _prove(
+                    kb, prover, [(giver.when, True), (other.when, True)],
+                    lambda result, a=first, b=second: any(
+                        v.kind == "incompatible" and {v.advice, v.other} == {a, b} for v in result.violations
+                    ),
+                )
+                if status == "broken":
                     yield Finding(
                         giver.location,
-                        "warning",
-                        f"rules '{giver.id}' and '{other.id}' can fire together and give incompatible advice "
-                        f"'{first}' and '{second}'",
-                        "conflict",
-                        f"{giver.id}+{other.id}",
+                        "error",
+                        f"rule{'s' if giver is not other else ''} '{giver.id}' {together} incompatible advice "
+                        f"'{first}' and '{second}', for example {_situation(example)}",
+                        "incompatible",
+                        subject,
                     )
+                elif status == "unknown":
+                    yield _cannot_prove(giver.location, f"rules '{giver.id}' and '{other.id}' never give incompatible "
+                                        f"advice '{first}' and '{second}' together", "incompatible", subject)
+
+
+def _urgencies(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
+    with_deadline = [
+        (kb.advice[advice_id], rule) for rule in kb.rules for advice_id in rule.advise
+        if kb.advice[advice_id].deadline is not None
+    ]
+    for urgent in kb.advice.values():
+        if urgent.urgent_within is None:
+            continue
+        limit = urgent.urgent_within
+        for giver in (kb.rule(r) for r in kb.graph.rules_giving(urgent.id)):
+            for item, other in with_deadline:
+                if _replaced_by(kb, giver, other) & {urgent.id, item.id}:
+                    continue
+                deadline = item.deadline
+                assert deadline is not None
+                far = Comparison(deadline.fact, Operator.GT, limit - deadline.offset)
+                subject = f"{giver.id}:{urgent.id}+{other.id}:{item.id}"
+                status, example = _prove(
+                    kb, prover, [(giver.when, True), (other.when, True), (far, True)],
+                    lambda result, a=urgent.id, b=item.id: any(
+                        v.kind == "urgency" and v.advice == a and v.other == b for v in result.violations
+                    ),
+                )
+                by = f"rule '{other.id}'" if other is not giver else "the same rule"
+                if status == "broken":
+                    yield Finding(
+                        giver.location,
+                        "error",
+                        f"rule '{giver.id}' gives '{urgent.id}' (act within {limit} days) while {by} can give "
+                        f"'{item.id}' with a deadline more than {limit} days away, for example {_situation(example)}",
+                        "urgency",
+                        subject,
+                    )
+                elif status == "unknown":
+                    yield _cannot_prove(giver.location, f"'{urgent.id}' from rule '{giver.id}' never stands beside a "
+                                        f"deadline of '{item.id}' more than {limit} days away", "urgency", subject)
 
 
 def _dead_ends(kb: KnowledgeBase) -> Iterable[Finding]:
@@ -398,10 +670,13 @@ def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None) ->
     """Run every check; findings a maintainer explained in checks.yaml carry the reason."""
     config = config or LintConfig()
     domains = derivable_domains(kb)
+    prover = _Prover(kb, domains)
     findings = [
         *_unreachable(kb, domains),
         *_redundant(kb, domains),
-        *_conflicts(kb, domains),
+        *_contracts(kb, prover),
+        *_incompatibles(kb, prover),
+        *_urgencies(kb, prover),
         *_dead_ends(kb),
         *_gap_findings(kb, config),
     ]
@@ -413,6 +688,8 @@ def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None) ->
 
 
 def _explanation(config: LintConfig, finding: Finding) -> str | None:
+    if finding.severity == "error":  # errors are fixed, never explained away
+        return None
     for item in config.explained:
         if item.check == finding.check and _matches(item.subject, finding.subject):
             return item.reason

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+
+import pytest
 import subprocess
 import sys
 from pathlib import Path
@@ -360,3 +362,28 @@ def test_conflicting_or_impossible_options_are_usage_errors(capsys):
     for bad in ("101", "-1", "nan"):
         assert run(["kb", "test", "--min-coverage", bad])[0] == 2
         assert "argument --min-coverage" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ --today
+TODAY_FACTS = ["--set", "order_status=shipped", "--set", "tracking_note=shipment_cancelled",
+               "--set", "seller_response=no_reply", "--set", "days_left=3"]
+
+
+def test_today_makes_deadline_dates_reproducible():
+    first = run(["advise", "--today", "2026-11-23", *TODAY_FACTS])
+    second = run(["advise", "--today", "2026-11-23", *TODAY_FACTS])
+    assert first == second and first[0] == 0
+    assert "1. Open a dispute (by Fri 11 Dec, 18 days left)" in first[1]
+    later = run(["advise", "--today", "2027-02-27", *TODAY_FACTS])[1]
+    assert "(by Wed 17 Mar, 18 days left)" in later  # counted from the date given, over a month end
+    markdown = run(["explain", "--format", "markdown", "--today", "2026-11-23", *TODAY_FACTS])[1]
+    assert "1. **Action: Open a dispute (by Fri 11 Dec, 18 days left)**" in markdown
+
+
+@pytest.mark.parametrize("value", ["2026-02-30", "2026-13-01", "2026-1-5", "20261123", "tomorrow", "", "2026-11-23T10:00"])
+@pytest.mark.parametrize("command", ["advise", "explain", "batch", "ask"])
+def test_a_bad_today_is_one_usage_line(command, value):
+    facts = TODAY_FACTS if command in ("advise", "explain") else []
+    status, out, err = run([command, f"--today={value}", *facts], stdin="")
+    assert status == 2 and out == ""
+    assert err == f"orderdoctor: error: --today {value!r}: not a date; give it as YYYY-MM-DD, e.g. 2026-11-23\n"

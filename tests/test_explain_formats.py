@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 DOC = ROOT / "docs" / "explanations.md"
 FACTS = ["--set", "order_status=shipped", "--set", "tracking_note=shipment_cancelled",
-         "--set", "seller_response=no_reply", "--set", "days_left=3"]
+         "--set", "seller_response=no_reply", "--set", "days_left=3", "--today", "2026-11-23"]
 
 CASES = {
     "how.txt": ["explain", *FACTS],

@@ -95,9 +95,14 @@ def test_conflicting_rules(tmp_path):
         ("a", "{order_status: shipped}", "{advise: [reorder]}"),
         ("b", "{days_left: {lt: 3}}", "{advise: [contact_seller]}"),
     ))
-    [finding] = findings(kb, "conflict")
-    assert finding.subject == "b+a"  # the rule giving the first advice id of the pair comes first
-    assert "give incompatible advice 'contact_seller' and 'reorder'" in finding.message
+    [finding] = findings(kb, "incompatible")
+    assert finding.subject == "b+a" and finding.severity == "error"  # the giver of the first id comes first
+    assert finding.message == (
+        "rules 'b' and 'a' can fire together and give incompatible advice 'contact_seller' and 'reorder', "
+        "for example order_status=shipped days_left=0"
+    )
+    status, out, _ = run(["kb", "check", "--kb", str(kb)])
+    assert status == 2 and ": error: rules 'b' and 'a'" in out and "[incompatible]" in out
 
 
 def test_rules_that_cannot_fire_together_do_not_conflict(tmp_path):
@@ -106,7 +111,7 @@ def test_rules_that_cannot_fire_together_do_not_conflict(tmp_path):
         ("b", "{urgency: high}", "{advise: [reorder]}"),
         ("c", "{order_status: closed}", "{advise: [contact_seller]}"),
     ))
-    assert findings(kb, "conflict") == []  # b needs shipped (through urgency), c needs closed
+    assert findings(kb, "incompatible") == []  # b needs shipped (through urgency), c needs closed
 
 
 def test_dead_ends(tmp_path):
