@@ -63,7 +63,7 @@ def fact_words(kb: KnowledgeBase, name: str, value: Value) -> str:
         return f"{fact.description} {value}."
     if fact.type is FactType.BOOLEAN:
         return fact.description if value else f"Not so: {fact.description[0].lower()}{fact.description[1:]}"
-    return f"{fact.description} {value}."
+    return f"{fact.description.rstrip('.')}: {value}."
 
 
 def _deadline(days: int | None, today: datetime.date) -> str:
