@@ -592,6 +592,7 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
     )
     docs.add_argument("--check", action="store_true", help="only check that the file is current (exit 1 if stale)")
     docs.set_defaults(handler="docs")
+    __import__("orderdoctor.cli.review", fromlist=["_"]).add_review_parser(sub, common, HANDLERS)  # kb review
 
 
 HANDLERS = {"check": kb_check, "test": kb_test, "graph": kb_graph, "impact": kb_impact, "docs": kb_docs}

@@ -1452,3 +1452,149 @@ def _kind(node: Node) -> str:
     return f"{node.value!r}"
 
 
+
+
+# ------------------------------------------------------------ review.yaml
+if TYPE_CHECKING:
+    from .review import ReviewConfig
+
+
+def load_review_config(kb: KnowledgeBase) -> ReviewConfig:
+    """Read ``review.yaml`` of ``kb`` (optional): the deciding facts of ``orderdoctor kb review``,
+    the situations out of scope, and the reviewed exceptions (:mod:`.review`).
+
+    Without the file every fact is deciding. Raises :class:`KnowledgeBaseErrors` with every
+    problem found, each located, with a did-you-mean for unknown facts, values and classes.
+    """
+    from .review import ReviewConfig
+
+    file = kb.root / "review.yaml"
+    if not os.path.lexists(file):
+        return ReviewConfig()
+    loader = _Loader(kb.root)
+    loader.facts = dict(kb.facts)
+    loader.advice = dict(kb.advice)
+    document = loader._parse(file)
+    where = Location(display_path(file))
+    config = ReviewConfig(location=where)
+    if document is not None:
+        fields = loader._fields(document, "review file", ("deciding",), ("out_of_scope", "explained"))
+        if fields is not None:
+            config = _review_config(loader, fields, where)
+    if loader.errors:
+        raise KnowledgeBaseErrors(sorted(loader.errors, key=lambda e: e.location))
+    return config
+
+
+def _review_config(loader: _Loader, fields: dict[str, Node], where: Location) -> ReviewConfig:
+    from .review import PROBLEM_CLASSES, Explanation, OutOfScope, ReviewConfig
+
+    deciding = _given_facts(loader, fields["deciding"], "deciding") or []
+    out_of_scope: list[OutOfScope] = []
+    for item in _review_list(loader, fields.get("out_of_scope"), "out_of_scope"):
+        entry = loader._fields(item, "out_of_scope entry", ("reason",), ("when", "not_given"))
+        if entry is None:
+            continue
+        if "when" not in entry and "not_given" not in entry:
+            loader.errors.append(
+                SchemaError(item.location, "an out_of_scope entry needs 'when' (a condition), 'not_given' (facts), or both")
+            )
+            continue
+        reason = loader._text(entry["reason"], "reason")
+        when = None
+        if "when" in entry:
+            when = loader._condition(entry["when"])
+            if when is not None:
+                from .model import comparisons_in
+
+                for comparison in comparisons_in(when):
+                    fact = loader.facts.get(comparison.fact) if loader.facts else None
+                    if fact is not None and fact.derived:
+                        loader.errors.append(
+                            SchemaError(
+                                comparison.location,
+                                f"out_of_scope conditions read facts the buyer gives; '{fact.name}' is derived "
+                                "(use 'explained' for situations judged on derived facts)",
+                                name=fact.name,
+                            )
+                        )
+                        when = None
+                        break
+        not_given: list[str] | None = []
+        if "not_given" in entry:
+            not_given = _given_facts(loader, entry["not_given"], "not_given")
+        if reason is None or ("when" in entry and when is None) or not_given is None:
+            continue
+        out_of_scope.append(OutOfScope(reason, item.location, when, tuple(not_given)))
+    explained: list[Explanation] = []
+    for item in _review_list(loader, fields.get("explained"), "explained"):
+        entry = loader._fields(item, "explained problem", ("problem", "reason"), ("when", "row"))
+        if entry is None:
+            continue
+        if ("when" in entry) == ("row" in entry):
+            loader.errors.append(
+                SchemaError(item.location, "an explained problem names either 'when' (a condition) or 'row' (a row id), not both")
+            )
+            continue
+        problem = loader._text(entry["problem"], "problem")
+        if problem is not None and problem not in PROBLEM_CLASSES:
+            loader.errors.append(
+                SchemaError(
+                    entry["problem"].location,
+                    f"unknown problem class '{problem}' (classes: {', '.join(PROBLEM_CLASSES)})",
+                    name=problem,
+                    suggestion=suggest(problem, PROBLEM_CLASSES),
+                )
+            )
+            problem = None
+        reason = loader._text(entry["reason"], "reason")
+        when = loader._condition(entry["when"]) if "when" in entry else None
+        row = None
+        if "row" in entry:
+            row = loader._text(entry["row"], "row")
+            if row is not None and not re.match(r"^R-[0-9a-f]{8}$", row):
+                loader.errors.append(
+                    SchemaError(entry["row"].location, f"row id {row!r} must be 'R-' and 8 hex digits, as kb review prints it", name=row)
+                )
+                row = None
+        if problem is None or reason is None or (when is None and row is None):
+            continue
+        explained.append(Explanation(problem, reason, item.location, when, row))
+    return ReviewConfig(tuple(deciding), tuple(out_of_scope), tuple(explained), where)
+
+
+def _review_list(loader: _Loader, node: Node | None, name: str) -> list[Node]:
+    if node is None or node.value is None:
+        return []
+    if not node.is_list:
+        loader.errors.append(SchemaError(node.location, f"'{name}' takes a list of entries, each starting with '- '"))
+        return []
+    return list(node.value)
+
+
+def _given_facts(loader: _Loader, node: Node, field: str) -> list[str] | None:
+    """A list of facts the buyer can give (not derived), each known, without repeats."""
+    items = node.value if node.is_list else [node]
+    result: list[str] = []
+    ok = True
+    for item in items:
+        if not isinstance(item.value, str):
+            loader.errors.append(SchemaError(item.location, f"'{field}' lists fact names, not {_kind(item)}"))
+            ok = False
+            continue
+        fact = loader._lookup_fact(item.value, item.location)
+        if fact is None:
+            ok = False
+            continue
+        if fact.derived:
+            loader.errors.append(
+                SchemaError(item.location, f"fact '{fact.name}' is derived: the review varies only facts the buyer gives", name=fact.name)
+            )
+            ok = False
+            continue
+        if fact.name in result:
+            loader.errors.append(DuplicateIdError(item.location, f"fact '{fact.name}' is listed twice in '{field}'", name=fact.name))
+            ok = False
+            continue
+        result.append(fact.name)
+    return result if ok else None

@@ -1,0 +1,474 @@
+"""``orderdoctor kb review``: the situation-space review, as a summary, a sheet, a CI check, and
+accepted rows turned into scenario cases.
+
+The review itself is engine data (:mod:`orderdoctor.engine.review`); this module reads the date
+(``--today``, else the clock: the one place this command reads it), formats the review as a short
+summary, Markdown, CSV or JSON, and appends accepted rows to a case file. Every file is written
+through :mod:`.output` (atomically).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+from orderdoctor.engine import KnowledgeBase, KnowledgeBaseErrors, load_cases
+from orderdoctor.engine.location import display_path
+from orderdoctor.engine.model import FactType, Value
+
+from .kb import KbUsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+    from orderdoctor.engine.review import Review, Row, Situation
+
+__all__ = ["add_review_parser", "kb_review", "render_csv", "render_json", "render_markdown", "render_summary"]
+
+FORMATS = ("markdown", "csv", "json")
+_EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".json": "json"}
+#: The header of a case file ``--accept`` creates.
+CASES_HEADER = (
+    "# Scenario cases accepted from `orderdoctor kb review` (docs/maintaining.md): each is the\n"
+    "# representative situation of a review row a maintainer signed, expecting the advice it showed.\n"
+)
+
+
+# ------------------------------------------------------------------ words
+def _value_text(value: Value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def situation_text(situation: Situation) -> str:
+    """``order_status=shipped days_left=3``"""
+    return " ".join(f"{name}={_value_text(value)}" for name, value in situation.facts) or "(nothing given)"
+
+
+def fact_words(kb: KnowledgeBase, name: str, value: Value) -> str:
+    """A given fact in words: the value's help text, else the fact's description."""
+    fact = kb.facts[name]
+    if fact.type is FactType.CHOICE:
+        choice = fact.choice(str(value))
+        if choice is not None and choice.help:
+            return choice.help
+        return f"{fact.description} {value}."
+    if fact.type is FactType.BOOLEAN:
+        return fact.description if value else f"Not so: {fact.description[0].lower()}{fact.description[1:]}"
+    return f"{fact.description.rstrip('.')}: {value}."
+
+
+def _deadline(days: int | None, today: datetime.date) -> str:
+    if days is None:
+        return ""
+    if days == 0:
+        return f" (by {today.isoformat()}, today)"
+    return f" (by {(today + datetime.timedelta(days=days)).isoformat()}, {days} day{'s' if days != 1 else ''} left)"
+
+
+def _advice_lines(row: Row, today: datetime.date) -> list[str]:
+    lines = []
+    step = 0
+    for item in row.advice:
+        if item.kind == "warning":
+            label = "WARNING:"
+        elif item.kind == "action":
+            step += 1
+            label = f"{step}."
+        else:
+            label = "Note:"
+        lines.append(f"{label} {item.title}{_deadline(item.deadline_days, today)} `{item.id}`")
+    return lines
+
+
+def _problem_words(row: Row) -> list[str]:
+    words = []
+    for problem in row.problems:
+        bad, fine = row.unexplained[problem], row.explained[problem]
+        state = f"{bad} unexplained" if bad else "explained"
+        if bad and fine:
+            state += f", {fine} explained"
+        reasons = "; ".join(row.reasons[problem])
+        words.append(f"{problem.kind}: {problem.detail} [{state}]" + (f" — {reasons}" if reasons else ""))
+    return words
+
+
+def _scope_words(review: Review) -> str:
+    remaining = len(review.remaining)
+    pairs = (
+        f" and {review.pairwise_situations:,} situations covering {review.pairs_covered:,} of "
+        f"{review.pairs_required:,} value pairs of the {remaining} remaining facts"
+        + (f" ({review.pairs_out_of_scope:,} pairs only out of scope)" if review.pairs_out_of_scope else "")
+        if remaining
+        else ""
+    )
+    return (
+        f"all {review.base_size:,} combinations of the {len(review.deciding)} deciding facts "
+        f"({', '.join(review.deciding)}), each also not given{pairs}"
+    )
+
+
+def _share(review: Review) -> str:
+    return f"{100 * review.coverage:.4g}%"
+
+
+# ---------------------------------------------------------------- summary
+def render_summary(review: Review, config: Any) -> str:
+    out = []
+    facts = len(review.deciding) + len(review.remaining)
+    out.append(
+        f"kb review: the space has {review.space_size:,} situations (the product over {facts} facts of "
+        f"their values + 1 for not given)"
+    )
+    out.append(f"enumerated {review.enumerated:,} ({_share(review)} of the space): {_scope_words(review)}")
+    removed = sum(review.out_of_scope.values())
+    out.append(
+        f"out of scope: {removed:,} (by {len(config.out_of_scope)} entries); in scope: {review.in_scope:,} "
+        f"situations in {len(review.rows)} rows ({review.consultations:,} consultations)"
+    )
+    for kind, count in review.situations_by_class.items():
+        rows = sum(1 for row in review.rows if any(row.unexplained[p] for p in row.problems if p.kind == kind))
+        explained = review.explained_by_class[kind]
+        out.append(f"  {kind}: {count:,} situations in {rows} rows" + (f", {explained:,} explained" if explained else ""))
+    problem_rows = review.problem_rows
+    if problem_rows:
+        out.append(f"rows with problems ({len(problem_rows)}):")
+        out += ["  " + _check_line(row) for row in problem_rows]
+    else:
+        out.append("no unexplained problems")
+    return "\n".join(out) + "\n"
+
+
+def _check_line(row: Row) -> str:
+    kinds = ", ".join(dict.fromkeys(p.kind for p in row.problems if row.unexplained[p]))
+    bad = max(row.unexplained.values())
+    return f"{row.id} {kinds}: {bad:,} of {row.count:,} situations, e.g. {situation_text(row.representative)}"
+
+
+# --------------------------------------------------------------- markdown
+def render_markdown(review: Review, kb: KnowledgeBase, config: Any, today: datetime.date) -> str:
+    lines = [
+        "# Situation-space review",
+        "",
+        f"Written by `orderdoctor kb review --format markdown` from `{display_path(kb.root)}`; deadlines are "
+        f"counted from {today.isoformat()}. How to read it: docs/maintaining.md, \"Reviewing the situation space\".",
+        "",
+        "## Summary",
+        "",
+        f"- **The space**: {review.space_size:,} situations (every fact the buyer can give, each value or not given).",
+        f"- **Enumerated**: {review.enumerated:,} ({_share(review)} of the space): {_scope_words(review)}.",
+        f"- **In scope**: {review.in_scope:,} situations, in {len(review.rows)} rows of equal outcome.",
+        f"- **Out of scope**: {sum(review.out_of_scope.values()):,} situations, not run:",
+    ]
+    for index, entry in enumerate(config.out_of_scope):
+        lines.append(f"  - {review.out_of_scope.get(index, 0):,}: {entry.describe()} — {entry.reason}")
+    lines += ["", "| problem | situations | rows | explained situations |", "|---|---:|---:|---:|"]
+    for kind, count in review.situations_by_class.items():
+        rows = sum(1 for row in review.rows if any(row.unexplained[p] for p in row.problems if p.kind == kind))
+        lines.append(f"| {kind} | {count:,} | {rows} | {review.explained_by_class[kind]:,} |")
+    problem_rows = review.problem_rows
+    lines += ["", f"## Rows with problems ({len(problem_rows)})", ""]
+    if not problem_rows:
+        lines += ["None.", ""]
+    for row in problem_rows:
+        lines += _row_block(row, kb, today, "###")
+    first = review.deciding[0] if review.deciding else None
+    lines += ["## All rows", ""]
+    if first:
+        lines += [f"Grouped by `{first}` of the representative situation; a row's other values are listed.", ""]
+    by_group: dict[Any, list[Row]] = {}
+    for row in review.rows:
+        value = row.representative.as_dict().get(first) if first else None
+        by_group.setdefault(value, []).append(row)
+    order = list(review.values.get(first, ())) if first else []
+    for value in sorted(by_group, key=lambda v: order.index(v) if v in order else len(order)):
+        rows = by_group[value]
+        heading = f"{first} = {_value_text(value)}" if first and value is not None else (f"{first} not given" if first else "all")
+        words = f": {fact_words(kb, first, value)}" if first and value is not None else ""
+        lines += [f"### {heading}{words} ({len(rows)} rows, {sum(r.count for r in rows):,} situations)", ""]
+        for row in rows:
+            lines += _row_block(row, kb, today, "####")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _row_block(row: Row, kb: KnowledgeBase, today: datetime.date, level: str) -> list[str]:
+    lines = [f"{level} {row.id} — {row.count:,} situation{'s' if row.count != 1 else ''}", ""]
+    if len(row.groups) > 1:
+        spread = ", ".join(f"{_value_text(v) if v is not None else 'not given'}: {n:,}" for v, n in row.groups.items())
+        lines += [f"Situations by the first deciding fact: {spread}.", ""]
+    lines.append("Representative situation:")
+    lines.append("")
+    if not row.representative.facts:
+        lines.append("- (nothing given)")
+    for name, value in row.representative.facts:
+        lines.append(f"- `{name}` = {_value_text(value)}: {fact_words(kb, name, value)}")
+    lines += ["", "Advice, in order:", ""]
+    lines += [f"- {line}" for line in _advice_lines(row, today)]
+    if row.problems:
+        lines += ["", "Problems:", ""]
+        lines += [f"- {words}" for words in _problem_words(row)]
+    if row.examples:
+        lines += ["", "More examples: " + "; ".join(f"`{situation_text(s)}`" for s in row.examples) + "."]
+    lines.append("")
+    return lines
+
+
+# -------------------------------------------------------------- csv, json
+CSV_COLUMNS = (
+    "row", "situations", "problems", "unexplained_situations", "advice", "first_action",
+    "representative", "representative_deadlines", "by_first_deciding_fact", "examples",
+)
+
+
+def render_csv(review: Review, today: datetime.date) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in review.rows:
+        writer.writerow([
+            row.id,
+            row.count,
+            " | ".join(_problem_words(row)),
+            max(row.unexplained.values(), default=0),
+            " > ".join(row.advice_ids),
+            row.first_action or "",
+            situation_text(row.representative),
+            " ".join(f"{a.id}:{(today + datetime.timedelta(days=a.deadline_days)).isoformat()}"
+                     for a in row.advice if a.deadline_days is not None),
+            " ".join(f"{_value_text(v) if v is not None else '-'}:{n}" for v, n in row.groups.items()),
+            " ; ".join(situation_text(s) for s in row.examples),
+        ])
+    return buffer.getvalue()
+
+
+def review_data(review: Review, config: Any, today: datetime.date) -> dict[str, Any]:
+    def deadline(days: int | None) -> str | None:
+        return None if days is None else (today + datetime.timedelta(days=days)).isoformat()
+
+    return {
+        "today": today.isoformat(),
+        "space_size": review.space_size,
+        "enumerated": review.enumerated,
+        "coverage": review.coverage,
+        "base_size": review.base_size,
+        "deciding": list(review.deciding),
+        "remaining": list(review.remaining),
+        "values": {name: list(values) for name, values in review.values.items()},
+        "pairwise_situations": review.pairwise_situations,
+        "pairs_required": review.pairs_required,
+        "pairs_covered": review.pairs_covered,
+        "pairs_out_of_scope": review.pairs_out_of_scope,
+        "in_scope": review.in_scope,
+        "consultations": review.consultations,
+        "out_of_scope": [
+            {"condition": entry.describe(), "reason": entry.reason, "situations": review.out_of_scope.get(i, 0)}
+            for i, entry in enumerate(config.out_of_scope)
+        ],
+        "situations_by_class": dict(review.situations_by_class),
+        "explained_by_class": dict(review.explained_by_class),
+        "rows": [
+            {
+                "id": row.id,
+                "situations": row.count,
+                "has_problems": row.has_problems,
+                "problems": [
+                    {"kind": p.kind, "detail": p.detail, "unexplained": row.unexplained[p],
+                     "explained": row.explained[p], "reasons": list(row.reasons[p])}
+                    for p in row.problems
+                ],
+                "advice": [
+                    {"id": a.id, "kind": a.kind, "title": a.title, "deadline_days": a.deadline_days,
+                     "deadline": deadline(a.deadline_days)}
+                    for a in row.advice
+                ],
+                "representative": row.representative.as_dict(),
+                "examples": [s.as_dict() for s in row.examples],
+                "by_first_deciding_fact": [[v, n] for v, n in row.groups.items()],
+            }
+            for row in review.rows
+        ],
+    }
+
+
+def render_json(review: Review, config: Any, today: datetime.date) -> str:
+    return json.dumps(review_data(review, config, today), indent=2, ensure_ascii=False) + "\n"
+
+
+# ----------------------------------------------------------------- accept
+def case_id(situation: Situation) -> str:
+    """A case id derived from the situation: ``reviewed_shipped_in_transit_days_left_3`` (with a
+    hash of the facts when that would be too long)."""
+    parts = []
+    for name, value in situation.facts:
+        if isinstance(value, bool):
+            parts.append(name if value else f"no_{name}")
+        elif isinstance(value, int):
+            parts.append(f"{name}_{'minus_' if value < 0 else ''}{abs(value)}")
+        else:
+            parts.append(str(value))
+    text = "_".join(["reviewed", *parts])
+    if len(text) > 80:
+        digest = hashlib.sha256(situation_text(situation).encode()).hexdigest()[:8]
+        text = text[:70].rstrip("_") + "_" + digest
+    return text
+
+
+def case_text(row: Row, story: str, kb: KnowledgeBase) -> str:
+    lines = [f"- id: {case_id(row.representative)}", f"  story: {json.dumps(story, ensure_ascii=False)}", "  facts:"]
+    for name, value in row.representative.facts:
+        shown = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        lines.append(f"    {name}: {shown}")
+    lines.append(f"  must: [{', '.join(row.advice_ids)}]")
+    if row.first_action:
+        lines.append(f"  first: {row.first_action}")
+    return "\n".join(lines) + "\n"
+
+
+def generated_story(row: Row, kb: KnowledgeBase) -> str:
+    words = " ".join(fact_words(kb, name, value).rstrip(".") + "." for name, value in row.representative.facts)
+    return f"Accepted from review row {row.id}. {words}"
+
+
+def accept_rows(args: argparse.Namespace, review: Review, kb: KnowledgeBase, out: TextIO) -> int:
+    from orderdoctor.engine.errors import suggest
+    from orderdoctor.engine.loader import read_text_file
+
+    from .output import write_output
+
+    target = Path(args.cases) if args.cases else kb.root / "cases" / "reviewed.yaml"
+    if args.story is not None and (not args.story.strip() or any(not c.isprintable() for c in args.story)):
+        raise KbUsageError("--story must be non-empty text on one line, without control characters")
+    known: set[str] = set()
+    try:
+        known.update(case.id for case in load_cases(kb))
+        if target.exists() and target.resolve().parent != (kb.root / "cases").resolve():
+            known.update(case.id for case in load_cases(kb, [target]))
+    except KnowledgeBaseErrors as exc:
+        raise KbUsageError(f"the cases do not load ({exc.errors[0].format()}): fix them first") from None
+    ids = [row.id for row in review.rows]
+    added: list[str] = []
+    texts: list[str] = []
+    for wanted in args.accept:
+        row = review.row(wanted)
+        if row is None:
+            hint = suggest(wanted, ids)
+            raise KbUsageError(f"no review row '{wanted}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+        if row.advice_ids == ("nothing_applies",):
+            raise KbUsageError(f"row {row.id} gives no advice: there is nothing to accept")
+        if row.has_problems:
+            raise KbUsageError(f"row {row.id} has unexplained problems: fix them, or explain them in review.yaml, first")
+        new_id = case_id(row.representative)
+        if new_id in known or new_id in added:
+            raise KbUsageError(f"row {row.id}: a case '{new_id}' exists already (its situation was accepted before)")
+        story = args.story if args.story is not None else generated_story(row, kb)
+        texts.append(case_text(row, story, kb))
+        added.append(new_id)
+    current = read_text_file(target, display_path(target)) if target.exists() else CASES_HEADER
+    if current and not current.endswith("\n"):
+        current += "\n"
+    write_output(target, current + "".join("\n" + text for text in texts))
+    for new_id in added:
+        out.write(f"added case {new_id} to {display_path(target)}\n")
+    return 0
+
+
+# -------------------------------------------------------------------- run
+def _today(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD, e.g. 2026-11-23") from None
+
+
+def _format(args: argparse.Namespace) -> str | None:
+    if args.output in (None, "-"):
+        return args.format
+    implied = _EXTENSIONS.get(os.path.splitext(args.output)[1].lower())
+    if args.format is None:
+        if implied is None:
+            raise KbUsageError(
+                f"kb review --output {args.output}: cannot tell the format from the extension; "
+                "use .md, .csv or .json, or say --format"
+            )
+        return implied
+    return args.format
+
+
+def kb_review(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
+    from orderdoctor.engine.loader import load_review_config
+    from orderdoctor.engine.review import ReviewTooLargeError, review
+
+    from .output import write_output
+
+    if (args.story is not None or args.cases is not None) and not args.accept:
+        raise KbUsageError("--story and --cases go with --accept ROW")
+    fmt = _format(args)
+    today = args.today or datetime.date.today()  # the one place kb review reads the clock
+    config = load_review_config(kb)
+    try:
+        found = review(kb, config)
+    except ReviewTooLargeError as exc:
+        raise KbUsageError(f"kb review: {exc} (review.yaml)") from None
+    if args.accept:
+        return accept_rows(args, found, kb, out)
+    if fmt is not None:
+        if fmt == "markdown":
+            text = render_markdown(found, kb, config, today)
+        elif fmt == "csv":
+            text = render_csv(found, today)
+        else:
+            text = render_json(found, config, today)
+        write_output(args.output or "-", text, out)
+        if args.output not in (None, "-"):
+            out.write(f"wrote {display_path(args.output)} ({len(found.rows)} rows, {fmt})\n")
+    elif not args.check:
+        out.write(render_summary(found, config))
+    if args.check:
+        problem_rows = found.problem_rows
+        for row in problem_rows:
+            out.write(_check_line(row) + "\n")
+        situations = sum(found.situations_by_class.values())
+        if problem_rows:
+            out.write(f"kb review --check: {len(problem_rows)} row(s) with unexplained problems "
+                      f"({found.in_scope:,} situations in scope)\n")
+            return 1
+        out.write(f"kb review --check: no unexplained problems in {found.in_scope:,} situations "
+                  f"({situations} problem situations)\n" if situations else
+                  f"kb review --check: no unexplained problems in {found.in_scope:,} situations\n")
+    return 0
+
+
+def add_review_parser(sub: Any, common: argparse.ArgumentParser, handlers: dict[str, Any]) -> None:
+    """``kb review``'s parser, and its handler in ``handlers``."""
+    parser = sub.add_parser(
+        "review",
+        parents=[common],
+        help="run every situation a buyer can be in and report the answers' problems",
+        description="Enumerate the situations a buyer can be in (kb/review.yaml: every combination of the "
+        "deciding facts, the rest pairwise), run each, and group them by outcome: situations with no advice, "
+        "contract violations, incompatible advice, urgency and deadline clashes, warnings without an action. "
+        "Prints a summary, or writes a review sheet (--format). With --check, exit 1 on unexplained problems.",
+    )
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="write the review sheet as markdown, csv (one row per group) or json; default: a summary")
+    parser.add_argument("--output", metavar="FILE", default=None,
+                        help="where to write the sheet (atomically; '-' standard output; the extension .md/.csv/.json "
+                        "gives the format)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when any problem is not explained in review.yaml")
+    parser.add_argument("--today", type=_today, default=None, metavar="YYYY-MM-DD",
+                        help="count deadlines from this date (default: today)")
+    parser.add_argument("--accept", nargs="+", metavar="ROW", default=None,
+                        help="append a scenario case for each row (its representative situation and advice)")
+    parser.add_argument("--story", default=None, metavar="TEXT", help="the accepted case's story (default: generated)")
+    parser.add_argument("--cases", default=None, metavar="FILE",
+                        help="the case file to append to (default: the knowledge base's cases/reviewed.yaml)")
+    parser.set_defaults(handler="review")
+    handlers["review"] = kb_review
