@@ -507,7 +507,7 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser, *, tools: bo
     kb = commands.add_parser(
         "kb",
         parents=[common],
-        help="tools for maintaining the knowledge base: check, test, graph, impact, docs",
+        help="tools for maintaining the knowledge base: check, test, review, graph, impact, docs",
         description="Tools for the people who maintain the knowledge base (see docs/maintaining.md).",
     )
     sub = kb.add_subparsers(dest="kb_command", metavar="TOOL")
