@@ -765,19 +765,19 @@ class _Loader:
         name = self._text(node, "source")
         if name is None or self.sources is None:
             return name
-        if name not in self.sources:
-            if name in self.unbuilt["sources.yaml"]:
-                return None
+        message = f"unknown source '{name}' (sources.yaml lists: {', '.join(self.sources)})"
+        return name if self._known_source(name, node.location, message) else None
+
+    def _known_source(self, name: str, location: Location, message: str) -> bool:
+        """Whether ``name`` is a source id; if it is not (and not one with errors of its own),
+        report ``message`` with a did-you-mean."""
+        if self.sources is None or name in self.sources:
+            return True
+        if name not in self.unbuilt["sources.yaml"]:
             self.errors.append(
-                UnknownSourceError(
-                    node.location,
-                    f"unknown source '{name}' (sources.yaml lists: {', '.join(self.sources)})",
-                    name=name,
-                    suggestion=suggest(name, self.sources),
-                )
+                UnknownSourceError(location, message, name=name, suggestion=suggest(name, self.sources))
             )
-            return None
-        return name
+        return False
 
     # ---------------------------------------------------------------- sources
     def _source(self, node: Node) -> Source | None:
@@ -1395,17 +1395,8 @@ class _Loader:
         if text is None:
             return None
         first, _, _ = text.partition(" ")
-        if self.sources is not None and first not in self.sources and first not in self.unbuilt["sources.yaml"]:
-            self.errors.append(
-                UnknownSourceError(
-                    node.location,
-                    f"a case's source starts with a source id; unknown source '{first}'",
-                    name=first,
-                    suggestion=suggest(first, self.sources),
-                )
-            )
-            return None
-        return text
+        message = f"a case's source starts with a source id; unknown source '{first}'"
+        return text if self._known_source(first, node.location, message) else None
 
     def _case_facts(self, node: Node) -> dict[str, Value] | None:
         if not node.is_mapping:
