@@ -96,8 +96,8 @@ def test_public_vocabulary_is_declared():
     for name, values in VOCABULARY.items():
         fact = SHIPPED_KB.facts[name]
         assert fact.askable and not fact.derived
-        if values is not None:
-            assert set(fact.values) == values, name
+        if values is not None:  # values may be added (issue 13), never renamed or removed
+            assert values <= set(fact.values), name
     for advice_id in ACTIONS:
         assert SHIPPED_KB.advice[advice_id].kind.value == "action", advice_id
     for advice_id in WARNINGS:
@@ -119,7 +119,7 @@ def test_every_fact_value_and_advice_is_used_by_a_rule():
 
 
 def test_every_rule_and_advice_cites_a_listed_source():
-    assert len(SHIPPED_KB.sources) == 5
+    assert len(SHIPPED_KB.sources) >= 5  # the five articles, plus pages cited since issue 13
     for rule in SHIPPED_KB.rules:
         assert rule.source in SHIPPED_KB.sources
     for item in SHIPPED_KB.advice.values():
@@ -127,7 +127,8 @@ def test_every_rule_and_advice_cites_a_listed_source():
 
 
 def test_incompatible_pairs_are_declared_in_the_knowledge_base():
-    assert sorted(tuple(sorted(p)) for p in INCOMPATIBLE) == sorted(tuple(sorted(p)) for p in _FORMERLY_LISTED_HERE)
+    declared = {tuple(sorted(p)) for p in INCOMPATIBLE}
+    assert {tuple(sorted(p)) for p in _FORMERLY_LISTED_HERE} <= declared
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -208,7 +208,7 @@ def test_kb_test_min_coverage():
     status, out, _ = run(["kb", "test", "--kb", str(MINIMAL_KB), "--min-coverage", "100"])
     assert status == 1 and "below --min-coverage 100" in out
     status, out, _ = run(["kb", "test", "--min-coverage", "100"])
-    assert status == 0 and "rules fired: 65/65 (100.0%)" in out
+    assert status == 0 and "rules fired: 90/90 (100.0%)" in out
 
 
 # ------------------------------------------------------------- graph/impact
