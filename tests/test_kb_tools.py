@@ -213,7 +213,7 @@ def test_kb_test_min_coverage():
     status, out, _ = run(["kb", "test", "--kb", str(MINIMAL_KB), "--min-coverage", "100"])
     assert status == 1 and "below --min-coverage 100" in out
     status, out, _ = run(["kb", "test", "--min-coverage", "100"])
-    assert status == 0 and "rules fired: 84/84 (100.0%)" in out
+    assert status == 0 and "rules fired: 109/109 (100.0%)" in out
 
 
 # ------------------------------------------------------------- graph/impact
