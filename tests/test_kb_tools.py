@@ -186,7 +186,8 @@ def test_check_json_and_strict_exit_codes():
 def test_shipped_kb_is_clean_under_strict():
     status, out, err = run(["kb", "check", "--strict"])
     assert status == 0, out
-    assert out.startswith("kb check: 0 error(s), 0 warning(s)")
+    assert out.splitlines()[-1].startswith("kb check: 0 error(s), 0 warning(s)")
+    assert all(": explained: " in line for line in out.splitlines()[:-1])  # reviewed findings, with reasons
 
 
 # -------------------------------------------------------------------- test
