@@ -9,8 +9,9 @@ check id, subject); nothing here prints. The checks:
 * ``redundant`` — another rule with the same (or more) conclusions fires
   whenever this one does;
 * ``contract`` (error) — a rule gives advice in a situation where the
-  advice's ``requires`` fails (unless the same rule also gives advice that
-  replaces it, so it is never shown from that rule);
+  advice's ``requires`` fails and no advice that replaces it is given there
+  (by the same rule or by any other: a replacing rule must be proven to fire
+  in every such situation, facts left unknown included);
 * ``incompatible`` (error) — two rules can fire together and give advice the
   knowledge base declares incompatible (``incompatible_with`` in
   advice.yaml, either direction), and neither is replaced by what they give;
@@ -128,7 +129,7 @@ class LintConfig:
 
 
 # ------------------------------------------------------------ satisfiability
-Literal = tuple[Comparison, bool]  # (comparison, must hold?)
+Literal = tuple[Comparison, "bool | None"]  # (comparison, must hold?); None: the fact is not known
 
 
 class _Expander:
@@ -229,6 +230,11 @@ def _conjunction_conflict(literals: Sequence[Literal], domains: Mapping[str, obj
     for literal in literals:
         by_fact.setdefault(literal[0].fact, []).append(literal)
     for name, group in by_fact.items():
+        unknown = [literal for literal in group if literal[1] is None]
+        if unknown:
+            if len(unknown) < len(group):
+                return f"{name} cannot be both unknown and tested"
+            continue
         domain = domains.get(name)
         if domain is None:
             return f"no rule can conclude {name}"
@@ -237,6 +243,19 @@ def _conjunction_conflict(literals: Sequence[Literal], domains: Mapping[str, obj
             tests = " and ".join(str(c) if want else f"not {c}" for c, want in group)
             return f"no value of {name} passes {tests}"
     return None
+
+
+def _entailed(literal: Literal, literals: Sequence[Literal], domains: Mapping[str, object]) -> bool:
+    """Whether ``literal`` holds in every situation ``literals`` allow."""
+    comparison, want = literal
+    group = [other for other in literals if other[0].fact == comparison.fact]
+    if want is None:
+        return any(other[1] is None for other in group)
+    if not group or any(other[1] is None for other in group):
+        return False
+    domain = domains.get(comparison.fact)
+    allowed = _allowed(domain, [*group, (comparison, not want)])
+    return isinstance(allowed, frozenset) and not allowed
 
 
 def satisfiable(
@@ -366,30 +385,83 @@ class _Prover:
             raise _TooHard
         return found
 
-    def situations(self, parts: Sequence[tuple[Condition, bool]], limit: int = EXAMPLES_TRIED) -> list[list[Literal]]:
+    def not_firing(self, rule: Rule) -> list[list[list[Literal]]]:
+        """Choices (one literal to pick from each) under which ``rule`` does not fire: for each
+        way its condition can hold, one askable fact of it fails that test or is not known."""
+        clauses: list[list[list[Literal]]] = []
+        for conjunction in self.alternatives(rule.when, True):
+            clause: list[list[Literal]] = [[(comparison, not want)] for comparison, want in conjunction]
+            for fact in dict.fromkeys(comparison.fact for comparison, _ in conjunction):
+                clause.append([(Comparison(fact, Operator.EQ, None), None)])  # type: ignore[arg-type]
+            clauses.append(clause)
+        return clauses
+
+    def situations(
+        self,
+        parts: Sequence[tuple[Condition, bool]],
+        limit: int = EXAMPLES_TRIED,
+        extra: Sequence[list[list[Literal]]] = (),
+    ) -> list[list[Literal]]:
         """Up to ``limit`` consistent conjunctions of literals making every part come out as
-        wanted (``(condition, True)`` holds, ``(condition, False)`` fails); [] when there is
-        none. Raises :class:`_TooHard` when that cannot be decided within the limits."""
+        wanted (``(condition, True)`` holds, ``(condition, False)`` fails) and picking one
+        alternative of each ``extra`` choice; [] when there is none. Raises
+        :class:`_TooHard` when that cannot be decided within the limits."""
         choices = sorted((self.alternatives(c, holds) for c, holds in parts), key=len)
-        if any(not alternatives for alternatives in choices):
+        if any(not alternatives for alternatives in choices) or any(not clause for clause in extra):
             return []
         found: list[list[Literal]] = []
         steps = 0
 
-        def search(index: int, literals: list[Literal]) -> None:
+        def tick() -> None:
             nonlocal steps
+            steps += 1
+            if steps > SEARCH_BUDGET:
+                raise _TooHard
+
+        def search(index: int, literals: list[Literal]) -> None:
             if index == len(choices):
-                found.append(literals)
+                satisfy(literals, list(extra))
                 return
             for alternative in choices[index]:
-                steps += 1
-                if steps > SEARCH_BUDGET:
-                    raise _TooHard
+                tick()
                 combined = literals + alternative
                 if _conjunction_conflict(combined, self.domains) is None:
                     search(index + 1, combined)
                     if len(found) >= limit:
                         return
+
+        def satisfy(literals: list[Literal], clauses: list[list[list[Literal]]]) -> None:
+            # One option of every clause, most constrained clause first; a clause an option of
+            # which already follows from ``literals`` is satisfied and dropped.
+            best: list[list[Literal]] | None = None
+            rest: list[list[list[Literal]]] = []
+            for clause in clauses:
+                tick()
+                options = []
+                satisfied = False
+                for option in clause:
+                    if all(_entailed(literal, literals, self.domains) for literal in option):
+                        satisfied = True
+                        break
+                    if _conjunction_conflict(literals + option, self.domains) is None:
+                        options.append(option)
+                if satisfied:
+                    continue
+                if not options:
+                    return
+                if best is None or len(options) < len(best):
+                    if best is not None:
+                        rest.append(best)
+                    best = options
+                else:
+                    rest.append(options)
+            if best is None:
+                found.append(literals)
+                return
+            for option in best:
+                satisfy(literals + option, rest)
+                if len(found) >= limit:
+                    return
 
         try:
             search(0, [])
@@ -406,7 +478,7 @@ class _Prover:
         chosen: dict[str, Value] = {}
         for name in self.kb.facts:
             group = by_fact.get(name)
-            if group is None:
+            if group is None or any(want is None for _, want in group):
                 continue
             value = _pick(self.kb.facts[name], self.domains[name], group)
             if value is not None:
@@ -454,12 +526,15 @@ def _prove(
     prover: _Prover,
     parts: Sequence[tuple[Condition, bool]],
     confirm: Any,
+    silent: Sequence[Rule] = (),
 ) -> tuple[str, dict[str, Value]]:
-    """``("holds", {})`` when no situation makes ``parts`` come out as wanted; ``("broken",
-    example)`` when one does — the first whose pure consultation ``confirm`` accepts, else the
-    first found; ``("unknown", {})`` when it could not be decided."""
+    """``("holds", {})`` when no situation makes ``parts`` come out as wanted (with none of
+    the ``silent`` rules firing); ``("broken", example)`` when one does — the first whose pure
+    consultation ``confirm`` accepts, else the first found; ``("unknown", {})`` when it could
+    not be decided."""
     try:
-        found = prover.situations(parts)
+        extra = [clause for rule in silent for clause in prover.not_firing(rule)]
+        found = prover.situations(parts, extra=extra)
     except _TooHard:
         return "unknown", {}
     if not found:
@@ -491,6 +566,12 @@ def _cannot_prove(location: Location, what: str, check: str, subject: str) -> Fi
 
 
 def _contracts(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
+    replacers: dict[str, list[Rule]] = {}
+    for replacer in kb.advice.values():
+        for replaced in replacer.replaces:
+            for rule_id in kb.graph.rules_giving(replacer.id):
+                if kb.rule(rule_id) not in replacers.setdefault(replaced, []):
+                    replacers[replaced].append(kb.rule(rule_id))
     for rule in kb.rules:
         replaced = _replaced_by(kb, rule)
         for advice_id in rule.advise:
@@ -498,10 +579,13 @@ def _contracts(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
             if item.requires is None or advice_id in replaced:
                 continue
             subject = f"{rule.id}:{advice_id}"
-            status, example = _prove(
-                kb, prover, [(rule.when, True), (item.requires, False)],
-                lambda result, a=advice_id: any(v.kind == "contract" and v.advice == a for v in result.violations),
-            )
+            parts = [(rule.when, True), (item.requires, False)]
+            confirm = (lambda result, a=advice_id: any(v.kind == "contract" and v.advice == a
+                                                        for v in result.violations))
+            status, example = _prove(kb, prover, parts, confirm)
+            if status != "holds" and replacers.get(advice_id):
+                # Shown only where no rule gives advice that replaces it: prove that one always does.
+                status, example = _prove(kb, prover, parts, confirm, replacers[advice_id])
             if status == "broken":
                 yield Finding(
                     rule.location,

@@ -28,10 +28,14 @@ an order status) costs one test.
 - ``no-advice``: the answer is only ``nothing_applies``;
 - ``contract``, ``incompatible``, ``urgency``: the consultation's own violations (:mod:`.contracts`);
 - ``warning-only``: warnings and no action to take;
-- ``deadline``: urgency and deadlines disagree in a way ``urgency`` does not already say: an item
-  that says act now (``urgent_within``) is shown with no deadline at all beside it, or a deadline
-  within the catalogue's act-now horizon (the smallest ``urgent_within``) is shown while no item
-  says act now. (A deadline *beyond* an urgent item's limit is the ``urgency`` violation.)
+- ``deadline``: urgency and deadlines disagree in a way ``urgency`` does not already say. An
+  item that says act now (``urgent_within``) and has a ``deadline`` of its own is shown without
+  that date; or a deadline that an act-now item watches (an item whose ``deadline`` is the same
+  countdown and offset as the act-now item's) is within that item's ``urgent_within`` days while
+  no item says act now — e.g. the last day to open a dispute is 3 days away and nothing says
+  "open it today". Other deadlines close by (Buyer Protection ends today, while 15 days remain
+  for a dispute) need no act-now item: their date is shown. (A deadline *beyond* an urgent
+  item's limit is the ``urgency`` violation.)
 
 **Rows.** Situations with the same outcome (the advice ids in reading order and the problems) form
 one :class:`Row`, with a stable id (``R-`` and 8 hex digits of a hash of the outcome), a count, a
@@ -442,7 +446,17 @@ def row_id(advice_ids: Sequence[str], problems: Sequence[Problem]) -> str:
     return "R-" + hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def _problems(result: ConsultationResult, horizon: int | None) -> tuple[Problem, ...]:
+def _watched(kb: KnowledgeBase) -> dict[tuple[str, int], int]:
+    """The deadlines act-now items watch: (countdown fact, offset) -> the smallest ``urgent_within``."""
+    watched: dict[tuple[str, int], int] = {}
+    for item in kb.advice.values():
+        if item.urgent_within is not None and item.deadline is not None:
+            key = (item.deadline.fact, item.deadline.offset)
+            watched[key] = min(item.urgent_within, watched.get(key, item.urgent_within))
+    return watched
+
+
+def _problems(result: ConsultationResult, watched: Mapping[tuple[str, int], int]) -> tuple[Problem, ...]:
     found: list[Problem] = []
     ids = result.advice_ids
     if ids == (NOTHING_APPLIES,):
@@ -459,15 +473,19 @@ def _problems(result: ConsultationResult, horizon: int | None) -> tuple[Problem,
     kinds = {entry.kind for entry in result.advice}
     if AdviceKind.WARNING in kinds and AdviceKind.ACTION not in kinds:
         found.append(Problem("warning-only", "warnings and no action to take"))
-    deadlines = [entry for entry in result.advice if entry.deadline_days is not None]
     urgent = [entry for entry in result.advice if entry.advice.urgent_within is not None]
-    if urgent and not deadlines:
-        for entry in urgent:
-            found.append(Problem("deadline", f"{entry.id} says act now, but no deadline is shown"))
-    if horizon is not None and not urgent:
-        for entry in deadlines:
-            if entry.deadline_days <= horizon:  # type: ignore[operator]
-                found.append(Problem("deadline", f"{entry.id}'s deadline is within {horizon} days, but nothing says act now"))
+    for entry in urgent:
+        if entry.advice.deadline is not None and entry.deadline_days is None:
+            found.append(Problem("deadline", f"{entry.id} says act now, but its deadline is not shown"))
+    if not urgent:
+        for entry in result.advice:
+            deadline = entry.advice.deadline
+            if deadline is None or entry.deadline_days is None:
+                continue
+            limit = watched.get((deadline.fact, deadline.offset))
+            if limit is not None and entry.deadline_days <= limit:
+                found.append(Problem(
+                    "deadline", f"{entry.id}'s deadline is within {limit} days, but nothing says act now"))
     order = {kind: i for i, kind in enumerate(PROBLEM_CLASSES)}
     return tuple(sorted(dict.fromkeys(found), key=lambda p: (order[p.kind], p.detail)))
 
@@ -526,7 +544,7 @@ def review(
         )
 
     tests, required, impossible = pairwise_cover(axes, deciding, remaining, pruned)
-    horizon = min((a.urgent_within for a in kb.advice.values() if a.urgent_within is not None), default=None)
+    watched = _watched(kb)
     order = {name: i for i, name in enumerate(kb.facts)}
     first_deciding = deciding[0] if deciding else None
     groups: dict[tuple[tuple[str, ...], tuple[Problem, ...]], _Group] = {}
@@ -546,7 +564,7 @@ def review(
         known = cache.get(given)
         if known is None:
             result = consult(dict(given))
-            problems = _problems(result, horizon)
+            problems = _problems(result, watched)
             known = (result.advice_ids, problems, result.facts if problems and config.explained else no_facts)
             cache[given] = known
         advice_ids, problems, facts = known

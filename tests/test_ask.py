@@ -95,11 +95,13 @@ def test_questions_show_choices_and_answers_accept_numbers(tmp_path):
 
 
 def test_invalid_number_is_explained_then_corrected(tmp_path):
-    lines = ["shipped", "no_reply", "shipment_cancelled", "999", "-3", "none", "no"]
+    lines = ["shipped", "no_reply", "shipment_cancelled", "999", "-3", "none", "not_started", "no"]
     status, out, _, save = ask([], "\n".join(lines) + "\n", tmp_path)
     assert "999 is out of range: type a whole number >= -365 and <= 365 (or 'unknown')" in out
     assert "Open a dispute" in out
-    assert {"fact": "days_left", "value": -3, "date": TODAY_REAL.isoformat()} in json.loads(save.read_text())["answers"]
+    saved = json.loads(save.read_text())
+    assert {"fact": "days_left", "value": -3, "date": TODAY_REAL.isoformat()} in saved["answers"]
+    assert saved["finished"] is True  # the lines answered every question
 
 
 def test_why_back_change_help_and_how(tmp_path):
@@ -111,8 +113,9 @@ def test_why_back_change_help_and_how(tmp_path):
         "?",              # help on the same question again
         "no_reply",
         "shipment_cancelled",
-        "3",
+        "-12",            # Buyer Protection ended 12 days ago: 3 days left to open a dispute
         "none",
+        "not_started",    # the refund question (a cancelled shipment may have been refunded)
         "no",
         "how",
         "change days_left",
@@ -125,9 +128,11 @@ def test_why_back_change_help_and_how(tmp_path):
     assert "Took back your answer seller_response = not_contacted." in out
     assert "You wrote and the seller has not answered." in out  # help lists the choices
     assert "How the advice was reached:" in out and "you said so" in out
-    first, second = out.split("change days_left", 1)
-    assert "Act today" in first and "Act today" not in second  # recomputed: 30 days left now
-    assert "Open a dispute" in second
+    first, second = (flat(part) for part in out.split("change days_left", 1))
+    urgent = "WARNING: Open the dispute now, the last possible day is close"
+    assert f"{urgent} (by " in first and "3 days left)" in first  # the plan given, not a rule "why" names
+    assert urgent not in second and "Open the dispute now" not in second  # recomputed: 30 days left now
+    assert "Open a dispute (by " in second and "45 days left)" in second
     answers = {a["fact"]: a.get("value") for a in json.loads(save.read_text())["answers"]}
     assert answers["days_left"] == 30
 
@@ -145,10 +150,12 @@ def test_input_ending_early_gives_the_plan_so_far_and_resume_continues(tmp_path)
     assert "The answers ended before all questions were asked" in out
     saved = json.loads(save.read_text())
     assert saved["finished"] is False and len(saved["answers"]) == 2
-    status, out, _, _ = ask(["--resume"], "shipment_cancelled\n3\nnone\nno\n", tmp_path)
+    status, out, _, _ = ask(["--resume"], "shipment_cancelled\n-12\nnone\nnot_started\nno\n", tmp_path)
     assert status == 0
     assert "Continuing with your answers so far: order_status=shipped, seller_response=no_reply" in out
-    assert "Act today" in out and "Open a dispute" in out
+    assert "The answers ended" not in out  # the resumed answers cover every question left
+    text = flat(out)
+    assert "WARNING: Open the dispute now, the last possible day is close" in text and "Open a dispute (by " in text
     assert json.loads(save.read_text())["finished"] is True
 
 
@@ -221,16 +228,18 @@ def run_prompt(keys: str, tmp_path, interview=None, *, width=90, today=TODAY, sa
 
 
 def test_prompt_full_consultation_with_tab_completion(tmp_path):
-    keys = "ship\t\rno_r\t\rshipment_c\t\r3\rnone\rno\rquit\r"
+    keys = "ship\t\rno_r\t\rshipment_c\t\r3\rnone\rnot_s\t\rno\rquit\r"
     status, out, session = run_prompt(keys, tmp_path)
     assert status == 0
     assert dict(session.interview.answers)["order_status"] == "shipped"
     assert dict(session.interview.answers)["seller_response"] == "no_reply"
+    assert dict(session.interview.answers)["refund_status"] == "not_started"
+    assert dict(session.interview.answers)["seller_suspicious"] is False
     assert "Here is what to do:" in out and "Open a dispute" in out
 
 
 def test_prompt_invalid_number_is_refused_in_place(tmp_path):
-    keys = "shipped\rno_reply\rshipment_cancelled\r999\r" + "\x7f" * 3 + "3\rnone\rno\rquit\r"
+    keys = "shipped\rno_reply\rshipment_cancelled\r999\r" + "\x7f" * 3 + "3\rnone\rnot_started\rno\rquit\r"
     status, out, session = run_prompt(keys, tmp_path)
     # The prompt refused 999 in place (the text stayed, was erased and retyped), so the
     # session never saw it: no error line was printed, and the answer is 3.
@@ -253,7 +262,8 @@ def test_validator_message_says_what_is_allowed():
 
 
 def test_prompt_why_back_change(tmp_path):
-    keys = "shipped\rwhy\rnot_contacted\rback\rno_reply\rshipment_cancelled\r3\rnone\rno\rchange days_left\r30\rquit\r"
+    keys = ("shipped\rwhy\rnot_contacted\rback\rno_reply\rshipment_cancelled\r3\rnone\rnot_started\rno\r"
+            "change days_left\r30\rquit\r")
     status, out, session = run_prompt(keys, tmp_path)
     assert "The rules that matter most:" in out
     assert "Took back your answer seller_response = not_contacted." in out
@@ -282,9 +292,10 @@ def test_ctrl_d_quits_cleanly_and_resume_continues(tmp_path):
     assert "Your answers are saved in" in out and "--resume" in out
     data = json.loads((tmp_path / "session.json").read_text())
     resumed = Interview.from_data(KB, data, "session.json", TODAY)
-    status, out, session = run_prompt("shipment_cancelled\r3\rnone\rno\rquit\r", tmp_path, resumed, resuming=True)
+    status, out, session = run_prompt("shipment_cancelled\r3\rnone\rnot_started\rno\rquit\r", tmp_path, resumed,
+                                      resuming=True)
     assert "Continuing with your answers so far" in out
-    assert "Open a dispute" in out
+    assert "Here is what to do:" in out and "Open a dispute" in out
 
 
 # ------------------------------------------------------------------ end to end
@@ -315,7 +326,8 @@ def test_installed_command_under_tmux(tmp_path):
             ("no_reply", "What does the latest tracking event say"),
             ("shipment_cancelled", "How many days are left"),
             ("3", "Is there a dispute open"),
-            ("none", "Does anything about the seller look suspicious"),
+            ("none", "Where does the refund stand"),
+            ("not_started", "Does anything about the seller look suspicious"),
         ]:
             subprocess.run(["tmux", "send-keys", "-t", name, answer, "Enter"], check=True)
             wait_for(next_text)
@@ -335,7 +347,8 @@ def test_installed_command_under_tmux(tmp_path):
 
 def test_why_not_and_what_if_inside_ask(tmp_path):
     lines = answers_for(FAMILIES["shipment_problem"]) + [
-        "why not keep_dispute_open", "why not keep_disput", "what if days_left=-20", "what if days_left=soon", "quit",
+        "why not keep_dispute_open", "why not keep_disput", "what if days_left=-20", "what if days_left=-12",
+        "what if days_left=soon", "quit",
     ]
     status, out, err, save = ask([], "\n".join(lines) + "\n", tmp_path)
     assert status == 0 and err == ""
@@ -343,7 +356,10 @@ def test_why_not_and_what_if_inside_ask(tmp_path):
     assert 'Why not "Keep the dispute open, whatever the seller says"? It is not advised.' in text
     assert "no advice 'keep_disput' (did you mean 'keep_dispute_open'?)" in text
     assert 'The plan would gain: "The time to open a dispute has passed"; "Contact AliExpress customer support".' in text
-    assert 'It would lose: "Act today, your time to open a dispute is running out"; "Open a dispute".' in text
+    assert 'It would lose: "Buyer Protection ends soon"; "Open a dispute".' in text
+    # 3 days left to open a dispute: the warning turns urgent, the dispute itself stays
+    assert ('The plan would gain: "Open the dispute now, the last possible day is close". '
+            'It would lose: "Buyer Protection ends soon".') in text
     answer = text.split("> why not keep_dispute_open", 1)[1].split("> why not keep_disput")[0]
     assert "keep_dispute_open" not in answer and "dispute_window_closed" not in text  # titles, not ids
     assert "(Nothing was changed. To keep it, type: change days_left)" in out
@@ -366,7 +382,7 @@ def session_data(answers, when: datetime.date | None = None, finished=False) -> 
 def test_quit_question_accepts_y_and_n_after_a_second_ctrl_c(tmp_path):
     # Ctrl-C twice, then "n": the consultation goes on (the old prompt refused 'n' as an answer
     # to the order-status question); at the plan prompt, Ctrl-C twice and "y" quits.
-    keys = "shipped\r\x03\x03n\rno_reply\rshipment_cancelled\r3\rnone\rno\r\x03\x03y\r"
+    keys = "shipped\r\x03\x03n\rno_reply\rshipment_cancelled\r3\rnone\rnot_started\rno\r\x03\x03y\r"
     status, out, session = run_prompt(keys, tmp_path)
     assert status == 0
     first_quit = out.index("Quit? [y/N]")
@@ -402,10 +418,21 @@ def test_closed_order_with_reason_not_known_gets_advice(tmp_path):
     assert plan_text.startswith("1. Find out why the order was closed")
     assert "No advice" not in out
     assert json.loads(save.read_text())["advice"] == ["find_closure_reason"]
-    # the choice "no reason is given" still gives its own advice, by name or by number
+    # the choice "no reason is given" still gives its own advice, by name or by number; with the
+    # tracking that never showed anything (never shipped) it replaces the general "find out why"
     for answer in ("no_reason_given", "8"):
-        status, out, _, _ = ask([], f"closed\n{answer}\n" + "unknown\n" * 8, tmp_path)
+        status, out, _, save = ask([], f"closed\n{answer}\nunknown\nnone\n" + "unknown\n" * 6, tmp_path)
+        saved = json.loads(save.read_text())
+        assert {"fact": "tracking_note", "value": "none", "date": TODAY_REAL.isoformat()} in saved["answers"]
         assert "Ask the seller why the order was closed" in out and "Find out why the order was closed" not in out
+        assert saved["advice"] == ["ask_seller_why_closed", "wait_for_auto_refund", "track_refund"]
+    # tracking not known either: a closed order can follow a cancelled shipment, so the general
+    # look-up (whose text covers a shipped order) comes second, after the seller's own advice
+    status, out, _, save = ask([], "closed\nno_reason_given\n" + "unknown\n" * 8, tmp_path)
+    plan_text = flat(out.split("Here is what to do:", 1)[1])
+    assert plan_text.startswith("1. Ask the seller why the order was closed")
+    assert "2. Find out why the order was closed" in plan_text
+    assert json.loads(save.read_text())["advice"] == ["ask_seller_why_closed", "find_closure_reason"]
 
 
 def test_resumed_session_counts_the_days_that_passed(tmp_path):
@@ -414,7 +441,7 @@ def test_resumed_session_counts_the_days_that_passed(tmp_path):
              ("tracking_note", "shipment_cancelled"), ("days_left", 4)]
     data = session_data(truth, answered)
     resumed = Interview.from_data(KB, data, "s.json", TODAY)
-    status, out, session = run_prompt("none\rno\rquit\r", tmp_path, resumed, resuming=True)
+    status, out, session = run_prompt("none\rnot_started\rno\rquit\r", tmp_path, resumed, resuming=True)
     text = flat(out)
     assert "You answered on Thu 19 Nov; 3 days have passed, so days_left is now 1 (was 4)." in text
     assert "Open a dispute (by Tue 08 Dec, 16 days left)" in text  # as it was on Thu 19 Nov: 4 + 15 days
@@ -479,7 +506,7 @@ def test_a_new_ask_keeps_an_unfinished_session_aside(tmp_path):
 def test_terminal_offers_to_continue_an_unfinished_session(tmp_path):
     save = tmp_path / "session.json"
     save.write_text(json.dumps(session_data([("order_status", "shipped"), ("seller_response", "no_reply")], TODAY)))
-    status, out, session = run_prompt("y\rshipment_cancelled\r3\rnone\rno\rquit\r", tmp_path)
+    status, out, session = run_prompt("y\rshipment_cancelled\r3\rnone\rnot_started\rno\rquit\r", tmp_path)
     assert "You have an unfinished consultation, saved on Sun 22 Nov (2 answers)." in out
     assert "Continue it? [Y/n]" in out
     assert dict(session.interview.answers)["seller_response"] == "no_reply"
@@ -566,7 +593,7 @@ def _lines_fit(text: str, width: int) -> list[str]:
 
 @pytest.mark.parametrize("width", [40, 60, 100])
 def test_every_text_wraps_between_words(width, tmp_path):
-    lines = ["?", "why", "why all", "shipped", "no_reply", "shipment_cancelled", "3", "none", "no", "how",
+    lines = ["?", "why", "why all", "shipped", "no_reply", "shipment_cancelled", "3", "none", "not_started", "no", "how",
              "why not keep_dispute_open", "why not wait", "what if days_left=-20", "what if days_lft=1", "?", "quit"]
     out = io.StringIO()
     terminal = PlainTerminal(KB, io.StringIO("\n".join(lines) + "\n"), out)
@@ -621,7 +648,8 @@ def test_tab_completes_advice_after_why_not_and_facts_and_values_after_what_if()
     def complete(text, fact=None):
         return [c.text for c in _Completer(KB, fact).get_completions(Document(text), CompleteEvent())]
 
-    assert set(complete("why not wait")) == {"wait_for_seller_reply", "wait_for_auto_refund"}
+    assert set(complete("why not wait")) == {"wait_for_seller_reply", "wait_for_auto_refund", "wait_for_payment_check",
+                                           "wait_for_cancellation_answer"}
     assert complete("what if days_l") == ["days_left="]
     assert complete("what if order_status=sh") == ["shipped"]
     assert complete("what if seller_suspicious=") == ["yes", "no"]
@@ -633,7 +661,8 @@ def test_help_lists_every_command_and_unknown_advice_gets_a_suggestion(tmp_path)
     text = flat(out)
     assert "why not: why some advice was not given" in text and "what if: what would change" in text
     status, out, err, _ = ask([], "why not wait\nquit\n", tmp_path)
-    assert "no advice 'wait' (did you mean 'wait_for_seller_reply' or 'wait_for_auto_refund'?)" in flat(out)
+    assert ("no advice 'wait' (did you mean 'wait_for_seller_reply', 'wait_for_auto_refund' or "
+            "'wait_for_payment_check'?)") in flat(out)
 
 
 @pytest.mark.parametrize("answer", ["4 days", "4 day", "4d", "4"])

@@ -66,7 +66,7 @@ def test_bad_records_get_an_error_line_and_the_run_goes_on():
         b'{"id": 4, "days_left": "soon"}',
         b"{not json",
         b'{"id": 6, "order_status": "caf\xe9"}',
-        b'{"id": 7, "order_status": "shipped"}',
+        b'{"id": 7, "coupon_used": "none"}',
     ]) + b"\n"
     status, out, err = run([], data)
     assert status == 1
@@ -78,7 +78,7 @@ def test_bad_records_get_an_error_line_and_the_run_goes_on():
     assert results[3]["error"] == "fact 'days_left' is a whole number, not 'soon'"
     assert results[4]["error"].startswith("not valid JSON")
     assert results[5]["error"] == "not UTF-8 text (byte 31)"
-    assert results[6]["advice"] == ["nothing_applies"]
+    assert results[6]["advice"] == ["nothing_applies"]  # no order status: no rule applies
     assert "7 records, 2 advised, 5 failed" in err
 
 

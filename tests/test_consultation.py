@@ -51,10 +51,14 @@ def test_nothing_applies_gives_one_info_item(minimal_kb, shipped_kb):
 
 def test_the_issue_example_on_the_shipped_kb(shipped_kb):
     result = consult(shipped_kb, EXAMPLE)
-    assert result.advice_ids[:2] == ("deadline_near", "open_dispute")
+    # 3 days of protection left: a dispute is needed, and 18 days remain to open it (no "act today")
+    assert result.advice_ids[:2] == ("protection_ends_soon", "open_dispute")
     assert result.first_action.id == "open_dispute"
     assert result.facts["shipment_problem"] is True
     assert result.facts["dispute_needed"] is True
+    # protection ended 12 days ago: 3 days are left to open the dispute, so act today
+    late = consult(shipped_kb, {**EXAMPLE, "days_left": -12})
+    assert late.advice_ids[:2] == ("deadline_near", "open_dispute")
 
 
 def test_json_contract(minimal_kb):
@@ -193,7 +197,7 @@ def test_deadlines_count_from_the_countdown(shipped_kb):
     result = consult(shipped_kb, {"order_status": "shipped", "tracking_note": "shipment_cancelled",
                                   "seller_response": "not_contacted", "days_left": 20})
     deadlines = {entry.id: entry.deadline_days for entry in result.advice}
-    assert deadlines == {"contact_seller": None, "wait_for_seller_reply": 13}
+    assert deadlines == {"contact_seller": None, "wait_for_seller_reply": 20}  # until protection ends
     late = consult(shipped_kb, {"order_status": "shipped", "tracking_note": "shipment_cancelled",
                                 "seller_response": "no_reply", "days_left": -15})
     assert {e.id: e.deadline_days for e in late.advice}["open_dispute"] == 0

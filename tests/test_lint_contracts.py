@@ -79,6 +79,43 @@ def test_replaced_advice_needs_no_contract(tmp_path):
     assert "r_hurry:contact_seller" not in subjects and "r_contact:contact_seller" in subjects
 
 
+def _replacing_kb(tmp_path, hurry):
+    """The contract kb where r_hurry (``when: hurry``) gives open_dispute, which replaces contact_seller."""
+    rules = RULES.replace("when: {order_status: shipped, days_left: {lte: 7}}", f"when: {hurry}")
+    path = contract_kb(tmp_path, "contract", rules=rules)
+    advice = (path / "advice.yaml").read_text().replace(
+        "  title: Open a dispute\n", "  title: Open a dispute\n  replaces: [contact_seller]\n")
+    (path / "advice.yaml").write_text(advice)
+    return load_knowledge_base(path)
+
+
+def test_replacement_by_another_rule_is_proven(tmp_path):
+    # contact_seller needs more than 10 days; r_hurry fires at 10 or fewer and replaces it
+    kb = _replacing_kb(tmp_path, "{order_status: shipped, days_left: {lte: 10}}")
+    assert [f.subject for f in errors(kb)] == ["r_reorder:reorder"]
+
+
+def test_replacement_by_another_rule_must_cover_every_situation(tmp_path):
+    # r_hurry stops at 7 days: at 8 to 10 contact_seller is shown against its contract
+    kb = _replacing_kb(tmp_path, "{order_status: shipped, days_left: {lte: 7}}")
+    [found] = [f for f in errors(kb) if f.subject == "r_contact:contact_seller"]
+    assert found.message.endswith("for example order_status=shipped days_left=8")
+    assert ("contract", "contact_seller") in [
+        (v.kind, v.advice) for v in consult(kb, {"order_status": "shipped", "days_left": 8}).violations]
+
+
+def test_replacement_fails_when_a_fact_it_needs_is_unknown(tmp_path):
+    # r_hurry also needs seller_suspicious known (either value): a buyer who does not say it gets
+    # contact_seller unreplaced, so the example leaves it out
+    hurry = ("{all: [{order_status: shipped}, {days_left: {lte: 10}}, "
+             "{any: [{seller_suspicious: true}, {seller_suspicious: false}]}]}")
+    kb = _replacing_kb(tmp_path, hurry)
+    [found] = [f for f in errors(kb) if f.subject == "r_contact:contact_seller"]
+    assert found.message.endswith("for example order_status=shipped days_left=0")
+    assert ("contract", "contact_seller") in [
+        (v.kind, v.advice) for v in consult(kb, {"order_status": "shipped", "days_left": 0}).violations]
+
+
 def test_errors_fail_kb_check_and_cannot_be_explained(tmp_path):
     path = contract_kb(tmp_path, "contract")
     (path / "checks.yaml").write_text(

@@ -212,20 +212,39 @@ def test_warning_only(tmp_path):
     assert kinds(found) == {"warning-only"}
 
 
-def test_deadline_urgent_item_without_a_deadline(tmp_path):
+def test_deadline_urgent_item_without_its_date(tmp_path):
+    # warn says act within 2 days of its own deadline, but is given when n (its countdown) is unknown
+    advice = ADVICE.replace("  title: Careful\n", "  title: Careful\n  urgent_within: 2\n  deadline: {days_from: n}\n")
+    rules = RULES.replace("then: {advise: [other]}", "then: {advise: [warn, other]}")
+    _, found = run_review(make_kb(tmp_path, advice=advice, rules=rules))
+    assert "deadline" in kinds(found)  # (and urgency: its own date can be more than 2 days away)
+    details = [p.detail for row in found.problem_rows for p in row.problems]
+    assert "warn says act now, but its deadline is not shown" in details
+
+
+def test_urgent_item_with_no_deadline_of_its_own_is_fine(tmp_path):
     advice = ADVICE.replace("  title: Careful\n", "  title: Careful\n  urgent_within: 2\n")
     rules = RULES.replace("then: {advise: [other]}", "then: {advise: [warn, other]}")
     _, found = run_review(make_kb(tmp_path, advice=advice, rules=rules))
-    assert kinds(found) == {"deadline"}
-    assert "no deadline is shown" in found.problem_rows[0].problems[0].detail
+    assert kinds(found) == set()
 
 
 def test_deadline_close_without_anything_urgent(tmp_path):
+    # warn watches the deadline n-5 (act within 2 days of it); act shows that deadline alone
     advice = ADVICE.replace("  title: Do it\n", "  title: Do it\n  deadline: {days_from: n, plus: -5}\n")
-    advice = advice.replace("  title: Careful\n", "  title: Careful\n  urgent_within: 2\n")
+    advice = advice.replace(
+        "  title: Careful\n", "  title: Careful\n  urgent_within: 2\n  deadline: {days_from: n, plus: -5}\n")
     _, found = run_review(make_kb(tmp_path, advice=advice))
     assert kinds(found) == {"deadline"}
-    assert "nothing says act now" in found.problem_rows[0].problems[0].detail
+    assert "act's deadline is within 2 days, but nothing says act now" in found.problem_rows[0].problems[0].detail
+
+
+def test_a_close_deadline_no_urgent_item_watches_is_fine(tmp_path):
+    # act's deadline (n-5) is close, but warn watches another deadline (n)
+    advice = ADVICE.replace("  title: Do it\n", "  title: Do it\n  deadline: {days_from: n, plus: -5}\n")
+    advice = advice.replace("  title: Careful\n", "  title: Careful\n  urgent_within: 2\n  deadline: {days_from: n}\n")
+    _, found = run_review(make_kb(tmp_path, advice=advice))
+    assert kinds(found) == set()
 
 
 def test_out_of_scope_situations_are_not_run(tmp_path):
