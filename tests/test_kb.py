@@ -158,3 +158,12 @@ def test_docs_knowledge_lists_every_rule():
     assert missing == []
     assert f"{len(SHIPPED_KB.rules)} rules, {len(SHIPPED_KB.advice)} pieces of advice" in text
     assert f"{len(CASES)} scenario cases" in text
+
+
+def test_every_advice_item_has_a_contract():
+    """Issue 13: every item of the catalogue states when it makes sense (``requires``)."""
+    from orderdoctor.engine import load_knowledge_base as load
+
+    kb = load()
+    missing = [item.id for item in kb.advice.values() if item.requires is None and item.id != "nothing_applies"]
+    assert missing == []
