@@ -565,6 +565,15 @@ def _cannot_prove(location: Location, what: str, check: str, subject: str) -> Fi
     )
 
 
+def _verdict(status: str, location: Location, check: str, subject: str, broken: str, what: str) -> Iterable[Finding]:
+    """The finding of one proof: an error saying ``broken`` (with its example), a "could not
+    prove ``what``" warning, or nothing when it holds."""
+    if status == "broken":
+        yield Finding(location, "error", broken, check, subject)
+    elif status == "unknown":
+        yield _cannot_prove(location, what, check, subject)
+
+
 def _contracts(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
     replacers: dict[str, list[Rule]] = {}
     for replacer in kb.advice.values():
@@ -586,18 +595,11 @@ def _contracts(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
             if status != "holds" and replacers.get(advice_id):
                 # Shown only where no rule gives advice that replaces it: prove that one always does.
                 status, example = _prove(kb, prover, parts, confirm, replacers[advice_id])
-            if status == "broken":
-                yield Finding(
-                    rule.location,
-                    "error",
-                    f"rule '{rule.id}' can give '{advice_id}' where its contract fails, for example "
-                    f"{_situation(example)}",
-                    "contract",
-                    subject,
-                )
-            elif status == "unknown":
-                yield _cannot_prove(rule.location, f"rule '{rule.id}' never gives '{advice_id}' where its contract "
-                                    "fails", "contract", subject)
+            yield from _verdict(
+                status, rule.location, "contract", subject,
+                f"rule '{rule.id}' can give '{advice_id}' where its contract fails, for example {_situation(example)}",
+                f"rule '{rule.id}' never gives '{advice_id}' where its contract fails",
+            )
 
 
 def _incompatibles(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
@@ -620,18 +622,13 @@ def _incompatibles(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
                         v.kind == "incompatible" and {v.advice, v.other} == {a, b} for v in result.violations
                     ),
                 )
-                if status == "broken":
-                    yield Finding(
-                        giver.location,
-                        "error",
-                        f"rule{'s' if giver is not other else ''} '{giver.id}' {together} incompatible advice "
-                        f"'{first}' and '{second}', for example {_situation(example)}",
-                        "incompatible",
-                        subject,
-                    )
-                elif status == "unknown":
-                    yield _cannot_prove(giver.location, f"rules '{giver.id}' and '{other.id}' never give incompatible "
-                                        f"advice '{first}' and '{second}' together", "incompatible", subject)
+                yield from _verdict(
+                    status, giver.location, "incompatible", subject,
+                    f"rule{'s' if giver is not other else ''} '{giver.id}' {together} incompatible advice "
+                    f"'{first}' and '{second}', for example {_situation(example)}",
+                    f"rules '{giver.id}' and '{other.id}' never give incompatible advice '{first}' and '{second}' "
+                    "together",
+                )
 
 
 def _urgencies(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
@@ -658,18 +655,13 @@ def _urgencies(kb: KnowledgeBase, prover: _Prover) -> Iterable[Finding]:
                     ),
                 )
                 by = f"rule '{other.id}'" if other is not giver else "the same rule"
-                if status == "broken":
-                    yield Finding(
-                        giver.location,
-                        "error",
-                        f"rule '{giver.id}' gives '{urgent.id}' (act within {limit} days) while {by} can give "
-                        f"'{item.id}' with a deadline more than {limit} days away, for example {_situation(example)}",
-                        "urgency",
-                        subject,
-                    )
-                elif status == "unknown":
-                    yield _cannot_prove(giver.location, f"'{urgent.id}' from rule '{giver.id}' never stands beside a "
-                                        f"deadline of '{item.id}' more than {limit} days away", "urgency", subject)
+                yield from _verdict(
+                    status, giver.location, "urgency", subject,
+                    f"rule '{giver.id}' gives '{urgent.id}' (act within {limit} days) while {by} can give "
+                    f"'{item.id}' with a deadline more than {limit} days away, for example {_situation(example)}",
+                    f"'{urgent.id}' from rule '{giver.id}' never stands beside a deadline of '{item.id}' more than "
+                    f"{limit} days away",
+                )
 
 
 def _dead_ends(kb: KnowledgeBase) -> Iterable[Finding]:
