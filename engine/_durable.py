@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .errors import OrderdoctorError
+from .errors import ExitStatus, OrderdoctorError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ __all__ = ["EXIT_UNAVAILABLE", "EngineUnavailableError", "load_engine", "require
 
 #: The exit status for "the rule engine cannot be loaded here" (sysexits' EX_UNAVAILABLE): not
 #: bad input (2), not a bug in orderdoctor (70), but an installation to repair.
-EXIT_UNAVAILABLE = 69
+EXIT_UNAVAILABLE = ExitStatus.UNAVAILABLE
 
 #: Where the README says how to install (kept in one place for every message below).
 _SETUP_HINT = "see 'Set up and run' in orderdoctor's README"
@@ -41,6 +41,8 @@ _SETUP_HINT = "see 'Set up and run' in orderdoctor's README"
 
 class EngineUnavailableError(OrderdoctorError):
     """durable-rules' C engine cannot be loaded; ``str()`` says why and what to do, in one line."""
+
+    exit_status = ExitStatus.UNAVAILABLE
 
 
 def _needs_shim() -> bool:

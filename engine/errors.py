@@ -14,6 +14,7 @@ travel together in a :class:`KnowledgeBaseErrors`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from enum import IntEnum
 
 from .location import Location
 
@@ -21,6 +22,7 @@ __all__ = [
     "BackendError",
     "ConflictingDerivationError",
     "DuplicateIdError",
+    "ExitStatus",
     "FactInputError",
     "FactInputErrors",
     "KnowledgeBaseError",
@@ -37,6 +39,7 @@ __all__ = [
     "UnknownAdviceError",
     "UnknownFactError",
     "UnknownSourceError",
+    "UsageError",
     "ValueNotAllowedError",
     "WrongTypeError",
     "YamlSyntaxError",
@@ -52,8 +55,35 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+class ExitStatus(IntEnum):
+    """How a command ends the process (httpie's ``ExitStatus``, sysexits where one fits)."""
+
+    OK = 0  # also when the advice is "nothing applies"
+    SOME_FAILED = 1  # some records of a batch failed; or `kb check --strict` / `kb test` found problems
+    BAD_INPUT = 2  # bad input, a bad knowledge base, or command-line usage
+    UNAVAILABLE = 69  # the rule engine cannot be loaded here: an installation to repair
+    INTERNAL = 70  # a bug in orderdoctor
+    INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (batch)
+
+
 class OrderdoctorError(Exception):
-    """Base class of every error orderdoctor raises on purpose."""
+    """Base class of every error orderdoctor raises on purpose.
+
+    ``exit_status`` is how a command line ends the process when this error stops a command
+    (click's ``ClickException.exit_code``). An error no subclass classifies is a bug in
+    orderdoctor; located errors, usage errors and the rest a user can cause are bad input.
+    """
+
+    exit_status: ExitStatus = ExitStatus.INTERNAL
+
+
+class UsageError(OrderdoctorError):
+    """A command was used wrongly (an option missing, two that exclude each other, a bad
+    argument) in a way the argument parser alone cannot see. ``str()`` is the sentence without
+    program name or severity; the command line adds them."""
+
+    exit_status = ExitStatus.BAD_INPUT
 
 
 class LocatedError(OrderdoctorError):
@@ -64,6 +94,7 @@ class LocatedError(OrderdoctorError):
     """
 
     severity = "error"
+    exit_status = ExitStatus.BAD_INPUT
 
     def __init__(
         self,
@@ -144,6 +175,8 @@ class UnreadableKnowledgeBaseFileError(UnreadableFileError, KnowledgeBaseError):
 
 class LocatedErrors(OrderdoctorError):
     """Several located errors found in one go; ``str()`` shows the first and a count."""
+
+    exit_status = ExitStatus.BAD_INPUT
 
     def __init__(self, errors: Sequence[LocatedError]) -> None:
         self.errors = tuple(errors)
