@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from .consultation import ConsultationResult
 from .errors import SchemaError
 from .location import Location
 from .model import AdviceKind, FactType, Value
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
     from .model import KnowledgeBase
     from .reader import YamlReader
@@ -165,9 +165,9 @@ def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> 
         # files named on the command line may live anywhere; the folder's own may not link out
         for node in reader.entries(reader.parse(file, inside_only=files is None), file, "case"):
             raw_id = node.value.get("id") if node.is_mapping else None
-            if raw_id is not None and isinstance(raw_id.value, str):
-                if not reader.first_definition(seen, "case id", raw_id.value, node.location):
-                    continue
+            written_id = raw_id.value if raw_id is not None and isinstance(raw_id.value, str) else None
+            if written_id is not None and not reader.first_definition(seen, "case id", written_id, node.location):
+                continue
             case = cases.case(node)
             if case is not None:
                 result.append(case)
@@ -215,7 +215,8 @@ class _CaseReader:
         if not refs:
             return None
         if self.refs.advice and self.refs.advice[refs[0]].kind is not AdviceKind.ACTION:
-            self.reader.errors.append(SchemaError(node.location, f"'first' names an action, and '{refs[0]}' is not one"))
+            message = f"'first' names an action, and '{refs[0]}' is not one"
+            self.reader.errors.append(SchemaError(node.location, message))
             return None
         return refs[0]
 
@@ -228,7 +229,8 @@ class _CaseReader:
             return [item.value for item in items if isinstance(item.value, str)]
 
         for both in sorted(set(written("must")) & set(written("must_not"))):
-            self.reader.errors.append(SchemaError(node.location, f"advice '{both}' is both in 'must' and in 'must_not'"))
+            message = f"advice '{both}' is both in 'must' and in 'must_not'"
+            self.reader.errors.append(SchemaError(node.location, message))
 
     def _source(self, node: Node) -> str | None:
         """``source: SOURCE-ID [where, e.g. L108 or "editor's reply to comment 13"]``."""

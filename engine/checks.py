@@ -71,9 +71,8 @@ class _ChecksReader:
         for name in names:
             fact = self.refs.lookup_fact(name, gaps["facts"].location)
             if fact is not None and fact.type is FactType.INTEGER:
-                self.reader.errors.append(
-                    WrongTypeError(gaps["facts"].location, f"gap checks combine choice and boolean facts; '{name}' is an integer")
-                )
+                message = f"gap checks combine choice and boolean facts; '{name}' is an integer"
+                self.reader.errors.append(WrongTypeError(gaps["facts"].location, message))
             elif fact is not None:
                 gap_facts.append(name)
         return gap_facts

@@ -178,7 +178,7 @@ def _same_bytes(a: bytes, b: bytes) -> bool:
     if len(a) != len(b):
         return False
     difference = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         difference |= x ^ y
     return difference == 0
 

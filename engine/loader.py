@@ -36,7 +36,7 @@ from .errors import (
     suggest,
 )
 from .facts import is_integer
-from .files import MAX_FILE_BYTES, decode_text, read_file_bytes, read_text_file
+from .files import MAX_FILE_BYTES, decode_text, read_file_bytes, read_text_file  # also this module's API
 from .graph import RuleGraph, split_node, strongly_connected_components
 from .kbcache import cache_enabled, cache_key, read_cache, write_cache
 from .location import Location, display_path
@@ -52,18 +52,17 @@ from .model import (
     Source,
     SourceAuthority,
 )
-from .reader import IDENTIFIER, YamlReader
-from .ruleloader import RuleReader
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
-if TYPE_CHECKING:  # a knowledge base read from the load cache needs no YAML parser at all
+if TYPE_CHECKING:  # a knowledge base read from the load cache needs no reader and no YAML parser
     from collections.abc import Callable, Mapping
     from typing import Any
 
+    from .reader import YamlReader
+    from .ruleloader import RuleReader
     from .yamlfile import Node
 
 __all__ = [
-    "IDENTIFIER",
     "MAX_FILE_BYTES",
     "RESERVED_CHOICE_VALUES",
     "RESERVED_FACT_NAMES",
@@ -138,7 +137,9 @@ def _rule_files(root: Path) -> list[Path] | None:
     except OSError as exc:
         raise _kb_error(rule_dir, f"cannot read the folder 'rules': {exc.strerror}") from None
     if stat.S_ISLNK(info.st_mode):
-        raise _kb_error(rule_dir, "the folder 'rules' is a symbolic link; links inside a knowledge base are not followed")
+        raise _kb_error(
+            rule_dir, "the folder 'rules' is a symbolic link; links inside a knowledge base are not followed"
+        )
     if not stat.S_ISDIR(info.st_mode):
         raise _kb_error(rule_dir, "'rules' must be a folder of rule files")
     try:
@@ -161,11 +162,14 @@ class _Loader:
     """Reads the files of one knowledge-base folder into a :class:`KnowledgeBase`."""
 
     def __init__(self, root: Path, contents: Mapping[Path, bytes] | None = None) -> None:
+        from .reader import YamlReader
+        from .ruleloader import RuleReader
+
         self.root = root
-        self.reader = YamlReader(contents)
+        self.reader: YamlReader = YamlReader(contents)
         self.errors = self.reader.errors
         #: the sources, facts and advice read so far, and the references to them
-        self.refs = RuleReader(self.reader)
+        self.refs: RuleReader = RuleReader(self.reader)
 
     # ------------------------------------------------------------------ files
     def load(self) -> KnowledgeBase:
@@ -296,7 +300,7 @@ class _Loader:
         if fact_type is None:
             return None
         description = self.reader.text(fields["description"], "description")
-        derived = self._boolean_field(fields.get("derived"), "derived")
+        derived = self.reader.boolean(fields.get("derived"), "derived")
         question = self.reader.text(fields.get("question"), "question")
         help_text = self.reader.text(fields.get("help"), "help")
         if derived and question is not None:
@@ -355,29 +359,13 @@ class _Loader:
                         SchemaError(fields[key].location, f"only integer facts have '{key}'; this is {fact_type.value}")
                     )
             return None, None
-        minimum = self._bound(fields.get("min"), "min")
-        maximum = self._bound(fields.get("max"), "max")
+        minimum = self.reader.whole_number(fields.get("min"), "min")
+        maximum = self.reader.whole_number(fields.get("max"), "max")
         if minimum is not None and maximum is not None and minimum > maximum:
             self.errors.append(
                 ValueNotAllowedError(fields["min"].location, f"min {minimum} is larger than max {maximum}")
             )
         return minimum, maximum
-
-    def _boolean_field(self, node: Node | None, what: str) -> bool | None:
-        if node is None:
-            return None
-        if not isinstance(node.value, bool):
-            self.errors.append(WrongTypeError(node.location, f"'{what}' must be true or false, not {node.value!r}"))
-            return None
-        return node.value
-
-    def _bound(self, node: Node | None, what: str) -> int | None:
-        if node is None:
-            return None
-        if not is_integer(node.value):
-            self.errors.append(WrongTypeError(node.location, f"'{what}' must be a whole number, not {node.value!r}"))
-            return None
-        return int(node.value)
 
     def _choices(self, node: Node | None, fact: Node) -> tuple[Choice, ...]:
         if node is None:
@@ -402,12 +390,12 @@ class _Loader:
             if value is None:
                 continue
             if value in RESERVED_CHOICE_VALUES:
-                self.errors.append(
-                    SchemaError(value_node.location, f"choice value '{value}' is reserved: {RESERVED_CHOICE_VALUES[value]}", name=value)
-                )
+                message = f"choice value '{value}' is reserved: {RESERVED_CHOICE_VALUES[value]}"
+                self.errors.append(SchemaError(value_node.location, message, name=value))
                 continue
             if value in seen:
-                self.errors.append(DuplicateIdError(value_node.location, f"duplicate choice value '{value}'", name=value))
+                message = f"duplicate choice value '{value}'"
+                self.errors.append(DuplicateIdError(value_node.location, message, name=value))
                 continue
             seen.add(value)
             result.append(Choice(value, help_text or ""))

@@ -1,13 +1,13 @@
 """Reading checked fields out of a YAML file: the generic half of every file loader.
 
 :class:`YamlReader` parses one file of a knowledge base (bounded, through :mod:`.files`, then
-:func:`~.yamlfile.parse_yaml`) and checks the shapes every file shares — a list of entries, a
-mapping of known fields, non-empty text, a snake_case identifier, one word of an enum, a list of
-identifiers, an id defined once. It knows nothing of facts, advice or rules: the loaders of
-:mod:`.loader`, :mod:`.ruleloader`, :mod:`.cases`, :mod:`.checks` and :mod:`.reviewconfig` compose
-it. Every problem is appended to :attr:`YamlReader.errors` (each located, with a did-you-mean
-where one is close) and reading goes on, so one run reports them all; :meth:`YamlReader.raise_errors`
-raises them together, in file order.
+:func:`~.yamlfile.parse_yaml`) and checks the shapes every file shares: a list of entries, a
+mapping of known fields, non-empty text, a snake_case identifier, true or false, a whole number,
+one word of an enum, a list of identifiers, an id defined once. It knows nothing of facts, advice
+or rules: the loaders of :mod:`.loader`, :mod:`.ruleloader`, :mod:`.cases`, :mod:`.checks` and
+:mod:`.reviewconfig` compose it. Every problem is appended to :attr:`YamlReader.errors` (each
+located, with a did-you-mean where one is close) and reading goes on, so one run reports them
+all; :meth:`YamlReader.raise_errors` raises them together, in file order.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from .errors import (
     KnowledgeBaseErrors,
     SchemaError,
     UnreadableKnowledgeBaseFileError,
+    WrongTypeError,
     suggest,
 )
+from .facts import is_integer
 from .files import decode_text, read_file_bytes
 from .location import display_path
 
@@ -158,6 +160,24 @@ class YamlReader:
             self.errors.append(SchemaError(node.location, f"{what} contains control characters"))
             return None
         return " ".join(node.value.split()) if "\n" not in node.value.strip() else node.value.strip()
+
+    def boolean(self, node: Node | None, what: str) -> bool | None:
+        """``true`` or ``false`` (None when the field is absent)."""
+        if node is None:
+            return None
+        if not isinstance(node.value, bool):
+            self.errors.append(WrongTypeError(node.location, f"'{what}' must be true or false, not {node.value!r}"))
+            return None
+        return node.value
+
+    def whole_number(self, node: Node | None, what: str) -> int | None:
+        """An integer, not a boolean (None when the field is absent)."""
+        if node is None:
+            return None
+        if not is_integer(node.value):
+            self.errors.append(WrongTypeError(node.location, f"'{what}' must be a whole number, not {node.value!r}"))
+            return None
+        return int(node.value)
 
     def word(self, node: Node, words: type[_Word], what: str) -> _Word | None:
         """One of the values of the enum ``words``, or an error with the allowed ones."""

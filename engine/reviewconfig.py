@@ -76,9 +76,9 @@ class _ReviewReader:
             if (entry := self._out_of_scope(item)) is not None
         ]
         explained = [
-            entry
+            explanation
             for item in self._entries(fields.get("explained"), "explained")
-            if (entry := self._explained(item)) is not None
+            if (explanation := self._explained(item)) is not None
         ]
         return ReviewConfig(tuple(deciding), tuple(out_of_scope), tuple(explained), where)
 
@@ -98,9 +98,8 @@ class _ReviewReader:
         if entry is None:
             return None
         if "when" not in entry and "not_given" not in entry:
-            self.errors.append(
-                SchemaError(item.location, "an out_of_scope entry needs 'when' (a condition), 'not_given' (facts), or both")
-            )
+            message = "an out_of_scope entry needs 'when' (a condition), 'not_given' (facts), or both"
+            self.errors.append(SchemaError(item.location, message))
             return None
         reason = self.reader.text(entry["reason"], "reason")
         when = self._given_condition(entry["when"]) if "when" in entry else None
@@ -151,12 +150,12 @@ class _ReviewReader:
         if fact is None:
             return None
         if fact.derived:
-            self.errors.append(
-                SchemaError(item.location, f"fact '{fact.name}' is derived: the review varies only facts the buyer gives", name=fact.name)
-            )
+            message = f"fact '{fact.name}' is derived: the review varies only facts the buyer gives"
+            self.errors.append(SchemaError(item.location, message, name=fact.name))
             return None
         if fact.name in listed:
-            self.errors.append(DuplicateIdError(item.location, f"fact '{fact.name}' is listed twice in '{field}'", name=fact.name))
+            message = f"fact '{fact.name}' is listed twice in '{field}'"
+            self.errors.append(DuplicateIdError(item.location, message, name=fact.name))
             return None
         return fact.name
 
@@ -168,9 +167,8 @@ class _ReviewReader:
         if entry is None:
             return None
         if ("when" in entry) == ("row" in entry):
-            self.errors.append(
-                SchemaError(item.location, "an explained problem names either 'when' (a condition) or 'row' (a row id), not both")
-            )
+            message = "an explained problem names either 'when' (a condition) or 'row' (a row id), not both"
+            self.errors.append(SchemaError(item.location, message))
             return None
         problem = self._problem_class(entry["problem"])
         reason = self.reader.text(entry["reason"], "reason")
@@ -199,8 +197,7 @@ class _ReviewReader:
     def _row(self, node: Node) -> str | None:
         row = self.reader.text(node, "row")
         if row is not None and not _ROW_ID.match(row):
-            self.errors.append(
-                SchemaError(node.location, f"row id {row!r} must be 'R-' and 8 hex digits, as kb review prints it", name=row)
-            )
+            message = f"row id {row!r} must be 'R-' and 8 hex digits, as kb review prints it"
+            self.errors.append(SchemaError(node.location, message, name=row))
             return None
         return row
