@@ -56,7 +56,7 @@ from orderdoctor.engine.explanation import WhatIf, WhyNot, describe_comparison, 
 from orderdoctor.engine.facts import ValueProblem, check_value, convert_text, validate_facts
 from orderdoctor.engine.inference import release
 from orderdoctor.engine.interview import Interview, clock_of
-from orderdoctor.engine.loader import load_lint_config
+from orderdoctor.engine.checks import load_lint_config
 from orderdoctor.engine.planner import UNKNOWN, Answer, Question, Reason
 
 from . import render

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orderdoctor.engine import KnowledgeBase, KnowledgeBaseErrors, load_cases
 from orderdoctor.engine.graph import advice_node, fact_node, rule_node, split_node
-from orderdoctor.engine.loader import load_lint_config
+from orderdoctor.engine.checks import load_lint_config
 from orderdoctor.engine.location import display_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)

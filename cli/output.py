@@ -6,7 +6,8 @@ Every command that writes a file — ``batch --output``, ``kb graph --output``, 
 :func:`write_output`. What the path given means:
 
 - ``-``: standard output, where the command allows it (``batch``, ``kb graph``, ``kb docs``).
-- An absent path or a regular file: written **atomically**. The text goes to a temporary file
+- An absent path or a regular file: written **atomically** (the engine's
+  :class:`~orderdoctor.engine.files.AtomicFile`, which the load cache uses too). The text goes to a temporary file
   ``.NAME.orderdoctor-PID.tmp`` in the same folder, is flushed and fsync'ed, and is renamed over
   NAME only once complete; an interrupted or failed write leaves NAME exactly as it was. An
   existing file keeps its permission bits (and its owner, when run as root); a new file gets
@@ -36,13 +37,16 @@ writer in another PID namespace is never robbed of its file).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 
+from orderdoctor.engine.files import AtomicFile, remove_stale_temporaries
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import IO, Any
+    from typing import Any, Literal
 
 __all__ = [
     "OutputError",
@@ -57,11 +61,6 @@ __all__ = [
 
 #: The name that means standard output.
 STDOUT = "-"
-
-_TAG = ".orderdoctor-"
-_SUFFIX = ".tmp"
-#: Characters of the target's name kept in the temporary file's name (names have at most 255).
-_NAME_KEPT = 200
 
 _REASONS = {
     errno.ENOSPC: "no space left on the device",
@@ -82,8 +81,8 @@ class OutputError(OSError):
 
     def __init__(self, shown: str, reason: str, code: int | None = None) -> None:
         super().__init__(f"{shown}: {reason}")
-        self.errno = code  # type: ignore[assignment]
-        self.strerror = reason  # type: ignore[assignment]
+        self.errno = code
+        self.strerror = reason
         self.shown = shown
         self.reason = reason
 
@@ -190,10 +189,8 @@ def _shown(name: str) -> str:
 def _device_numbers_that_are_sinks() -> set[int]:
     numbers: set[int] = set()
     for device in ("/dev/null", "/dev/zero", "/dev/full", "/dev/tty"):
-        try:
+        with contextlib.suppress(OSError):
             numbers.add(os.stat(device).st_rdev)
-        except OSError:
-            pass
     for fd in (0, 1, 2):
         try:
             if os.isatty(fd):
@@ -260,78 +257,6 @@ def _plan(name: str) -> tuple[str, str]:
     raise OutputError(shown, f"is {_kind(mode)}, not a regular file: use '-' for standard output")
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours: a leftover of an earlier process that had our PID
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True  # someone else's, alive — or a number no process can have: leave it alone
-    return True
-
-
-def _lock(fd: int) -> bool:
-    """Take the writer's lock on an open temporary file; False when another process holds it.
-
-    Every writer holds this lock (``flock``) on its temporary file until it is done, so a
-    temporary whose lock can be taken has no writer — whatever PID namespace or container the
-    writer ran in, where its PID means nothing here. Without ``fcntl`` (Windows) there is no
-    lock and the PID alone decides.
-    """
-    try:
-        import fcntl
-    except ImportError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
-def _temporary_name(real: str) -> tuple[str, str]:
-    folder, base = os.path.split(real)
-    prefix = f".{base[:_NAME_KEPT]}{_TAG}"
-    return folder, prefix
-
-
-def remove_stale_temporaries(real: str) -> list[str]:
-    """Remove the temporary files of writes to ``real`` that no process is writing; their names.
-
-    A temporary is stale when its name carries a PID (ASCII digits) of no live process here
-    *and* no process holds its writer's lock. Any other name is left alone: nothing this does
-    can fail the write it runs for.
-    """
-    folder, prefix = _temporary_name(real)
-    removed = []
-    try:
-        names = os.listdir(folder or ".")
-    except OSError:
-        return removed
-    for entry in names:
-        if not (entry.startswith(prefix) and entry.endswith(_SUFFIX)):
-            continue
-        pid_text = entry[len(prefix):-len(_SUFFIX)]
-        if not (pid_text.isascii() and pid_text.isdigit() and len(pid_text) <= 10) or _pid_alive(int(pid_text)):
-            continue
-        path = os.path.join(folder, entry)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            continue
-        try:
-            if stat.S_ISREG(os.fstat(fd).st_mode) and _lock(fd):
-                os.unlink(path)
-                removed.append(path)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    return removed
-
-
 class _Output:
     """The context manager :func:`open_output` returns."""
 
@@ -341,8 +266,8 @@ class _Output:
         self.stdout = stdout
         self.binary = binary
         self.private = private
-        self.temporary: str | None = None
-        self.real: str | None = None
+        #: the temporary file of a regular-file target, until it is committed or discarded
+        self.atomic: AtomicFile | None = None
         self.raw: Any = None
 
     # -- opening
@@ -365,30 +290,16 @@ class _Output:
         return _Guarded(self.raw, self.shown)
 
     def _open_temporary(self, real: str) -> Any:
-        remove_stale_temporaries(real)
-        folder, prefix = _temporary_name(real)
-        temporary = os.path.join(folder, f"{prefix}{os.getpid()}{_SUFFIX}")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        atomic = AtomicFile(real, private=self.private)
         try:
-            existing = os.stat(real)
-        except OSError:
-            existing = None
-        try:
-            fd = os.open(temporary, flags, 0o600 if self.private else 0o666)
-            _lock(fd)  # held until the file is closed: the mark of a live writer
+            fd = atomic.create()
         except OSError as exc:
-            place = _shown(folder or ".")
+            place = _shown(os.path.dirname(real) or ".")
             if exc.errno == errno.ENOENT:  # the folder is there (checked): a system folder like /proc
                 raise OutputError(self.shown, f"files cannot be created in {place}", exc.errno) from None
-            raise OutputError(self.shown, f"cannot create a file in {place}: {as_output_error('', exc).reason}", exc.errno) from None
-        self.temporary, self.real = temporary, real
-        try:
-            if existing is not None:
-                os.fchmod(fd, stat.S_IMODE(existing.st_mode))
-                if hasattr(os, "geteuid") and os.geteuid() == 0:
-                    os.fchown(fd, existing.st_uid, existing.st_gid)
-        except OSError:
-            pass  # the content matters; the mode is kept where the system lets us
+            reason = as_output_error("", exc).reason
+            raise OutputError(self.shown, f"cannot create a file in {place}: {reason}", exc.errno) from None
+        self.atomic = atomic
         return self._wrap(fd)
 
     def _open_in_place(self, path: str, how: str) -> Any:
@@ -418,7 +329,7 @@ class _Output:
         return os.fdopen(fd, "w", encoding="utf-8")
 
     # -- closing
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> Literal[False]:
         if kind is None:
             self._commit()
             return False
@@ -432,54 +343,40 @@ class _Output:
             return
         try:
             self.raw.flush()
-            if self.temporary is not None:
+            if self.atomic is not None:
                 os.fsync(self.raw.fileno())
             self.raw.close()
-            if self.temporary is not None and self.real is not None:
-                try:
-                    now = os.lstat(self.real)
-                except FileNotFoundError:
-                    now = None
-                if now is not None and not stat.S_ISREG(now.st_mode):
-                    raise OutputError(self.shown, f"became {_kind(now.st_mode)} while it was written; left alone")
-                os.replace(self.temporary, self.real)
-                self.temporary = None
-                _sync_folder(os.path.dirname(self.real))
+            if self.atomic is not None:
+                self._check_still_a_file(self.atomic.target)
+                self.atomic.commit()
+                self.atomic = None
         except BaseException as exc:
             self._discard()
             if isinstance(exc, OSError):
                 raise as_output_error(self.shown, exc) from None
             raise
 
+    def _check_still_a_file(self, real: str) -> None:
+        """Nothing is renamed over a target that stopped being a regular file meanwhile."""
+        try:
+            now = os.lstat(real)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISREG(now.st_mode):
+            raise OutputError(self.shown, f"became {_kind(now.st_mode)} while it was written; left alone")
+
     def _discard(self) -> None:
         if self.raw is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 self.raw.close()
-            except (OSError, ValueError):
-                pass
-        if self.temporary is not None:
-            try:
-                os.unlink(self.temporary)
-            except OSError:
-                pass
-            self.temporary = None
+        if self.atomic is not None:
+            self.atomic.discard()
+            self.atomic = None
 
 
-def _sync_folder(folder: str) -> None:
-    """Make the rename itself durable (best effort: not every system can open a folder)."""
-    try:
-        fd = os.open(folder or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def open_output(name: str | os.PathLike[str], stdout: Any = None, *, binary: bool = False, private: bool = False) -> Any:
+def open_output(
+    name: str | os.PathLike[str], stdout: Any = None, *, binary: bool = False, private: bool = False
+) -> Any:
     """A context manager giving a stream to write ``name`` with (see the module's docstring).
 
     ``stdout`` is the stream ``-`` stands for; without it ``-`` is refused. ``binary`` gives a

@@ -403,7 +403,7 @@ def _format(args: argparse.Namespace) -> str | None:
 
 
 def kb_review(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
-    from orderdoctor.engine.loader import load_review_config
+    from orderdoctor.engine.reviewconfig import load_review_config
     from orderdoctor.engine.review import ReviewTooLargeError, review
 
     from .output import write_output

@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-u
 if TYPE_CHECKING:  # the names below are imported on first use (start-up time of the command line)
     from typing import Any
 
-    from .cases import Case, CaseOutcome, check_case
+    from .cases import Case, CaseOutcome, check_case, load_cases
     from .conditions import Evaluation, Truth, evaluate
     from .consultation import (
         NOTHING_APPLIES,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (start-up time of
     from .facts import parse_assignment, parse_facts_document
     from .graph import RuleGraph
     from .inference import InferenceEngine, consult, engine_for
-    from .loader import default_kb_path, load_cases, load_knowledge_base
+    from .loader import default_kb_path, load_knowledge_base
     from .location import Location
     from .model import Advice, AdviceKind, Fact, FactType, KnowledgeBase, Rule
 
@@ -56,7 +56,7 @@ _EXPORTS = {
     "parse_assignment": "facts", "parse_facts_document": "facts",
     "RuleGraph": "graph",
     "InferenceEngine": "inference", "consult": "inference", "engine_for": "inference",
-    "default_kb_path": "loader", "load_cases": "loader", "load_knowledge_base": "loader",
+    "default_kb_path": "loader", "load_cases": "cases", "load_knowledge_base": "loader",
     "Location": "location",
     "Advice": "model", "AdviceKind": "model", "Fact": "model", "FactType": "model",
     "KnowledgeBase": "model", "Rule": "model",

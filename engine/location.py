@@ -46,10 +46,7 @@ def display_path(path: Path | str) -> str:
     """
     given = Path(path)
     try:
-        if given.name in ("", ".", ".."):
-            resolved = given.resolve()
-        else:
-            resolved = given.parent.resolve() / given.name
+        resolved = given.resolve() if given.name in ("", ".", "..") else given.parent.resolve() / given.name
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         resolved = Path(os.path.abspath(path))
     try:

@@ -15,6 +15,7 @@ silently. Every error has a line and column, control characters included.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +86,7 @@ class Node:
         return self.value
 
 
-def _location(filename: str, mark: yaml.Mark | None) -> Location:
+def _location(filename: str, mark: yaml.Mark | yaml._yaml.Mark | None) -> Location:
     if mark is None:
         return Location(filename)
     return Location(filename, mark.line + 1, mark.column + 1)
@@ -182,10 +183,8 @@ class _Converter:
             suggestion = str(int(digits, 0))
         meaning = ""
         if len(text) <= 30:
-            try:
+            with contextlib.suppress(yaml.YAMLError, ValueError, OverflowError):
                 meaning = f"YAML 1.1 reads it as {self.constructor.construct_object(node)}; "
-            except (yaml.YAMLError, ValueError, OverflowError):
-                pass
         shown = _shorten(text)
         raise YamlSyntaxError(
             location,

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from orderdoctor.cli.main import main
 from orderdoctor.engine import _durable, _dirs
-from orderdoctor.engine.loader import cache_dir
+from orderdoctor.engine.kbcache import cache_dir
 
 EXAMPLE = ["--set", "order_status=shipped", "--set", "days_left=3"]
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from orderdoctor.cli.main import main
 from orderdoctor.engine import KnowledgeBaseErrors, load_knowledge_base
-from orderdoctor.engine.loader import load_review_config
+from orderdoctor.engine.reviewconfig import load_review_config
 from orderdoctor.engine.review import NOT_GIVEN, ReviewConfig, fact_values, pairwise_cover, review
 
 FACTS = """\

@@ -13,7 +13,8 @@ import pytest
 from helpers import MINIMAL_KB, make_broken_kb
 from orderdoctor.engine import KnowledgeBaseErrors, consult, load_knowledge_base
 from orderdoctor.engine import loader as loader_module
-from orderdoctor.engine.loader import cache_dir
+from orderdoctor.engine import kbcache
+from orderdoctor.engine.kbcache import cache_dir
 from orderdoctor.engine.snapshot import SnapshotError, from_snapshot, to_snapshot
 
 SHIPPED = Path(loader_module.default_kb_path())
@@ -318,10 +319,10 @@ def test_the_signature_is_hmac_sha256():
     import hashlib
 
     secret, body = os.urandom(32), b'{"key": 1}' * 1000
-    assert loader_module._signature(secret, body) == hmac.new(secret, body, "sha256").hexdigest().encode()
-    assert loader_module._sha256()(body).hexdigest() == hashlib.sha256(body).hexdigest()
-    assert loader_module._same_bytes(b"abc", b"abc") and not loader_module._same_bytes(b"abc", b"abd")
-    assert not loader_module._same_bytes(b"abc", b"ab")
+    assert kbcache._signature(secret, body) == hmac.new(secret, body, "sha256").hexdigest().encode()
+    assert kbcache._sha256()(body).hexdigest() == hashlib.sha256(body).hexdigest()
+    assert kbcache._same_bytes(b"abc", b"abc") and not kbcache._same_bytes(b"abc", b"abd")
+    assert not kbcache._same_bytes(b"abc", b"ab")
 
 
 @pytest.mark.parametrize("race", ["vanishes", "appears"])

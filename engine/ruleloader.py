@@ -1,0 +1,359 @@
+"""Reading what refers to a knowledge base's names: fact values, conditions, advice ids, rules.
+
+:class:`RuleReader` knows the facts, advice items and sources a knowledge base defines (or the
+loader has read so far) and checks every reference to them: an unknown fact, advice id or source
+id is reported with a did-you-mean, unless the item is written but had errors of its own
+(:attr:`RuleReader.unbuilt`: no cascade). On that it reads values of facts, conditions
+(``all``/``any``/``not`` and fact tests with operators), rules and their conclusions. The
+knowledge-base loader (:mod:`.loader`) uses it for rules and for the conditions of advice items;
+cases (:mod:`.cases`) and the review settings (:mod:`.reviewconfig`) use it for theirs. The
+generic field checks are :class:`~.reader.YamlReader`'s, whose error list this shares.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    SchemaError,
+    UndeclaredDerivationError,
+    UnknownAdviceError,
+    UnknownFactError,
+    UnknownSourceError,
+    ValueNotAllowedError,
+    WrongTypeError,
+    suggest,
+)
+from .facts import ValueProblem, check_value, is_integer
+from .model import AllOf, AnyOf, Comparison, FactType, Not, Operator, Rule
+from .reader import kind
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from .location import Location
+    from .model import Advice, Condition, Fact, KnowledgeBase, Source, Value
+    from .reader import YamlReader
+    from .yamlfile import Node
+
+__all__ = ["CONNECTIVES", "RuleReader"]
+
+#: The keys that combine conditions.
+CONNECTIVES = ("all", "any", "not")
+_OPERATORS = {op.value: op for op in Operator}
+_ORDERING = {Operator.LT, Operator.LTE, Operator.GT, Operator.GTE}
+
+
+class RuleReader:
+    """Checks references against the names a knowledge base defines; reads conditions and rules.
+
+    ``facts``, ``advice`` and ``sources`` are None while unknown (a file missing or broken):
+    references to them are then not checked. Errors go to ``reader.errors``.
+    """
+
+    def __init__(
+        self,
+        reader: YamlReader,
+        *,
+        facts: dict[str, Fact] | None = None,
+        advice: dict[str, Advice] | None = None,
+        sources: dict[str, Source] | None = None,
+    ) -> None:
+        self.reader = reader
+        self.errors = reader.errors
+        self.facts = facts
+        self.advice = advice
+        self.sources = sources
+        #: ids of sources, facts and advice items that are written but had errors of their
+        #: own: references to them are not reported again as unknown (no cascade)
+        self.unbuilt: dict[str, set[str]] = {"sources.yaml": set(), "facts.yaml": set(), "advice.yaml": set()}
+
+    @classmethod
+    def of(cls, kb: KnowledgeBase, reader: YamlReader, *, advice: bool = True) -> RuleReader:
+        """A reader of references to ``kb``'s facts (and advice items), its sources unchecked."""
+        return cls(reader, facts=dict(kb.facts), advice=dict(kb.advice) if advice else None)
+
+    # ------------------------------------------------------------ references
+    def lookup_fact(self, name: str, location: Location) -> Fact | None:
+        """The fact ``name``; None (and an error, unless facts.yaml is broken) when unknown."""
+        if self.facts is None:
+            return None  # facts.yaml is broken; it has its own errors
+        fact = self.facts.get(name)
+        if fact is None and name not in self.unbuilt["facts.yaml"]:
+            self.errors.append(
+                UnknownFactError(
+                    location,
+                    f"unknown fact '{name}'",
+                    name=name,
+                    suggestion=suggest(name, list(self.facts) + list(CONNECTIVES)),
+                )
+            )
+        return fact
+
+    def source_ref(self, node: Node | None) -> str | None:
+        """A rule's or advice item's ``source``: a source id when sources.yaml lists them."""
+        if node is None:
+            return None
+        name = self.reader.text(node, "source")
+        if name is None or self.sources is None:
+            return name
+        message = f"unknown source '{name}' (sources.yaml lists: {', '.join(self.sources)})"
+        return name if self.known_source(name, node.location, message) else None
+
+    def known_source(self, name: str, location: Location, message: str) -> bool:
+        """Whether ``name`` is a source id; if it is not (and not one with errors of its own),
+        report ``message`` with a did-you-mean."""
+        if self.sources is None or name in self.sources:
+            return True
+        if name not in self.unbuilt["sources.yaml"]:
+            self.errors.append(
+                UnknownSourceError(location, message, name=name, suggestion=suggest(name, self.sources))
+            )
+        return False
+
+    def advice_refs(self, node: Node) -> list[str] | None:
+        """One advice id or a non-empty list of them, each known, without repeats."""
+        items = node.value if node.is_list else [node]
+        if node.is_list and not items:
+            self.errors.append(SchemaError(node.location, "'advise' takes a non-empty list of advice ids"))
+            return None
+        result: list[str] = []
+        ok = True
+        for item in items:
+            if not isinstance(item.value, str):
+                self.errors.append(SchemaError(item.location, f"advice id must be text, not {kind(item)}"))
+                ok = False
+            elif not self._known_advice(item):
+                ok = False
+            elif item.value not in result:
+                result.append(item.value)
+        return result if ok else None
+
+    def _known_advice(self, item: Node) -> bool:
+        if self.advice is None or item.value in self.advice:
+            return True
+        if item.value in self.unbuilt["advice.yaml"]:  # the item has errors of its own
+            return False
+        self.errors.append(
+            UnknownAdviceError(
+                item.location,
+                f"unknown advice id '{item.value}'",
+                name=item.value,
+                suggestion=suggest(item.value, self.advice),
+            )
+        )
+        return False
+
+    def value(self, fact: Fact, node: Node, *, exact: bool) -> Value | None:
+        """Check ``node`` is a value ``fact`` can take (bounds only for exact tests)."""
+        checked = check_value(fact, node.value)
+        if not isinstance(checked, ValueProblem):
+            return checked
+        if checked.out_of_range and not exact:
+            return node.value  # `gt: 1000` may lie outside the bounds; it simply never holds
+        cls = ValueNotAllowedError if checked.out_of_range else WrongTypeError
+        self.errors.append(
+            cls(node.location, checked.message, name=str(node.value), suggestion=checked.suggestion)
+        )
+        return None
+
+    # ------------------------------------------------------------ conditions
+    def condition(self, node: Node) -> Condition | None:
+        """A condition: ``all``/``any``/``not`` of conditions, or tests of facts."""
+        if not node.is_mapping or not node.value:
+            self.errors.append(
+                SchemaError(
+                    node.location,
+                    "a condition must be a mapping such as 'order_status: shipped' "
+                    "or 'all: [...]', not " + kind(node),
+                )
+            )
+            return None
+        keys = list(node.value)
+        connectives = [k for k in keys if k in CONNECTIVES]
+        if connectives:
+            if len(keys) > 1:
+                self.errors.append(
+                    SchemaError(
+                        node.key_locations[connectives[0]],
+                        f"'{connectives[0]}' must stand alone in its mapping; "
+                        "put the other conditions inside it",
+                        name=connectives[0],
+                    )
+                )
+                return None
+            return self._connective(node, connectives[0])
+        comparisons: list[Comparison] = []
+        ok = True
+        for name, value_node in node.value.items():
+            found = self._fact_test(name, node.key_locations[name], value_node)
+            if found is None:
+                ok = False
+            else:
+                comparisons.extend(found)
+        if not ok:
+            return None
+        if len(comparisons) == 1:
+            return comparisons[0]
+        return AllOf(tuple(comparisons), node.location)
+
+    def _connective(self, node: Node, key: str) -> Condition | None:
+        inner = node.value[key]
+        if key == "not":
+            condition = self.condition(inner)
+            return None if condition is None else Not(condition, node.key_locations[key])
+        if not inner.is_list or not inner.value:
+            self.errors.append(
+                SchemaError(inner.location, f"'{key}' takes a non-empty list of conditions")
+            )
+            return None
+        parts = [self.condition(item) for item in inner.value]
+        present = [part for part in parts if part is not None]
+        if len(present) < len(parts):
+            return None
+        cls = AllOf if key == "all" else AnyOf
+        return cls(tuple(present), node.key_locations[key])
+
+    def _fact_test(self, name: str, location: Location, node: Node) -> list[Comparison] | None:
+        fact = self.lookup_fact(name, location)
+        if fact is None:
+            return None
+        if node.is_mapping:
+            if not node.value:
+                self.errors.append(SchemaError(node.location, f"empty test for fact '{name}'"))
+                return None
+            result = []
+            for op_name, value_node in node.value.items():
+                op = _OPERATORS.get(op_name)
+                if op is None:
+                    self.errors.append(
+                        SchemaError(
+                            node.key_locations[op_name],
+                            f"unknown operator '{op_name}' (operators: {', '.join(_OPERATORS)})",
+                            name=op_name,
+                            suggestion=suggest(op_name, _OPERATORS),
+                        )
+                    )
+                    return None
+                comparison = self._comparison(fact, op, value_node, node.key_locations[op_name])
+                if comparison is None:
+                    return None
+                result.append(comparison)
+            return result
+        if node.is_list:
+            comparison = self._comparison(fact, Operator.IN, node, location)
+        else:
+            comparison = self._comparison(fact, Operator.EQ, node, location)
+        return None if comparison is None else [comparison]
+
+    def _comparison(self, fact: Fact, op: Operator, node: Node, location: Location) -> Comparison | None:
+        if op in _ORDERING and fact.type is not FactType.INTEGER:
+            self.errors.append(
+                WrongTypeError(
+                    location,
+                    f"'{op.value}' compares numbers, but fact '{fact.name}' is a {fact.type.value} fact",
+                    name=op.value,
+                )
+            )
+            return None
+        if op is Operator.IN:
+            if not node.is_list or not node.value:
+                self.errors.append(SchemaError(node.location, "'in' takes a non-empty list of values"))
+                return None
+            checked = [self.value(fact, item, exact=True) for item in node.value]
+            values = [v for v in checked if v is not None]
+            if len(values) < len(checked):
+                return None
+            unique = tuple(dict.fromkeys(values))
+            if len(unique) == 1:
+                return Comparison(fact.name, Operator.EQ, unique[0], location)
+            return Comparison(fact.name, Operator.IN, unique, location)
+        value = self.value(fact, node, exact=op in (Operator.EQ, Operator.NE))
+        if value is None:
+            return None
+        return Comparison(fact.name, op, value, location)
+
+    # ------------------------------------------------------------------ rules
+    def rule(self, node: Node, order: int) -> Rule | None:
+        """One rule of a rules file; ``order`` is its place among all rules."""
+        fields = self.reader.fields(
+            node, "rule", ("id", "description", "when", "then", "source"), ("priority",)
+        )
+        if fields is None:
+            return None
+        rule_id = self.reader.identifier(fields["id"], "rule id")
+        description = self.reader.text(fields["description"], "description")
+        when = self.condition(fields["when"])
+        derive, advise = self._conclusions(fields["then"])
+        source = self.source_ref(fields["source"])
+        priority = self._priority(fields["priority"]) if "priority" in fields else 0
+        if rule_id is None or description is None or when is None or source is None:
+            return None
+        if derive is None or advise is None:
+            return None
+        return Rule(
+            id=rule_id,
+            description=description,
+            when=when,
+            derive=derive,
+            advise=advise,
+            source=source,
+            location=node.location,
+            priority=priority,
+            order=order,
+        )
+
+    def _priority(self, node: Node) -> int:
+        value = node.value
+        if not is_integer(value) or abs(value) > 1000:
+            self.errors.append(
+                WrongTypeError(
+                    node.location,
+                    f"priority must be a whole number from -1000 to 1000, not {value!r}",
+                )
+            )
+            return 0
+        return int(value)
+
+    def _conclusions(self, node: Node) -> tuple[tuple[tuple[str, Value], ...] | None, tuple[str, ...] | None]:
+        fields = self.reader.fields(node, "rule's 'then'", (), ("derive", "advise"))
+        if fields is None:
+            return None, None
+        if not fields:
+            self.errors.append(SchemaError(node.location, "'then' needs 'derive', 'advise' or both"))
+            return None, None
+        derive: list[tuple[str, Value]] | None = []
+        if "derive" in fields:
+            derive = self._derivations(fields["derive"])
+        advise: list[str] | None = []
+        if "advise" in fields:
+            advise = self.advice_refs(fields["advise"])
+        if derive is None or advise is None:
+            return None, None
+        return tuple(derive), tuple(advise)
+
+    def _derivations(self, node: Node) -> list[tuple[str, Value]] | None:
+        if not node.is_mapping or not node.value:
+            self.errors.append(SchemaError(node.location, "'derive' takes a mapping of fact: value"))
+            return None
+        result = []
+        ok = True
+        for name, value_node in node.value.items():
+            location = node.key_locations[name]
+            fact = self.lookup_fact(name, location)
+            if fact is None:
+                ok = False
+                continue
+            if not fact.derived:
+                ok = False
+                self.errors.append(
+                    UndeclaredDerivationError(
+                        location,
+                        f"rule derives fact '{name}', which is not declared 'derived: true' in facts.yaml",
+                        name=name,
+                    )
+                )
+                continue
+            value = self.value(fact, value_node, exact=True)
+            if value is None:
+                ok = False
+                continue
+            result.append((name, value))
+        return result if ok else None
