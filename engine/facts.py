@@ -122,13 +122,16 @@ def convert_text(fact: Fact, text: str) -> Value | ValueProblem:
     return check_value(fact, word)
 
 
-def parse_assignment(text: str) -> tuple[str, str]:
-    """``"days_left=3"`` → ``("days_left", "3")``; raises FactInputError without '='."""
+def parse_assignment(text: str, option: str = "--set") -> tuple[str, str]:
+    """``"days_left=3"`` → ``("days_left", "3")``; raises FactInputError without '='.
+
+    ``option`` is the caller's name for where ``text`` was given (a command-line option such as
+    ``--what-if``); the error is located at ``OPTION TEXT`` and shows an example with it. (The
+    default is kept for callers from before the option was passed.)
+    """
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise FactInputError(
-            Location(f"--set {text}"), "expected NAME=VALUE, e.g. --set order_status=shipped"
-        )
+        raise FactInputError(Location(f"{option} {text}"), f"expected NAME=VALUE, e.g. {option} order_status=shipped")
     return name.strip(), value
 
 
