@@ -177,10 +177,7 @@ def render_plan(result: ConsultationResult, today: datetime.date, width: int | N
 def _matched(step: TraceStep) -> str:
     parts = []
     for fact in step.matched:
-        if fact.derived_by is None:
-            origin = "given"
-        else:
-            origin = f"derived in step {fact.derived_step} by {fact.derived_by}"
+        origin = "given" if fact.derived_by is None else f"derived in step {fact.derived_step} by {fact.derived_by}"
         parts.append(f"{fact.name}={format_value(fact.value)} ({origin})")
     return "; ".join(parts) if parts else "(no fact values)"
 
