@@ -22,6 +22,7 @@ from .render import deadline_text, render_json, trace_lines
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
     from orderdoctor.engine import KnowledgeBase
+    from orderdoctor.engine.conditions import Evaluation
     from orderdoctor.engine.explanation import (
         Explanation,
         FactSupport,
@@ -53,10 +54,10 @@ def _value(name: str, value: object) -> str:
     return f"{name} = {format_value(value)}"
 
 
-def _describe(evaluation: object) -> str:
-    from orderdoctor.engine.explanation import describe_comparison
+def _describe(evaluation: Evaluation) -> str:
+    from orderdoctor.engine.explanation import describe_comparison  # (loaded: the explanation exists)
 
-    return describe_comparison(evaluation)  # type: ignore[arg-type]
+    return describe_comparison(evaluation)
 
 
 def _joined(lines: list[str]) -> str:

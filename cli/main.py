@@ -46,7 +46,6 @@ from . import render
 from .kb import HANDLERS as KB_HANDLERS
 from .kb import KbUsageError, add_kb_commands
 from .output import OutputError, as_output_error, closed_stream, guard_stream
-from .render import FORMATS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -266,7 +265,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
     if wanted("explain"):
         explain.add_argument(
             "--format",
-            choices=FORMATS,
+            choices=render.FORMATS,  # (loads the renderers: only when explain is parsed)
             default=None,
             help="text (default), json (advise --json plus the explanations), markdown (for a support "
             "ticket) or mermaid (the fired part of the rule graph)",
