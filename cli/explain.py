@@ -1,50 +1,49 @@
 """Rendering explanations (how, why-not, what-if) as text, JSON, Markdown or Mermaid.
 
-The explanations themselves are data from :mod:`orderdoctor.engine.explanation`;
-this module only turns them into words and pictures.
+The explanations themselves are data (:class:`orderdoctor.engine.explanation.Explanation`);
+this module only turns them into words and pictures. Text is composed of section
+renderers — :func:`text_facts`, :func:`text_how`, :func:`text_trace`, :func:`text_why_not`,
+:func:`text_what_if`, :func:`text_violations` — which ``explain``, ``advise --why-not`` and
+``ask``'s ``how`` call directly: nothing re-reads rendered text.
+
+Every format is one function and one line of :data:`RENDERERS`; the command line's choices
+(``render.FORMATS``) are its keys. Importing this module loads nothing from the engine but
+the value formatter (the command line's start-up reads the keys).
 """
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from orderdoctor.engine import ConsultationResult, KnowledgeBase
-from orderdoctor.engine.explanation import (
-    AdviceSupport,
-    FactSupport,
-    RuleCheck,
-    RuleSupport,
-    WhatIf,
-    WhyNot,
-    describe_comparison,
-    explain_how,
-)
-from orderdoctor.engine.model import Rule
+from orderdoctor.engine.values import format_value
 
-from .render import FORMATS, deadline_text, format_value, render_trace
+from .render import deadline_text, render_json, trace_lines
 
-__all__ = ["Explanation", "FORMATS", "render_explanation"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from orderdoctor.engine import KnowledgeBase
+    from orderdoctor.engine.conditions import Evaluation
+    from orderdoctor.engine.explanation import (
+        Explanation,
+        FactSupport,
+        RuleCheck,
+        RuleSupport,
+        WhatIf,
+        WhyNot,
+    )
+    from orderdoctor.engine.model import Rule
 
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """What ``orderdoctor explain`` was asked for."""
-
-    kb: KnowledgeBase
-    result: ConsultationResult
-    why_not: tuple[WhyNot, ...] = ()
-    what_if: WhatIf | None = None
-    how: tuple[AdviceSupport, ...] = field(default=())
-    #: the date deadlines count from (None: deadlines are not shown)
-    today: datetime.date | None = None
-
-    def deadline(self, days: int | None) -> str:
-        """``"by Sat 06 Dec, 14 days left"``, or "" (no deadline, or no date to count from)."""
-        return deadline_text(days, self.today) if self.today is not None else ""
+__all__ = [
+    "RENDERERS",
+    "render_explanation",
+    "render_sections",
+    "text_facts",
+    "text_how",
+    "text_trace",
+    "text_violations",
+    "text_what_if",
+    "text_why_not",
+]
 
 
 def _cite(rule: Rule) -> str:
@@ -55,7 +54,23 @@ def _value(name: str, value: object) -> str:
     return f"{name} = {format_value(value)}"
 
 
+def _describe(evaluation: Evaluation) -> str:
+    from orderdoctor.engine.explanation import describe_comparison  # (loaded: the explanation exists)
+
+    return describe_comparison(evaluation)
+
+
+def _joined(lines: list[str]) -> str:
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
 # ------------------------------------------------------------------- text
+def text_facts(explanation: Explanation) -> list[str]:
+    """``Facts given: a = 1, b = x`` and an empty line."""
+    given = ", ".join(_value(k, v) for k, v in explanation.result.given.items()) or "(none)"
+    return [f"Facts given: {given}", ""]
+
+
 def _text_rule(support: RuleSupport, indent: int, lines: list[str]) -> None:
     pad = "  " * indent
     rule = support.rule
@@ -74,7 +89,8 @@ def _text_fact(fact: FactSupport, indent: int, lines: list[str]) -> None:
         _text_rule(fact.via, indent + 1, lines)
 
 
-def _text_how(explanation: Explanation) -> list[str]:
+def text_how(explanation: Explanation) -> list[str]:
+    """``How the advice was reached:``, then each piece of advice and the rules behind it."""
     lines = ["How the advice was reached:"]
     for support in explanation.how:
         entry = support.entry
@@ -90,15 +106,20 @@ def _text_how(explanation: Explanation) -> list[str]:
     return lines
 
 
+def text_trace(explanation: Explanation) -> list[str]:
+    """The rules fired, in order, and the conclusion (:func:`render.trace_lines`)."""
+    return trace_lines(explanation.result, explanation.kb)
+
+
 def _text_check(check: RuleCheck, kb: KnowledgeBase) -> list[str]:
     rule = check.rule
     lines = [f"- rule {rule.id}: {rule.description}", f"    [{_cite(rule)}]"]
     if check.holds:
         lines.append("    every condition held" + (", and it fired" if check.fired else ""))
     for held in check.held:
-        lines.append(f"    held: {describe_comparison(held)}")
+        lines.append(f"    held: {_describe(held)}")
     if check.failed is not None:
-        lines.append(f"    failed first: {describe_comparison(check.failed)}")
+        lines.append(f"    failed first: {_describe(check.failed)}")
     for name in check.undecided:
         lines.append(f"    not known: {name}")
     if check.questions and check.failed is None:
@@ -107,7 +128,8 @@ def _text_check(check: RuleCheck, kb: KnowledgeBase) -> list[str]:
     return lines
 
 
-def _text_why_not(why: WhyNot, kb: KnowledgeBase) -> list[str]:
+def text_why_not(why: WhyNot, kb: KnowledgeBase) -> list[str]:
+    """``Why not ADVICE ("title")?`` and the answer: given, replaced, or the rules checked."""
     advice = kb.advice[why.advice_id]
     lines = [f'Why not {why.advice_id} ("{advice.title}")?']
     if why.given_by is not None:
@@ -129,9 +151,11 @@ def _text_why_not(why: WhyNot, kb: KnowledgeBase) -> list[str]:
     return lines
 
 
-def _text_what_if(what: WhatIf, kb: KnowledgeBase) -> list[str]:
+def text_what_if(what: WhatIf, kb: KnowledgeBase) -> list[str]:
+    """``What if a = 1 (was 2)?`` and what would change."""
+    before = what.before.given
     changes = ", ".join(
-        f"{_value(name, value)} (was {format_value(what.before.given[name]) if name in what.before.given else 'not known'})"
+        f"{_value(name, value)} (was {format_value(before[name]) if name in before else 'not known'})"
         for name, value in what.changes.items()
     )
     lines = [f"What if {changes}?"]
@@ -151,27 +175,7 @@ def _text_what_if(what: WhatIf, kb: KnowledgeBase) -> list[str]:
     return lines
 
 
-def _text(explanation: Explanation) -> str:
-    result = explanation.result
-    given = ", ".join(_value(k, v) for k, v in result.given.items()) or "(none)"
-    lines = [f"Facts given: {given}", ""]
-    if explanation.why_not or explanation.what_if:
-        for why in explanation.why_not:
-            lines += _text_why_not(why, explanation.kb) + [""]
-        if explanation.what_if:
-            lines += _text_what_if(explanation.what_if, explanation.kb) + [""]
-    else:
-        lines += _text_how(explanation) + [""]
-        trace = render_trace(result, explanation.kb).split("\n")
-        start = next(i for i, line in enumerate(trace) if line.startswith(("Rules fired", "No rule fired")))
-        lines += trace[start:]
-    while lines and not lines[-1]:
-        lines.pop()
-    lines += _text_violations(explanation)
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-def _text_violations(explanation: Explanation) -> list[str]:
+def text_violations(explanation: Explanation) -> list[str]:
     """The "Contract violations" section: where the answer breaks the advice catalogue's own
     rules (a knowledge-base error; a sound knowledge base has none)."""
     violations = explanation.result.violations
@@ -182,72 +186,35 @@ def _text_violations(explanation: Explanation) -> list[str]:
     return lines
 
 
+def _text_sections(explanation: Explanation) -> list[str]:
+    """Everything after the facts: the why-not and what-if answers asked for, else the how and
+    the trace; then the contract violations."""
+    lines: list[str] = []
+    if explanation.asked:
+        for why in explanation.why_not:
+            lines += text_why_not(why, explanation.kb) + [""]
+        if explanation.what_if:
+            lines += text_what_if(explanation.what_if, explanation.kb) + [""]
+    else:
+        lines += text_how(explanation) + [""]
+        lines += text_trace(explanation)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines + text_violations(explanation)
+
+
+def render_sections(explanation: Explanation) -> str:
+    """The text form without its ``Facts given`` line (``advise`` has shown the facts' plan)."""
+    return _joined(_text_sections(explanation))
+
+
+def _text(explanation: Explanation) -> str:
+    return _joined(text_facts(explanation) + _text_sections(explanation))
+
+
 # ------------------------------------------------------------------- json
-def _json_rule(support: RuleSupport) -> dict[str, Any]:
-    rule = support.rule
-    return {
-        "step": support.step.step,
-        "rule": rule.id,
-        "description": rule.description,
-        "location": rule.location.short(),
-        "source": rule.source,
-        "matched": [
-            {"fact": f.name, "value": f.value, "given": f.given, "derived": _json_rule(f.via) if f.via else None}
-            for f in support.facts
-        ],
-    }
-
-
-def _json_check(check: RuleCheck) -> dict[str, Any]:
-    return {
-        "rule": check.rule.id,
-        "location": check.rule.location.short(),
-        "source": check.rule.source,
-        "holds": check.holds,
-        "fired": check.fired,
-        "held": [describe_comparison(e) for e in check.held],
-        "failed": describe_comparison(check.failed) if check.failed else None,
-        "not_known": list(check.undecided),
-        "questions": list(check.questions),
-    }
-
-
-def explanation_json(explanation: Explanation) -> dict[str, Any]:
-    """The JSON form: ``advise --json``'s object plus ``how``, ``why_not`` and ``what_if``."""
-    data = explanation.result.to_json()
-    data["how"] = [
-        {
-            "advice": s.entry.id,
-            "kind": s.entry.kind.value,
-            "replaced_by": s.replaced_by,
-            "because": _json_rule(s.because) if s.because else None,
-        }
-        for s in explanation.how
-    ]
-    if explanation.why_not:
-        data["why_not"] = [
-            {
-                "advice": w.advice_id,
-                "given": w.given,
-                "given_by": w.given_by.rule.id if w.given_by and w.given_by.rule else None,
-                "replaced_by": w.replaced_by,
-                "rules": [_json_check(c) for c in w.checks],
-                "through": list(w.through),
-            }
-            for w in explanation.why_not
-        ]
-    if explanation.what_if:
-        what = explanation.what_if
-        data["what_if"] = {
-            "changes": dict(what.changes),
-            "added": list(what.added),
-            "removed": list(what.removed),
-            "reordered": what.reordered,
-            "newly_fired": list(what.newly_fired),
-            "stopped_firing": list(what.stopped_firing),
-            "after": what.after.to_json(),
-        }
-    return data
+def _json(explanation: Explanation) -> str:
+    return render_json(explanation.to_json())
 
 
 # --------------------------------------------------------------- markdown
@@ -263,115 +230,136 @@ def _md_rule(support: RuleSupport, depth: int, lines: list[str]) -> None:
             _md_rule(fact.via, depth + 2, lines)
 
 
-def _markdown(explanation: Explanation) -> str:
-    kb, result = explanation.kb, explanation.result
-    lines = ["## Order situation", ""]
-    lines += [f"- `{_value(k, v)}`" for k, v in result.given.items()] or ["- (no facts given)"]
-    lines += ["", "## Advice", ""]
+def _md_advice(explanation: Explanation) -> list[str]:
+    lines = ["", "## Advice", ""]
     number = 0
-    for entry in result.advice:
+    today = explanation.today
+    for entry in explanation.result.advice:
         if entry.kind.value == "action":
             number += 1
             label = f"{number}."
         else:
             label = "-"
-        when = explanation.deadline(entry.deadline_days)
+        when = deadline_text(entry.deadline_days, today) if today is not None else ""
         title = f"{entry.advice.title} ({when})" if when else entry.advice.title
         lines.append(f"{label} **{entry.kind.value.capitalize()}: {title}** — {entry.advice.text}")
-    if not (explanation.why_not or explanation.what_if):
-        lines += ["", "## How this advice was reached", ""]
-        for support in explanation.how:
-            suffix = f" (left out: `{support.replaced_by}` replaces it)" if support.replaced_by else ""
-            lines.append(f"### `{support.entry.id}`{suffix}")
-            lines.append("")
-            if support.because is None:
-                lines.append("- no rule applies to the facts given")
-            else:
-                _md_rule(support.because, 0, lines)
-            lines.append("")
+    return lines
+
+
+def _md_how(explanation: Explanation) -> list[str]:
+    lines = ["", "## How this advice was reached", ""]
+    for support in explanation.how:
+        suffix = f" (left out: `{support.replaced_by}` replaces it)" if support.replaced_by else ""
+        lines.append(f"### `{support.entry.id}`{suffix}")
+        lines.append("")
+        if support.because is None:
+            lines.append("- no rule applies to the facts given")
+        else:
+            _md_rule(support.because, 0, lines)
+        lines.append("")
+    return lines
+
+
+def _md_what_if(what: WhatIf) -> list[str]:
+    def ids(names: Sequence[str]) -> str:
+        return ", ".join(f"`{name}`" for name in names) or "—"
+
+    lines = ["", "## What if " + ", ".join(f"`{_value(k, v)}`" for k, v in what.changes.items()) + "?", ""]
+    lines += ["| | |", "|---|---|"]
+    lines.append(f"| advice added | {ids(what.added)} |")
+    lines.append(f"| advice removed | {ids(what.removed)} |")
+    lines.append(f"| order changed | {'yes' if what.reordered else 'no'} |")
+    lines.append(f"| rules newly fired | {ids(what.newly_fired)} |")
+    lines.append(f"| rules stopped firing | {ids(what.stopped_firing)} |")
+    return lines
+
+
+def _markdown(explanation: Explanation) -> str:
+    result = explanation.result
+    lines = ["## Order situation", ""]
+    lines += [f"- `{_value(k, v)}`" for k, v in result.given.items()] or ["- (no facts given)"]
+    lines += _md_advice(explanation)
+    if not explanation.asked:
+        lines += _md_how(explanation)
     for why in explanation.why_not:
         lines += ["", f"## Why not `{why.advice_id}`?", ""]
-        lines += [line if line.startswith(("-", " ")) else line for line in _text_why_not(why, kb)[1:]]
+        lines += text_why_not(why, explanation.kb)[1:]
     if explanation.what_if:
-        what = explanation.what_if
-        lines += ["", "## What if " + ", ".join(f"`{_value(k, v)}`" for k, v in what.changes.items()) + "?", ""]
-        lines += ["| | |", "|---|---|"]
-        lines.append(f"| advice added | {', '.join(f'`{a}`' for a in what.added) or '—'} |")
-        lines.append(f"| advice removed | {', '.join(f'`{a}`' for a in what.removed) or '—'} |")
-        lines.append(f"| order changed | {'yes' if what.reordered else 'no'} |")
-        lines.append(f"| rules newly fired | {', '.join(f'`{r}`' for r in what.newly_fired) or '—'} |")
-        lines.append(f"| rules stopped firing | {', '.join(f'`{r}`' for r in what.stopped_firing) or '—'} |")
+        lines += _md_what_if(explanation.what_if)
     if result.violations:
         lines += ["", "## Contract violations", "", "A knowledge-base error; please report it.", ""]
         lines += [f"- {violation.message}" for violation in result.violations]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return _joined(lines)
 
 
 # ---------------------------------------------------------------- mermaid
+_SHAPES = {"fact": ('(["', '"])'), "rule": ('["', '"]'), "advice": ('{{"', '"}}')}
+_CLASSES = [
+    "  classDef fact fill:#eef,stroke:#669",
+    "  classDef rule fill:#efe,stroke:#696",
+    "  classDef advice fill:#fee,stroke:#966",
+    "  classDef new stroke-width:3px,stroke:#c60",
+]
+
+
+class _Flowchart:
+    """Mermaid lines with one node per key (``fact:NAME``, ``rule:ID``, ``advice:ID``)."""
+
+    def __init__(self) -> None:
+        self.lines = ["flowchart LR"]
+        self.ids: dict[str, str] = {}
+
+    def node(self, key: str, label: str) -> str:
+        if key not in self.ids:
+            self.ids[key] = f"n{len(self.ids)}"
+            opening, closing = _SHAPES[key.split(":", 1)[0]]
+            text = label.replace('"', "'")
+            self.lines.append(f"  {self.ids[key]}{opening}{text}{closing}")
+        return self.ids[key]
+
+    def edge(self, start: str, end: str) -> None:
+        self.lines.append(f"  {start} --> {end}")
+
+    def classes(self, newly: set[str]) -> list[str]:
+        lines = list(_CLASSES)
+        by_kind: dict[str, list[str]] = {"fact": [], "rule": [], "advice": []}
+        for key, node_id in self.ids.items():
+            by_kind[key.split(":", 1)[0]].append(node_id)
+        lines += [f"  class {','.join(node_ids)} {kind}" for kind, node_ids in by_kind.items() if node_ids]
+        new_ids = [self.ids[f"rule:{r}"] for r in newly if f"rule:{r}" in self.ids]
+        if new_ids:
+            lines.append(f"  class {','.join(sorted(new_ids))} new")
+        return lines
+
+
 def _mermaid(explanation: Explanation) -> str:
     """The fired part of the rule graph: given facts → rules → derived facts → advice."""
     result = explanation.what_if.after if explanation.what_if else explanation.result
     newly = set(explanation.what_if.newly_fired) if explanation.what_if else set()
-    lines = ["flowchart LR"]
-    ids: dict[str, str] = {}
-
-    def node(key: str, label: str, shape: str) -> str:
-        if key not in ids:
-            ids[key] = f"n{len(ids)}"
-            text = label.replace('"', "'")
-            opening, closing = {"fact": ('(["', '"])'), "rule": ('["', '"]'), "advice": ('{{"', '"}}')}[shape]
-            lines.append(f"  {ids[key]}{opening}{text}{closing}")
-        return ids[key]
-
-    fired_classes: list[str] = []
+    chart = _Flowchart()
     for step in result.trace:
-        rule_id = node(f"rule:{step.rule.id}", f"{step.step}. {step.rule.id}", "rule")
-        fired_classes.append(rule_id)
+        rule_id = chart.node(f"rule:{step.rule.id}", f"{step.step}. {step.rule.id}")
         for matched in step.matched:
-            fact_id = node(f"fact:{matched.name}", _value(matched.name, matched.value), "fact")
-            lines.append(f"  {fact_id} --> {rule_id}")
+            chart.edge(chart.node(f"fact:{matched.name}", _value(matched.name, matched.value)), rule_id)
         for name, value in step.derived:
             if result.derived_by.get(name) == step.rule.id:
-                fact_id = node(f"fact:{name}", _value(name, value), "fact")
-                lines.append(f"  {rule_id} --> {fact_id}")
+                chart.edge(rule_id, chart.node(f"fact:{name}", _value(name, value)))
         for advice_id in step.advised:
             kind = explanation.kb.advice[advice_id].kind.value
-            advice_node = node(f"advice:{advice_id}", f"{kind}: {advice_id}", "advice")
-            lines.append(f"  {rule_id} --> {advice_node}")
-    lines.append("  classDef fact fill:#eef,stroke:#669")
-    lines.append("  classDef rule fill:#efe,stroke:#696")
-    lines.append("  classDef advice fill:#fee,stroke:#966")
-    lines.append("  classDef new stroke-width:3px,stroke:#c60")
-    by_kind: dict[str, list[str]] = {"fact": [], "rule": [], "advice": []}
-    for key, node_id in ids.items():
-        by_kind[key.split(":", 1)[0]].append(node_id)
-    for kind, node_ids in by_kind.items():
-        if node_ids:
-            lines.append(f"  class {','.join(node_ids)} {kind}")
-    new_ids = [ids[f"rule:{r}"] for r in newly if f"rule:{r}" in ids]
-    if new_ids:
-        lines.append(f"  class {','.join(sorted(new_ids))} new")
-    return "\n".join(lines) + "\n"
+            chart.edge(rule_id, chart.node(f"advice:{advice_id}", f"{kind}: {advice_id}"))
+    return "\n".join(chart.lines + chart.classes(newly)) + "\n"
+
+
+# --------------------------------------------------------------- registry
+#: Every format of ``orderdoctor explain --format``: its name and the function that renders it.
+RENDERERS: dict[str, Callable[[Explanation], str]] = {
+    "text": _text,
+    "json": _json,
+    "markdown": _markdown,
+    "mermaid": _mermaid,
+}
 
 
 def render_explanation(explanation: Explanation, fmt: str) -> str:
-    """The explanation in ``fmt`` (one of :data:`FORMATS`)."""
-    if fmt == "json":
-        import json
-
-        return json.dumps(explanation_json(explanation), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "markdown":
-        return _markdown(explanation)
-    if fmt == "mermaid":
-        return _mermaid(explanation)
-    return _text(explanation)
-
-
-def build_explanation(
-    kb: KnowledgeBase,
-    result: ConsultationResult,
-    why_not: tuple[WhyNot, ...] = (),
-    what_if: WhatIf | None = None,
-    today: datetime.date | None = None,
-) -> Explanation:
-    return Explanation(kb, result, why_not, what_if, explain_how(result), today)
+    """The explanation in ``fmt`` (one of the keys of :data:`RENDERERS`)."""
+    return RENDERERS[fmt](explanation)

@@ -166,12 +166,10 @@ def resolve_node(kb: KnowledgeBase, name: str) -> str:
         return found[0]
     if len(found) > 1:
         raise KbUsageError(f"'{name}' is ambiguous: say {' or '.join(found)}")
-    from orderdoctor.engine.errors import suggest
+    from orderdoctor.engine.errors import did_you_mean, suggest
 
     names = [split_node(n)[1] for n in kb.graph.digraph.nodes]
-    hint = suggest(name, names)
-    more = f" (did you mean '{hint}'?)" if hint else ""
-    raise KbUsageError(f"no fact, rule or advice called '{name}'{more}")
+    raise KbUsageError(f"no fact, rule or advice called '{name}'{did_you_mean(suggest(name, names))}")
 
 
 def _nodes_around(kb: KnowledgeBase, center: str | None, depth: int) -> set[str]:
@@ -422,9 +420,9 @@ def render_rules_doc(kb: KnowledgeBase) -> str:
 
 
 def _word(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+    from orderdoctor.engine.values import format_value
+
+    return format_value(value, yes_no=True)
 
 
 def _condition_words(condition: Any) -> str:

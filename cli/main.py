@@ -38,7 +38,7 @@ from orderdoctor.engine import (
     parse_facts_document,
 )
 from orderdoctor.engine._durable import EXIT_UNAVAILABLE, EngineUnavailableError, require_engine
-from orderdoctor.engine.errors import suggest
+from orderdoctor.engine.errors import did_you_mean, suggest
 from orderdoctor.engine.facts import validate_facts
 from orderdoctor.engine.location import display_path
 
@@ -46,7 +46,6 @@ from . import render
 from .kb import HANDLERS as KB_HANDLERS
 from .kb import KbUsageError, add_kb_commands
 from .output import OutputError, as_output_error, closed_stream, guard_stream
-from .render import FORMATS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ if TYPE_CHECKING:
 
     from orderdoctor.engine.interview import Interview
 
-    from .explain import Explanation
+    from orderdoctor.engine.explanation import Explanation
 
 # Start-up time: `ask` (prompt-toolkit), `batch` (multiprocessing), explanations, interviews and
 # the kb commands' checks are imported by the commands that use them only, so that
@@ -152,7 +151,7 @@ class _ArgumentParser(argparse.ArgumentParser):
         if choices is None or value in choices:
             return
         close = suggest(value, [str(choice) for choice in choices])
-        hint = f" (did you mean {close!r}?)" if close else ""
+        hint = did_you_mean(close)
         listed = ", ".join(repr(choice) for choice in choices)
         raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from {listed})")
 
@@ -266,7 +265,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
     if wanted("explain"):
         explain.add_argument(
             "--format",
-            choices=FORMATS,
+            choices=render.FORMATS,  # (loads the renderers: only when explain is parsed)
             default=None,
             help="text (default), json (advise --json plus the explanations), markdown (for a support "
             "ticket) or mermaid (the fired part of the rule graph)",
@@ -368,7 +367,7 @@ def _reject_unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespa
         if word.startswith("-"):
             close = suggest(word.split("=", 1)[0], chosen._option_string_actions)
             if close:
-                hint = f" (did you mean {close!r}?)"
+                hint = did_you_mean(close)
                 break
     chosen.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
 
@@ -443,7 +442,7 @@ def _gather_facts(args: argparse.Namespace, stdin: TextIO) -> tuple[dict[str, An
     errors: list[FactInputError] = []
     for assignment in args.assignments:
         try:
-            name, value = parse_assignment(assignment)
+            name, value = parse_assignment(assignment, "--set")
         except FactInputError as exc:
             errors.append(exc)
             continue
@@ -469,24 +468,9 @@ def _explanation(
     args: argparse.Namespace, kb: KnowledgeBase, result: Any, today: datetime.date | None = None
 ) -> Explanation:
     """The why-not and what-if parts asked for on the command line."""
-    from orderdoctor.engine.explanation import explain_what_if, explain_why_not
+    from orderdoctor.engine.explanation import explain, explain_what_if, explain_why_not
 
-    from .explain import build_explanation
-
-    why_not = []
-    for advice_id in args.why_not:
-        if advice_id not in kb.advice:
-            raise FactInputErrors(
-                [
-                    FactInputError(
-                        Location(f"--why-not {advice_id}"),
-                        f"unknown advice id '{advice_id}'",
-                        name=advice_id,
-                        suggestion=suggest(advice_id, kb.advice),
-                    )
-                ]
-            )
-        why_not.append(explain_why_not(kb, result, advice_id))
+    why_not = [explain_why_not(kb, result, advice_id, where=f"--why-not {advice_id}") for advice_id in args.why_not]
     what_if = None
     if args.what_if:
         changes: dict[str, Any] = {}
@@ -494,9 +478,9 @@ def _explanation(
         errors: list[FactInputError] = []
         for assignment in args.what_if:
             try:
-                name, value = parse_assignment(assignment)
+                name, value = parse_assignment(assignment, "--what-if")
             except FactInputError as exc:
-                errors.append(FactInputError(Location(f"--what-if {assignment}"), exc.message))
+                errors.append(exc)
                 continue
             changes[name] = value
             locations[name] = Location(f"--what-if {assignment}")
@@ -507,7 +491,7 @@ def _explanation(
         except FactInputErrors:
             raise
         what_if = explain_what_if(kb, result.given, changes)
-    return build_explanation(kb, result, tuple(why_not), what_if, today)
+    return explain(kb, result, why_not, what_if, today=today)
 
 
 def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | None = None) -> int:
@@ -516,12 +500,7 @@ def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | 
     asked = bool(args.why_not or args.what_if)
     explanation = _explanation(args, kb, result, today) if asked else None
     if args.json:
-        if explanation is None:
-            data = result.to_json()
-        else:
-            from .explain import explanation_json
-
-            data = explanation_json(explanation)
+        data = result.to_json() if explanation is None else explanation.to_json()
         if explanation is not None:
             data.pop("how", None)
         out.write(render.render_json(data))
@@ -529,9 +508,9 @@ def _advise(args: argparse.Namespace, out: TextIO, stdin: TextIO, err: TextIO | 
     out.write(render.render_plan(result, today))
     _report_violations(result, err)
     if explanation is not None:
-        from .explain import render_explanation
+        from .explain import render_sections
 
-        out.write("\n" + render_explanation(explanation, "text").split("\n", 2)[2])
+        out.write("\n" + render_sections(explanation))
     return EXIT_OK
 
 

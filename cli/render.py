@@ -14,16 +14,14 @@ from orderdoctor.engine import (
     KnowledgeBase,
     TraceStep,
 )
+from orderdoctor.engine.values import format_value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any
 
-#: The formats of ``orderdoctor explain --format`` (rendered by :mod:`.explain`).
-FORMATS = ("text", "json", "markdown", "mermaid")
-
 __all__ = [
-    "FORMATS",
+    "FORMATS",  # noqa: F822 - computed on first use (module __getattr__)
     "deadline_date",
     "deadline_text",
     "format_value",
@@ -32,12 +30,22 @@ __all__ = [
     "plan_fragments",
     "render_json",
     "render_plan",
-    "render_trace",
     "terminal_columns",
     "text_width",
+    "trace_lines",
     "wrap",
     "wrap_block",
 ]
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``FORMATS``: the formats of ``orderdoctor explain --format``, the keys of
+    :data:`.explain.RENDERERS` (where each is implemented)."""
+    if name == "FORMATS":
+        from .explain import RENDERERS
+
+        return tuple(RENDERERS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: The narrowest width text is wrapped to; a narrower terminal wraps the lines again itself.
@@ -62,12 +70,6 @@ def terminal_columns() -> int:
         except (AttributeError, ValueError, OSError):
             columns = 0
     return columns if columns > 0 else 88
-
-
-def format_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def printable(text: str) -> str:
@@ -175,39 +177,20 @@ def render_plan(result: ConsultationResult, today: datetime.date, width: int | N
 def _matched(step: TraceStep) -> str:
     parts = []
     for fact in step.matched:
-        if fact.derived_by is None:
-            origin = "given"
-        else:
-            origin = f"derived in step {fact.derived_step} by {fact.derived_by}"
+        origin = "given" if fact.derived_by is None else f"derived in step {fact.derived_step} by {fact.derived_by}"
         parts.append(f"{fact.name}={format_value(fact.value)} ({origin})")
     return "; ".join(parts) if parts else "(no fact values)"
 
 
-def render_trace(result: ConsultationResult, kb: KnowledgeBase, width: int | None = None) -> str:
-    """Every rule that fired, in order: what it matched, where each value came from, what it concluded."""
+def trace_lines(result: ConsultationResult, kb: KnowledgeBase, width: int | None = None) -> list[str]:
+    """Every rule that fired, in order (what it matched, where each value came from, what it
+    concluded), or ``No rule fired.``; then the conclusion, as lines wrapped to ``width``."""
     width = width or text_width()
     lines: list[str] = []
-    given = ", ".join(f"{k}={format_value(v)}" for k, v in result.given.items()) or "(none)"
-    lines += _wrap(given, "Facts given: ", "   ", width)
-    lines.append("")
     if not result.trace:
         lines.append("No rule fired.")
     else:
-        count = len(result.trace)
-        lines.append(f"Rules fired, in order ({count}):")
-        pad = " " * (len(str(count)) + 3)
-        for step in result.trace:
-            rule = step.rule
-            head = f"{str(step.step).rjust(len(str(count)))}. {rule.id}"
-            lines.append(f" {head}  [{rule.location.short()}; source: {rule.source}]")
-            lines += _wrap(rule.description, pad, pad, width)
-            lines += _wrap(_matched(step), pad + "matched: ", pad + "  ", width)
-            if step.derived:
-                derived = ", ".join(f"{k}={format_value(v)}" for k, v in step.derived)
-                lines += _wrap(derived, pad + "derived: ", pad + "  ", width)
-            if step.advised:
-                advised = ", ".join(f"{a} ({kb.advice[a].kind.value})" for a in step.advised)
-                lines += _wrap(advised, pad + "advised: ", pad + "  ", width)
+        lines += _steps(result, kb, width)
     lines.append("")
     lines.append("Conclusion:")
     for entry in result.advice:
@@ -217,7 +200,26 @@ def render_trace(result: ConsultationResult, kb: KnowledgeBase, width: int | Non
         entry = replacement.entry
         origin = f"from {entry.rule.id}" if entry.rule else "no rule"
         lines.append(f"  left out {entry.id}  ({origin}; replaced by {replacement.by})")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _steps(result: ConsultationResult, kb: KnowledgeBase, width: int) -> list[str]:
+    count = len(result.trace)
+    lines = [f"Rules fired, in order ({count}):"]
+    pad = " " * (len(str(count)) + 3)
+    for step in result.trace:
+        rule = step.rule
+        head = f"{str(step.step).rjust(len(str(count)))}. {rule.id}"
+        lines.append(f" {head}  [{rule.location.short()}; source: {rule.source}]")
+        lines += _wrap(rule.description, pad, pad, width)
+        lines += _wrap(_matched(step), pad + "matched: ", pad + "  ", width)
+        if step.derived:
+            derived = ", ".join(f"{k}={format_value(v)}" for k, v in step.derived)
+            lines += _wrap(derived, pad + "derived: ", pad + "  ", width)
+        if step.advised:
+            advised = ", ".join(f"{a} ({kb.advice[a].kind.value})" for a in step.advised)
+            lines += _wrap(advised, pad + "advised: ", pad + "  ", width)
+    return lines
 
 
 def render_json(data: Any) -> str:

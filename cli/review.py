@@ -338,7 +338,7 @@ def generated_story(row: Row, kb: KnowledgeBase) -> str:
 
 
 def accept_rows(args: argparse.Namespace, review: Review, kb: KnowledgeBase, out: TextIO) -> int:
-    from orderdoctor.engine.errors import suggest
+    from orderdoctor.engine.errors import did_you_mean, suggest
     from orderdoctor.engine.loader import read_text_file
 
     from .output import write_output
@@ -359,8 +359,7 @@ def accept_rows(args: argparse.Namespace, review: Review, kb: KnowledgeBase, out
     for wanted in args.accept:
         row = review.row(wanted)
         if row is None:
-            hint = suggest(wanted, ids)
-            raise KbUsageError(f"no review row '{wanted}'" + (f" (did you mean '{hint}'?)" if hint else ""))
+            raise KbUsageError(f"no review row '{wanted}'" + did_you_mean(suggest(wanted, ids)))
         if row.advice_ids == ("nothing_applies",):
             raise KbUsageError(f"row {row.id} gives no advice: there is nothing to accept")
         if row.has_problems:

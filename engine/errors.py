@@ -43,6 +43,7 @@ __all__ = [
     "ValueNotAllowedError",
     "WrongTypeError",
     "YamlSyntaxError",
+    "did_you_mean",
     "suggest",
 ]
 
@@ -53,6 +54,17 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
 
     matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def did_you_mean(*suggestions: str | None) -> str:
+    """The suffix every error message ends with when close names exist: `` (did you mean 'x'?)``,
+    `` (did you mean 'x' or 'y'?)``, `` (did you mean 'x', 'y' or 'z'?)``; "" when there are
+    none (None and empty names are left out)."""
+    shown = [f"'{name}'" for name in suggestions if name]
+    if not shown:
+        return ""
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    return f" (did you mean {listed}?)"
 
 
 class ExitStatus(IntEnum):
@@ -112,10 +124,7 @@ class LocatedError(OrderdoctorError):
 
     def format(self) -> str:
         """The one-line form: ``file:line:col: error: message (did you mean 'x'?)``."""
-        text = f"{self.location}: {self.severity}: {self.message}"
-        if self.suggestion:
-            text += f" (did you mean '{self.suggestion}'?)"
-        return text
+        return f"{self.location}: {self.severity}: {self.message}{did_you_mean(self.suggestion)}"
 
 
 class KnowledgeBaseError(LocatedError):

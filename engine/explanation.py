@@ -2,25 +2,32 @@
 advice was *not* given, and what would change if some facts were different.
 
 Everything here is computed from a consultation's trace, the rule graph and
-the three-valued evaluator (:mod:`.conditions`); the command line only
-renders it. The why-not answer evaluates the knowledge base's own conditions
+the three-valued evaluator (:mod:`.conditions`), and bundled by :func:`explain`
+into one :class:`Explanation` (with its JSON form, :meth:`Explanation.to_json`);
+the command line only renders it, section by section. The why-not answer evaluates the knowledge base's own conditions
 against the consultation's facts, so "every condition held" agrees with what
 durable-rules fired (tested on every scenario case).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Evaluation, Truth, evaluate
 from .consultation import AdviceEntry, ConsultationResult, TraceStep
+from .errors import FactInputError, suggest
 from .graph import fact_node, split_node
 from .inference import engine_for
-from .model import Comparison, KnowledgeBase, Rule, Value
+from .location import Location
+from .model import Comparison, KnowledgeBase, Not, Rule, Value
+from .values import format_value
 
 __all__ = [
+    "Explanation",
+    "explain",
     "FactSupport",
     "RuleSupport",
     "AdviceSupport",
@@ -32,6 +39,7 @@ __all__ = [
     "explain_what_if",
     "check_rule",
     "describe_comparison",
+    "UnknownAdviceIdError",
 ]
 
 
@@ -159,7 +167,7 @@ def _leaves(evaluation: Evaluation, negated: bool = False) -> list[tuple[Evaluat
     """Each comparison with its effect on the rule: a comparison under ``not`` counts reversed."""
     if isinstance(evaluation.condition, Comparison):
         return [(evaluation, evaluation.truth.negated() if negated else evaluation.truth)]
-    flip = negated != (type(evaluation.condition).__name__ == "Not")
+    flip = negated != isinstance(evaluation.condition, Not)
     found: list[tuple[Evaluation, Truth]] = []
     for part in evaluation.parts:
         found += _leaves(part, flip)
@@ -184,13 +192,31 @@ def check_rule(kb: KnowledgeBase, rule: Rule, result: ConsultationResult) -> Rul
     )
 
 
-def explain_why_not(kb: KnowledgeBase, result: ConsultationResult, advice_id: str) -> WhyNot:
+class UnknownAdviceIdError(FactInputError, KeyError):
+    """A why-not asked about an advice id the knowledge base does not define. Also a
+    ``KeyError``, what :func:`explain_why_not` raised before its errors were located."""
+
+    def __str__(self) -> str:  # the one-line form, not KeyError's quoted repr
+        return self.format()
+
+
+def explain_why_not(
+    kb: KnowledgeBase, result: ConsultationResult, advice_id: str, *, where: str | None = None
+) -> WhyNot:
     """Every rule that gives ``advice_id`` (and, when none applies directly, the rules
     that derive the facts those need), checked against the consultation's facts.
 
-    Raises KeyError for an advice id the knowledge base does not define.
+    Raises :class:`UnknownAdviceIdError` (a :class:`FactInputError`) for an advice id the
+    knowledge base does not define, located at ``where`` (the caller's name for where the id
+    came from; default ``why not ID``), with a did-you-mean.
     """
-    kb.advice[advice_id]  # KeyError for unknown ids
+    if advice_id not in kb.advice:
+        raise UnknownAdviceIdError(
+            Location(where or f"why not {advice_id}"),
+            f"unknown advice id '{advice_id}'",
+            name=advice_id,
+            suggestion=suggest(advice_id, kb.advice),
+        )
     given = next((entry for entry in result.advice if entry.id == advice_id), None)
     replaced = next((r.by for r in result.replaced if r.entry.id == advice_id), None)
     givers = [kb.rule(rule_id) for rule_id in kb.graph.rules_giving(advice_id)]
@@ -255,11 +281,110 @@ def describe_comparison(evaluation: Evaluation) -> str:
     """``"days_left > 7 (seen: 3)"`` / ``"(not known)"``."""
     condition = evaluation.condition
     assert isinstance(condition, Comparison)
-    seen = "not known" if evaluation.seen is None else f"seen: {_show(evaluation.seen)}"
+    seen = "not known" if evaluation.seen is None else f"seen: {format_value(evaluation.seen)}"
     return f"{condition} ({seen})"
 
 
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+# ------------------------------------------------------------ the bundle
+@dataclass(frozen=True)
+class Explanation:
+    """Everything explained about one consultation: how each piece of advice was reached, and
+    the why-not and what-if answers asked for. ``today`` is the date deadlines count from (None:
+    no dates are shown); it is passed in, never read from the clock."""
+
+    kb: KnowledgeBase
+    result: ConsultationResult
+    why_not: tuple[WhyNot, ...] = ()
+    what_if: WhatIf | None = None
+    how: tuple[AdviceSupport, ...] = ()
+    today: datetime.date | None = None
+
+    @property
+    def asked(self) -> bool:
+        """True when why-not or what-if answers were asked for (they then replace the how)."""
+        return bool(self.why_not or self.what_if)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form: the consultation's :meth:`ConsultationResult.to_json` object plus
+        ``how`` and, when asked for, ``why_not`` and ``what_if``."""
+        data = self.result.to_json()
+        data["how"] = [_json_how(support) for support in self.how]
+        if self.why_not:
+            data["why_not"] = [_json_why_not(why) for why in self.why_not]
+        if self.what_if:
+            data["what_if"] = _json_what_if(self.what_if)
+        return data
+
+
+def explain(
+    kb: KnowledgeBase,
+    result: ConsultationResult,
+    why_not: Iterable[WhyNot] = (),
+    what_if: WhatIf | None = None,
+    *,
+    today: datetime.date | None = None,
+) -> Explanation:
+    """The explanation of ``result``: the chain behind every piece of advice
+    (:func:`explain_how`), with the why-not and what-if answers given."""
+    return Explanation(kb, result, tuple(why_not), what_if, explain_how(result), today)
+
+
+def _json_rule(support: RuleSupport) -> dict[str, Any]:
+    rule = support.rule
+    return {
+        "step": support.step.step,
+        "rule": rule.id,
+        "description": rule.description,
+        "location": rule.location.short(),
+        "source": rule.source,
+        "matched": [
+            {"fact": f.name, "value": f.value, "given": f.given, "derived": _json_rule(f.via) if f.via else None}
+            for f in support.facts
+        ],
+    }
+
+
+def _json_how(support: AdviceSupport) -> dict[str, Any]:
+    return {
+        "advice": support.entry.id,
+        "kind": support.entry.kind.value,
+        "replaced_by": support.replaced_by,
+        "because": _json_rule(support.because) if support.because else None,
+    }
+
+
+def _json_check(check: RuleCheck) -> dict[str, Any]:
+    return {
+        "rule": check.rule.id,
+        "location": check.rule.location.short(),
+        "source": check.rule.source,
+        "holds": check.holds,
+        "fired": check.fired,
+        "held": [describe_comparison(e) for e in check.held],
+        "failed": describe_comparison(check.failed) if check.failed else None,
+        "not_known": list(check.undecided),
+        "questions": list(check.questions),
+    }
+
+
+def _json_why_not(why: WhyNot) -> dict[str, Any]:
+    return {
+        "advice": why.advice_id,
+        "given": why.given,
+        "given_by": why.given_by.rule.id if why.given_by and why.given_by.rule else None,
+        "replaced_by": why.replaced_by,
+        "rules": [_json_check(c) for c in why.checks],
+        "through": list(why.through),
+    }
+
+
+def _json_what_if(what: WhatIf) -> dict[str, Any]:
+    return {
+        "changes": dict(what.changes),
+        "added": list(what.added),
+        "removed": list(what.removed),
+        "reordered": what.reordered,
+        "newly_fired": list(what.newly_fired),
+        "stopped_firing": list(what.stopped_firing),
+        "after": what.after.to_json(),
+    }

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .errors import FactInputError, FactInputErrors, KnowledgeBaseError, suggest
-from .location import Location
+from .location import Location, location_of
 from .model import Fact, FactType, Value
+from .values import format_value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,10 +68,10 @@ def check_value(fact: Fact, value: object) -> Value | ValueProblem:
     if fact.type is FactType.BOOLEAN:
         if isinstance(value, bool):
             return value
-        return ValueProblem(f"fact '{fact.name}' is true or false, not {_show(value)}")
+        return ValueProblem(f"fact '{fact.name}' is true or false, not {format_value(value, quote=True)}")
     if fact.type is FactType.INTEGER:
         if not is_integer(value):
-            return ValueProblem(f"fact '{fact.name}' is a whole number, not {_show(value)}")
+            return ValueProblem(f"fact '{fact.name}' is a whole number, not {format_value(value, quote=True)}")
         number: int = value  # type: ignore[assignment]
         if (fact.minimum is not None and number < fact.minimum) or (
             fact.maximum is not None and number > fact.maximum
@@ -83,7 +84,7 @@ def check_value(fact: Fact, value: object) -> Value | ValueProblem:
             return ValueProblem(f"{number} is too large for fact '{fact.name}'", out_of_range=True)
         return number
     if not isinstance(value, str):
-        return ValueProblem(f"fact '{fact.name}' takes {fact.describe_domain()}, not {_show(value)}")
+        return ValueProblem(f"fact '{fact.name}' takes {fact.describe_domain()}, not {format_value(value, quote=True)}")
     if value not in fact.values:
         return ValueProblem(
             f"value '{value}' is not allowed for fact '{fact.name}' ({fact.describe_domain()})",
@@ -122,13 +123,16 @@ def convert_text(fact: Fact, text: str) -> Value | ValueProblem:
     return check_value(fact, word)
 
 
-def parse_assignment(text: str) -> tuple[str, str]:
-    """``"days_left=3"`` → ``("days_left", "3")``; raises FactInputError without '='."""
+def parse_assignment(text: str, option: str = "--set") -> tuple[str, str]:
+    """``"days_left=3"`` → ``("days_left", "3")``; raises FactInputError without '='.
+
+    ``option`` is the caller's name for where ``text`` was given (a command-line option such as
+    ``--what-if``); the error is located at ``OPTION TEXT`` and shows an example with it. (The
+    default is kept for callers from before the option was passed.)
+    """
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
-        raise FactInputError(
-            Location(f"--set {text}"), "expected NAME=VALUE, e.g. --set order_status=shipped"
-        )
+        raise FactInputError(Location(f"{option} {text}"), f"expected NAME=VALUE, e.g. {option} order_status=shipped")
     return name.strip(), value
 
 
@@ -192,79 +196,101 @@ def _parse_json_facts(text: str, label: str, *, guessed: bool = False) -> dict[s
     """A JSON object of fact: value, parsed by Python's JSON decoder value by value, so that
     every fact name keeps its line and column; duplicate names and nested values are refused.
     ``guessed``: JSON because the text starts with '{' (JSON errors then say so)."""
-    import json
+    return _JsonFacts(text, label, guessed).parse()
 
-    from .location import location_of
 
-    decoder = json.JSONDecoder(parse_int=_json_integer, parse_constant=_json_constant)
-    blank = re.compile(r"[ \t\n\r]*")
+class _JsonFacts:
+    """The reading of one JSON facts text (see :func:`_parse_json_facts`): a position in it, and
+    the facts read so far."""
 
-    def fail(offset: int, message: str) -> FactInputErrors:
-        if guessed and message.startswith("JSON:"):
+    _BLANK = re.compile(r"[ \t\n\r]*")
+
+    def __init__(self, text: str, label: str, guessed: bool) -> None:
+        import json
+
+        self.text = text
+        self.label = label
+        self.guessed = guessed
+        self.decoder = json.JSONDecoder(parse_int=_json_integer, parse_constant=_json_constant)
+        self.result: dict[str, tuple[object, Location]] = {}
+        self.seen: dict[str, Location] = {}
+
+    def fail(self, offset: int, message: str) -> FactInputErrors:
+        if self.guessed and message.startswith("JSON:"):
             message += " (read as JSON because it starts with '{')"
-        return FactInputErrors([FactInputError(location_of(text, offset, label), message)])
+        return FactInputErrors([FactInputError(location_of(self.text, offset, self.label), message)])
 
-    def skip(offset: int) -> int:
-        return blank.match(text, offset).end()  # type: ignore[union-attr]
+    def skip(self, offset: int) -> int:
+        return self._BLANK.match(self.text, offset).end()  # type: ignore[union-attr]
 
-    def value_at(offset: int) -> tuple[object, int]:
+    def value_at(self, offset: int) -> tuple[object, int]:
+        import json
+
         try:
-            return decoder.raw_decode(text, offset)
+            return self.decoder.raw_decode(self.text, offset)
         except json.JSONDecodeError as exc:
-            raise fail(exc.pos, f"JSON: {exc.msg.removesuffix(' at')}") from None
+            raise self.fail(exc.pos, f"JSON: {exc.msg.removesuffix(' at')}") from None
         except _JsonNumberTooLong:
-            raise fail(offset, "number too large (more than 30 digits)") from None
+            raise self.fail(offset, "number too large (more than 30 digits)") from None
         except RecursionError:
-            raise fail(offset, "JSON nested too deeply") from None
+            raise self.fail(offset, "JSON nested too deeply") from None
         except ValueError as exc:
-            raise fail(offset, f"JSON: {exc}") from None
+            raise self.fail(offset, f"JSON: {exc}") from None
 
-    position = skip(0)
-    if position == len(text):  # not "no facts": an empty .json file is not JSON ({} is)
-        raise fail(0, "JSON: empty file (write {} for no facts)")
-    if text[position] != "{":
-        value_at(position)  # a JSON error if it is not JSON at all
-        raise fail(position, "a facts file must be a JSON object of fact: value")
-    result: dict[str, tuple[object, Location]] = {}
-    seen: dict[str, Location] = {}
-    position = skip(position + 1)
-    if text.startswith("}", position):
-        position += 1
-    else:
+    def parse(self) -> dict[str, tuple[object, Location]]:
+        text = self.text
+        position = self.skip(0)
+        if position == len(text):  # not "no facts": an empty .json file is not JSON ({} is)
+            raise self.fail(0, "JSON: empty file (write {} for no facts)")
+        if text[position] != "{":
+            self.value_at(position)  # a JSON error if it is not JSON at all
+            raise self.fail(position, "a facts file must be a JSON object of fact: value")
+        position = self.skip(position + 1)
+        if text.startswith("}", position):
+            position += 1
+        else:
+            position = self.members(position)
+        position = self.skip(position)
+        if position != len(text):
+            raise self.fail(position, "JSON: extra text after the facts object")
+        return self.result
+
+    def members(self, position: int) -> int:
+        """Read ``"name": value`` pairs from ``position`` to the closing ``}``; the offset after it."""
         while True:
-            if not text.startswith('"', position):
-                raise fail(position, "JSON: expected a fact name in double quotes")
-            name_offset = position
-            where = location_of(text, position, label)
-            name, position = value_at(position)
-            assert isinstance(name, str)
-            position = skip(position)
-            if not text.startswith(":", position):
-                raise fail(position, "JSON: expected ':' after the fact name")
-            start = skip(position + 1)
-            value, position = value_at(start)
-            if is_integer(value) and re.match(r"-?0[0-9]", text[start : start + 3]):
-                written = re.match(r"-?[0-9]+", text[start:start + 40]).group()  # type: ignore[union-attr]
-                raise fail(start, f"JSON: a number has no leading zero: write {int(written)}, not {written}")
-            if name in seen:
-                raise fail(name_offset, f"fact '{name}' is given twice (first at {seen[name]})")
-            seen[name] = where
-            if isinstance(value, (dict, list)):
-                raise fail(start, f"the value of fact '{name}' must be a single value")
-            if value is not None:
-                result[name] = (value, where)
-            position = skip(position)
-            if text.startswith(",", position):
-                position = skip(position + 1)
+            position = self.skip(self.member(position))
+            if self.text.startswith(",", position):
+                position = self.skip(position + 1)
                 continue
-            if text.startswith("}", position):
-                position += 1
-                break
-            raise fail(position, "JSON: expected ',' or '}' after a value")
-    position = skip(position)
-    if position != len(text):
-        raise fail(position, "JSON: extra text after the facts object")
-    return result
+            if self.text.startswith("}", position):
+                return position + 1
+            raise self.fail(position, "JSON: expected ',' or '}' after a value")
+
+    def member(self, position: int) -> int:
+        """Read one ``"name": value`` at ``position``; the offset after the value."""
+        text = self.text
+        if not text.startswith('"', position):
+            raise self.fail(position, "JSON: expected a fact name in double quotes")
+        name_offset = position
+        where = location_of(text, position, self.label)
+        name, position = self.value_at(position)
+        assert isinstance(name, str)
+        position = self.skip(position)
+        if not text.startswith(":", position):
+            raise self.fail(position, "JSON: expected ':' after the fact name")
+        start = self.skip(position + 1)
+        value, position = self.value_at(start)
+        if is_integer(value) and re.match(r"-?0[0-9]", text[start : start + 3]):
+            written = re.match(r"-?[0-9]+", text[start:start + 40]).group()  # type: ignore[union-attr]
+            raise self.fail(start, f"JSON: a number has no leading zero: write {int(written)}, not {written}")
+        if name in self.seen:
+            raise self.fail(name_offset, f"fact '{name}' is given twice (first at {self.seen[name]})")
+        self.seen[name] = where
+        if isinstance(value, (dict, list)):
+            raise self.fail(start, f"the value of fact '{name}' must be a single value")
+        if value is not None:
+            self.result[name] = (value, where)
+        return position
 
 
 def validate_facts(
@@ -320,11 +346,3 @@ def validate_facts(
 def _clip(text: str) -> str:
     """Text as shown in a message: long text cut, with its length."""
     return text if len(text) <= 40 else f"{text[:30]}… ({len(text)} characters)"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return f"'{value}'"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import FactInputError, FactInputErrors
+from .errors import FactInputError, FactInputErrors, suggest
 from .facts import ValueProblem, check_value
 from .location import Location
 from .model import Fact, FactType, KnowledgeBase
@@ -147,18 +147,28 @@ class Interview:
 
     # --------------------------------------------------------------- changes
     def fact(self, name: str) -> Fact:
+        """The question ``name`` asks; FactInputError (with a did-you-mean) when no question does."""
         fact = self.kb.facts.get(name)
         if fact is None or not fact.askable:
-            raise KeyError(name)
+            askable = [f.name for f in self.kb.facts.values() if f.askable]
+            raise FactInputError(
+                Location(f"fact '{name}'"),
+                f"unknown or not askable fact '{name}'",
+                name=name,
+                suggestion=suggest(name, askable),
+            )
         return fact
 
     def answer(self, name: str, value: Answer) -> None:
-        """Record an answer (a checked value, or UNKNOWN); a new answer to a fact replaces the old."""
+        """Record an answer (a checked value, or UNKNOWN); a new answer to a fact replaces the old.
+        FactInputError for a fact no question asks or a value it does not take."""
         fact = self.fact(name)
         if value is not UNKNOWN:
             checked = check_value(fact, value)
             if isinstance(checked, ValueProblem):
-                raise ValueError(checked.message)
+                raise FactInputError(
+                    Location(f"fact '{name}'"), checked.message, name=str(value), suggestion=checked.suggestion
+                )
         self._answers.pop(name, None)
         self._answers[name] = value
         if self.today is not None:
@@ -222,72 +232,85 @@ class Interview:
         are brought up to ``today``, and :attr:`aging` says what changed; answers without a date
         are taken as given ``today``.
         """
-        where = Location(label)
-        if not isinstance(data, Mapping) or data.get("format") != SESSION_FORMAT:
-            raise FactInputErrors([FactInputError(where, "not an orderdoctor session file")])
-        version = data.get("version")
-        if type(version) is not int or version != SESSION_VERSION:
-            raise FactInputErrors(
-                [FactInputError(where, f"session file version {data.get('version')!r} is not {SESSION_VERSION}")]
-            )
-        answers = data.get("answers")
-        if not isinstance(answers, list):
-            raise FactInputErrors([FactInputError(where, "'answers' must be a list")])
         interview = cls(kb, today=today)
         errors: list[FactInputError] = []
-        dated: list[datetime.date] = []
+        days: list[datetime.date | None] = []
         changes: list[tuple[str, int, int]] = []
-        undated = False
-        for number, item in enumerate(answers, 1):
+        for number, item in enumerate(_answer_list(data, label), 1):
             here = Location(f"{label}: answer {number}")
-            if not isinstance(item, Mapping) or not isinstance(item.get("fact"), str):
-                errors.append(FactInputError(here, "each answer needs a 'fact'"))
+            read = _answer_item(item, here, today)
+            if isinstance(read, FactInputError):
+                errors.append(read)
                 continue
-            name = item["fact"]
-            unknown = item.get("unknown", False)
-            if type(unknown) is not bool:
-                errors.append(FactInputError(here, f"'unknown' must be true or false, not {unknown!r}"))
-                continue
-            if unknown and "value" in item:
-                errors.append(FactInputError(here, "an answer has either a 'value' or 'unknown': true, not both"))
-                continue
-            if not unknown and "value" not in item:
-                errors.append(FactInputError(here, "each answer needs a 'value' or 'unknown': true"))
-                continue
-            day = _date(item["date"]) if "date" in item else None
-            if "date" in item and day is None:
-                errors.append(FactInputError(here, f"'date' must be a date like 2026-11-22, not {item['date']!r}"))
-                continue
-            if day is not None and today is not None and day > today:
-                errors.append(FactInputError(
-                    here, f"answered on {day.isoformat()}, which is after today ({today.isoformat()}): "
-                    "correct the date in the file, or the computer's clock"))
-                continue
-            value = UNKNOWN if unknown else item["value"]
+            name, value, day = read
             try:
                 fact = interview.fact(name)
-                if today is not None:
-                    if day is None:
-                        undated = True
-                    else:
-                        dated.append(day)
-                clock = clock_of(kb, fact)
-                if value is not UNKNOWN and today is not None and day is not None and clock is not None:
-                    checked = check_value(fact, value)
-                    if not isinstance(checked, ValueProblem) and day < today:
-                        value = _aged(fact, checked, clock, day, today)  # type: ignore[arg-type]
-                        if value != checked:
-                            changes.append((name, checked, value))  # type: ignore[arg-type]
-                interview.answer(name, value)  # type: ignore[arg-type]  # checked inside
-            except KeyError:
-                errors.append(FactInputError(here, f"unknown or not askable fact '{name}'", name=name))
-            except ValueError as exc:
-                errors.append(FactInputError(here, str(exc), name=str(value)))
+                days.append(day)
+                aged = _aged_answer(kb, fact, value, day, today)
+                if aged != value:
+                    changes.append((name, value, aged))  # type: ignore[arg-type]  # an aged answer is an int
+                interview.answer(name, aged)
+            except FactInputError as exc:  # located at the answer in the file (its text says what to fix)
+                errors.append(FactInputError(here, exc.message, name=exc.name))
         if errors:
             raise FactInputErrors(errors)
-        if today is not None and (undated or dated):
+        if today is not None and days:
+            dated = [day for day in days if day is not None]
             interview.aging = Aging(today, min(dated) if dated else None, tuple(changes))
         return interview
+
+
+def _answer_list(data: Mapping[str, Any], label: str) -> list[Any]:
+    """The ``answers`` of session data, after checking its format and version."""
+    where = Location(label)
+    if not isinstance(data, Mapping) or data.get("format") != SESSION_FORMAT:
+        raise FactInputErrors([FactInputError(where, "not an orderdoctor session file")])
+    version = data.get("version")
+    if type(version) is not int or version != SESSION_VERSION:
+        raise FactInputErrors(
+            [FactInputError(where, f"session file version {data.get('version')!r} is not {SESSION_VERSION}")]
+        )
+    answers = data.get("answers")
+    if not isinstance(answers, list):
+        raise FactInputErrors([FactInputError(where, "'answers' must be a list")])
+    return answers
+
+
+def _answer_item(
+    item: object, here: Location, today: datetime.date | None
+) -> tuple[str, Answer, datetime.date | None] | FactInputError:
+    """The fact, answer and date of one saved answer, or what is wrong with its form."""
+    if not isinstance(item, Mapping) or not isinstance(item.get("fact"), str):
+        return FactInputError(here, "each answer needs a 'fact'")
+    unknown = item.get("unknown", False)
+    if type(unknown) is not bool:
+        return FactInputError(here, f"'unknown' must be true or false, not {unknown!r}")
+    if unknown and "value" in item:
+        return FactInputError(here, "an answer has either a 'value' or 'unknown': true, not both")
+    if not unknown and "value" not in item:
+        return FactInputError(here, "each answer needs a 'value' or 'unknown': true")
+    day = _date(item["date"]) if "date" in item else None
+    if "date" in item and day is None:
+        return FactInputError(here, f"'date' must be a date like 2026-11-22, not {item['date']!r}")
+    if day is not None and today is not None and day > today:
+        return FactInputError(
+            here, f"answered on {day.isoformat()}, which is after today ({today.isoformat()}): "
+            "correct the date in the file, or the computer's clock")
+    return item["fact"], UNKNOWN if unknown else item["value"], day
+
+
+def _aged_answer(
+    kb: KnowledgeBase, fact: Fact, value: Answer, day: datetime.date | None, today: datetime.date | None
+) -> Answer:
+    """``value``, given on ``day``, as it stands on ``today`` (a time-relative fact's value moves;
+    any other answer, an undated one, or one that is not a valid value stays as it is)."""
+    clock = clock_of(kb, fact)
+    if value is UNKNOWN or today is None or day is None or clock is None or day >= today:
+        return value
+    checked = check_value(fact, value)
+    if isinstance(checked, ValueProblem):
+        return value
+    return _aged(fact, checked, clock, day, today)  # type: ignore[arg-type]  # a clock's fact is an integer
 
 
 def _aged(fact: Fact, value: int, clock: Clock, day: datetime.date, today: datetime.date) -> int:

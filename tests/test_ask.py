@@ -248,7 +248,7 @@ def test_prompt_invalid_number_is_refused_in_place(tmp_path):
 
 
 def test_validator_message_says_what_is_allowed():
-    from orderdoctor.cli.ask import _Validator
+    from orderdoctor.cli.askterminal import _Validator
     from prompt_toolkit.document import Document
     from prompt_toolkit.validation import ValidationError
 
@@ -641,7 +641,7 @@ def test_why_leaves_out_advice_the_known_facts_rule_out():
 
 
 def test_tab_completes_advice_after_why_not_and_facts_and_values_after_what_if():
-    from orderdoctor.cli.ask import _Completer
+    from orderdoctor.cli.askterminal import _Completer
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
@@ -767,7 +767,7 @@ def test_an_answer_from_another_year_is_told_with_its_year(tmp_path, answered, s
 
 @pytest.mark.parametrize("width", [40, 60, 100])
 def test_the_one_line_validation_message_fits_the_width(width):
-    from orderdoctor.cli.ask import fit_one_line
+    from orderdoctor.cli.askterminal import fit_one_line
 
     message = "'shiped' is not an answer here (did you mean 'shipped'?): type a number 1-6 or a name, or 'unknown'"
     fitted = fit_one_line(message, width - 1)

@@ -1,0 +1,244 @@
+"""Where ``orderdoctor ask`` talks: a real prompt (prompt-toolkit: Tab completion with
+descriptions, answers checked as they are typed, history, colours that follow the terminal and
+``NO_COLOR``), or plain lines from a pipe for scripts (reads bounded: an over-long line is
+skipped, input that is not lines at all ends the reading).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Protocol, TextIO
+
+from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.output import Output
+from prompt_toolkit.styles import Style
+from prompt_toolkit.validation import ValidationError, Validator
+
+from orderdoctor.engine import Fact, FactType, KnowledgeBase
+
+from . import render
+from .askinput import COMMANDS, parse_input
+
+__all__ = ["MAX_ANSWER_CHARS", "PlainTerminal", "PromptTerminal", "STYLE", "Terminal", "fit_one_line"]
+
+STYLE = Style.from_dict(
+    {
+        "greeting": "bold",
+        "question": "bold",
+        "number": "ansicyan",
+        "choice": "ansicyan",
+        "hint": "ansibrightblack",
+        "warning": "bold ansired",
+        "step": "bold ansigreen",
+        "title": "bold",
+        "note": "bold ansiblue",
+        "error": "ansired",
+    }
+)
+
+#: The longest answer line read from a pipe; a longer one is skipped (bounded reads), and input
+#: whose line goes on past :data:`MAX_SKIPPED_CHARS` ends the reading.
+MAX_ANSWER_CHARS = 4096
+MAX_SKIPPED_CHARS = 1 << 20
+
+
+class Terminal(Protocol):
+    """Where the conversation happens."""
+
+    interactive: bool
+
+    def say(self, fragments: Sequence[tuple[str, str]]) -> None: ...
+
+    def ask(self, prompt: str, fact: Fact | None) -> str: ...
+
+    def confirm(self, prompt: str, default: bool = False) -> bool: ...
+
+
+def _yes(answer: str, default: bool) -> bool:
+    word = answer.strip().lower()
+    if not word:
+        return default
+    return word in ("y", "yes")
+
+
+class PlainTerminal:
+    """Answers one per line from a stream; plain text out (for pipes and scripts)."""
+
+    interactive = False
+
+    def __init__(self, kb: KnowledgeBase, stdin: TextIO, stdout: TextIO) -> None:
+        self.kb = kb
+        self.stdin = stdin
+        self.stdout = stdout
+
+    def say(self, fragments: Sequence[tuple[str, str]]) -> None:
+        self.stdout.write("".join(text for _, text in fragments))
+
+    def ask(self, prompt: str, fact: Fact | None) -> str:
+        self.stdout.write(prompt)
+        line = self.stdin.readline(MAX_ANSWER_CHARS + 1)
+        if not line:
+            self.stdout.write("\n")
+            raise EOFError
+        if len(line) > MAX_ANSWER_CHARS and not line.endswith("\n"):
+            # no answer is this long: skip the rest of the line (in bounded pieces); input with no
+            # line end in sight (a binary file, /dev/zero) is not answers at all
+            skipped = len(line)
+            while not line.endswith("\n") and (line := self.stdin.readline(1 << 16)):
+                skipped += len(line)
+                if skipped > MAX_SKIPPED_CHARS:
+                    self.stdout.write("\n(The input is not answers: a line of more than 1 MiB. Stopping.)\n")
+                    raise EOFError
+            answer = line_too_long = f"(a line of {skipped:,} characters)"
+            self.stdout.write(line_too_long + "\n")
+            return answer
+        answer = line.rstrip("\r\n")
+        self.stdout.write(render.printable(answer) + "\n")
+        return answer
+
+    def confirm(self, prompt: str, default: bool = False) -> bool:
+        return _yes(self.ask(prompt + (" [Y/n] " if default else " [y/N] "), None), default)
+
+
+class _Completer(Completer):
+    """Tab: the choices (with their meaning) and the commands; after ``change `` the questions,
+    after ``why not `` the advice ids (with titles), after ``what if `` the facts and, after
+    ``FACT=``, that fact's values."""
+
+    def __init__(self, kb: KnowledgeBase, fact: Fact | None) -> None:
+        self.kb = kb
+        self.fact = fact
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        typed = document.text_before_cursor
+        word = typed.lower()
+        if word.startswith("change "):
+            part = word[len("change "):]
+            for fact in self.kb.facts.values():
+                if fact.askable and fact.name.startswith(part):
+                    yield Completion(fact.name, -len(part), display_meta=fact.description)
+            return
+        if word.startswith("why not "):
+            part = typed[len("why not "):].lstrip()
+            for advice in self.kb.advice.values():
+                if advice.id.startswith(part):
+                    yield Completion(advice.id, -len(part), display_meta=advice.title)
+            return
+        if word.startswith("what if "):
+            part = typed[len("what if "):].lstrip()
+            name, equals, value = part.partition("=")
+            if not equals:
+                for fact in self.kb.facts.values():
+                    if fact.askable and fact.name.startswith(name):
+                        yield Completion(fact.name + "=", -len(part), display=fact.name, display_meta=fact.description)
+                return
+            fact = self.kb.facts.get(name.strip())
+            if fact is None:
+                return
+            for text, meta in _answer_options(fact):
+                if text.startswith(value.strip()):
+                    yield Completion(text, -len(value), display_meta=meta)
+            return
+        options = _answer_options(self.fact) if self.fact is not None else []
+        options += list(COMMANDS.items())
+        for text, meta in options:
+            if text.startswith(word):
+                yield Completion(text, -len(typed), display_meta=meta)
+
+
+def _answer_options(fact: Fact) -> list[tuple[str, str]]:
+    if fact.type is FactType.CHOICE:
+        return [(c.value, c.help) for c in fact.choices]
+    if fact.type is FactType.BOOLEAN:
+        return [("yes", ""), ("no", "")]
+    return []
+
+
+class _Validator(Validator):
+    def __init__(self, kb: KnowledgeBase, fact: Fact | None) -> None:
+        self.kb = kb
+        self.fact = fact
+
+    def validate(self, document: Document) -> None:
+        parsed = parse_input(document.text, self.fact, self.kb)
+        if parsed.error:
+            message = fit_one_line(render.printable(parsed.error), _prompt_columns() - 1)
+            raise ValidationError(message=message, cursor_position=len(document.text))
+
+
+def _prompt_columns() -> int:
+    """The width of the terminal the prompt is on (the validation line is one line high)."""
+    from prompt_toolkit.application.current import get_app_or_none
+
+    app = get_app_or_none()
+    if app is not None:
+        try:
+            return app.output.get_size().columns
+        except Exception:  # noqa: BLE001 - a test's output may not know its size
+            pass
+    return render.terminal_columns()
+
+
+def fit_one_line(message: str, width: int) -> str:
+    """``message`` in at most ``width`` characters, keeping what matters most: the whole of it;
+    else the part before its ``: `` (what is wrong); else just its did-you-mean; else cut with …."""
+    match = re.search(r"\(did you mean [^)]*\)", message)
+    for candidate in (message, message.split(": ", 1)[0], match.group(0)[1:-1].capitalize() if match else ""):
+        if candidate and len(candidate) <= width:
+            return candidate
+    return message[: max(width - 1, 1)] + "…"
+
+
+class _AnyAnswer(Validator):
+    """Accepts every line (a yes/no question); given explicitly, because prompt-toolkit reads
+    ``validator=None`` as "keep the previous prompt's validator"."""
+
+    def validate(self, document: Document) -> None:
+        return None
+
+
+class _YesNo(Completer):
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        typed = document.text_before_cursor.lower()
+        for text in ("yes", "no"):
+            if text.startswith(typed):
+                yield Completion(text, -len(typed))
+
+
+class PromptTerminal:
+    """A real prompt (prompt-toolkit): completion, validation in place, history, colours."""
+
+    interactive = True
+
+    def __init__(self, kb: KnowledgeBase, input: Input | None = None, output: Output | None = None) -> None:
+        self.kb = kb
+        self.output = output
+        self.session: PromptSession[str] = PromptSession(history=InMemoryHistory(), input=input, output=output)
+
+    def say(self, fragments: Sequence[tuple[str, str]]) -> None:
+        print_formatted_text(FormattedText(list(fragments)), style=STYLE, output=self.output, end="")
+
+    def ask(self, prompt: str, fact: Fact | None) -> str:
+        return self.session.prompt(
+            FormattedText([("class:question", prompt)]),
+            completer=_Completer(self.kb, fact),
+            complete_while_typing=False,
+            validator=_Validator(self.kb, fact),
+            validate_while_typing=False,
+            style=STYLE,
+        )
+
+    def confirm(self, prompt: str, default: bool = False) -> bool:
+        answer = self.session.prompt(
+            prompt + (" [Y/n] " if default else " [y/N] "),
+            completer=_YesNo(),
+            validator=_AnyAnswer(),
+            style=STYLE,
+        )
+        return _yes(answer, default)
