@@ -245,7 +245,7 @@ def _build(facts: Mapping[str, Fact], rules: Iterable[Rule], advice: Mapping[str
     """The frozen networkx DiGraph of ``facts``, ``rules`` (as written) and ``advice``."""
     import networkx as nx
 
-    graph = nx.DiGraph()
+    graph: Any = nx.DiGraph()
     for name, fact in facts.items():
         graph.add_node(fact_node(name), kind="fact", derived=fact.derived)
     for advice_id, item in advice.items():
@@ -283,7 +283,7 @@ def strongly_connected_components(edges: Mapping[str, Iterable[str]]) -> list[se
     """The strongly connected sets of nodes of the graph ``edges`` (node → its successors)."""
     import networkx as nx
 
-    graph = nx.DiGraph()
+    graph: Any = nx.DiGraph()
     for node, targets in edges.items():
         graph.add_node(node)
         graph.add_edges_from((node, target) for target in targets)
