@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 from .contracts import Violation, check_answer, contract_holds
@@ -91,15 +92,11 @@ class TraceStep:
     advised: tuple[str, ...]
     provenance: Provenance = field(compare=False, repr=False)
 
-    @property
+    @cached_property
     def matched(self) -> tuple[MatchedFact, ...]:
         """The fact values the rule's condition matched (worked out when first asked: a plain
         ``advise`` never needs them)."""
-        cached = self.__dict__.get("_matched")
-        if cached is None:
-            cached = self.provenance.matched(self.rule, self.step)
-            object.__setattr__(self, "_matched", cached)
-        return cached
+        return self.provenance.matched(self.rule, self.step)
 
     def to_json(self) -> dict[str, Any]:
         return {
