@@ -19,7 +19,6 @@ stored in the load cache (:mod:`.snapshot`), so that a cached load — every
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from .model import Advice, Fact, Rule
 
@@ -56,7 +55,6 @@ def split_node(node: str) -> tuple[str, str]:
     return kind, name
 
 
-@dataclass(frozen=True)
 class GraphIndex:
     """The graph facts the runtime asks for, worked out by networkx and kept in the load cache.
 
@@ -64,13 +62,33 @@ class GraphIndex:
     ``givers`` an advice id to the rules that give it (in the order the rules were written;
     names without any are left out). ``upstream`` maps every fact that is not askable to the
     nodes it can be reached from: what an explanation traces back to the questions.
+
+    Read-only by convention, and a plain class rather than a frozen dataclass: every cached
+    ``advise`` builds one, and a frozen dataclass costs a millisecond to define at import.
     """
 
-    nodes: frozenset[str]
-    readers: Mapping[str, tuple[str, ...]]
-    derivers: Mapping[str, tuple[str, ...]]
-    givers: Mapping[str, tuple[str, ...]]
-    upstream: Mapping[str, tuple[str, ...]]
+    __slots__ = ("derivers", "givers", "nodes", "readers", "upstream")
+
+    def __init__(
+        self,
+        nodes: frozenset[str],
+        readers: Mapping[str, tuple[str, ...]],
+        derivers: Mapping[str, tuple[str, ...]],
+        givers: Mapping[str, tuple[str, ...]],
+        upstream: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self.nodes = nodes
+        self.readers = readers
+        self.derivers = derivers
+        self.givers = givers
+        self.upstream = upstream
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GraphIndex):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def of(cls, graph: Any, facts: Mapping[str, Fact]) -> GraphIndex:
