@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections import deque
 from pathlib import Path
 
 from orderdoctor.engine import KnowledgeBase, KnowledgeBaseErrors, load_cases
@@ -173,20 +172,9 @@ def resolve_node(kb: KnowledgeBase, name: str) -> str:
 
 
 def _nodes_around(kb: KnowledgeBase, center: str | None, depth: int) -> set[str]:
-    graph = kb.graph.digraph
     if center is None:
-        return set(graph.nodes)
-    seen = {center}
-    queue = deque([(center, 0)])
-    while queue:
-        node, distance = queue.popleft()
-        if distance == depth:
-            continue
-        for neighbour in list(graph.successors(node)) + list(graph.predecessors(node)):
-            if neighbour not in seen:
-                seen.add(neighbour)
-                queue.append((neighbour, distance + 1))
-    return seen
+        return set(kb.graph.digraph.nodes)
+    return kb.graph.around(center, depth)
 
 
 _DOT_STYLE = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 from .contracts import Violation, check_answer, contract_holds
@@ -91,15 +92,11 @@ class TraceStep:
     advised: tuple[str, ...]
     provenance: Provenance = field(compare=False, repr=False)
 
-    @property
+    @cached_property
     def matched(self) -> tuple[MatchedFact, ...]:
         """The fact values the rule's condition matched (worked out when first asked: a plain
         ``advise`` never needs them)."""
-        cached = self.__dict__.get("_matched")
-        if cached is None:
-            cached = self.provenance.matched(self.rule, self.step)
-            object.__setattr__(self, "_matched", cached)
-        return cached
+        return self.provenance.matched(self.rule, self.step)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -238,7 +235,9 @@ class Consultation:
         days = base + advice.deadline.offset
         return days if days >= 0 else None
 
-    def result(self) -> ConsultationResult:
+    def _ranked(self) -> list[AdviceEntry]:
+        """Every advice item given, once (where it ranks best), in reading order: kind, then the
+        giving rule's priority, then firing order, then its place in the rule."""
         best: dict[str, tuple[tuple[int, int, int, int], Advice, TraceStep]] = {}
         catalogue = self.kb.advice
         for step in self.steps:
@@ -247,24 +246,29 @@ class Consultation:
                 key = (item.kind.rank, -step.rule.priority, step.step, position)
                 if advice_id not in best or key < best[advice_id][0]:
                     best[advice_id] = (key, item, step)
-        ranked = [
+        return [
             AdviceEntry(item, step.rule, step.step, self._deadline(item))
             for _, item, step in sorted(best.values(), key=lambda found: found[0])
         ]
-        replacer = {
-            replaced: entry.id for entry in reversed(ranked) for replaced in entry.advice.replaces
-        }
-        shown = [entry for entry in ranked if entry.id not in replacer]
+
+    def _checked(self, shown: list[AdviceEntry]) -> tuple[tuple[AdviceEntry, ...], list[Violation]]:
+        """``shown`` without the items whose contract fails, and the answer's violations."""
         violations = [
-            Violation("contract", entry.id, entry.rule.id if entry.rule else None)
+            Violation("contract", entry.id, _giver(entry))
             for entry in shown
             if not contract_holds(entry.advice, self.facts)
         ]
         withheld = {violation.advice for violation in violations}
         advice = tuple(entry for entry in shown if entry.id not in withheld)
-        violations += check_answer(
-            [(entry.advice, entry.rule.id if entry.rule else None, entry.deadline_days) for entry in advice]
-        )
+        violations += check_answer([(entry.advice, _giver(entry), entry.deadline_days) for entry in advice])
+        return advice, violations
+
+    def result(self) -> ConsultationResult:
+        ranked = self._ranked()
+        replacer = {
+            replaced: entry.id for entry in reversed(ranked) for replaced in entry.advice.replaces
+        }
+        advice, violations = self._checked([entry for entry in ranked if entry.id not in replacer])
         replaced = tuple(Replacement(entry, replacer[entry.id]) for entry in ranked if entry.id in replacer)
         if not advice:
             advice = (AdviceEntry(self.kb.advice.get(NOTHING_APPLIES, _BUILT_IN_NOTHING_APPLIES)),)
@@ -278,3 +282,7 @@ class Consultation:
             replaced=replaced,
             violations=tuple(violations),
         )
+
+
+def _giver(entry: AdviceEntry) -> str | None:
+    return entry.rule.id if entry.rule else None

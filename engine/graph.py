@@ -1,10 +1,19 @@
-"""The rule graph: facts → rules → derived facts and advice (networkx on demand).
+"""The rule graph: facts → rules → derived facts and advice, a networkx DiGraph.
 
 Nodes are strings ``fact:NAME``, ``rule:ID`` and ``advice:ID`` with a ``kind``
 attribute; edges are ``fact → rule`` (the rule's condition reads the fact),
 ``rule → fact`` (the rule derives it) and ``rule → advice`` (the rule gives
-it), with a ``role`` attribute. The loader uses it to find cycles; question
-planning, impact analysis and pictures build on the same small API.
+it), with a ``role`` attribute. networkx does the graph work: strongly
+connected components (the loader's cycle check), ancestors and descendants
+(``kb impact``, the questions that could decide a fact), neighbourhoods
+(``kb graph --around``).
+
+This module owns the graph and the :class:`GraphIndex`, the part of it a
+consultation, an interview and an explanation ask for (who reads, derives or
+gives what; what is upstream of a fact nobody is asked). The index is worked
+out once with networkx when a knowledge base is loaded from its files and is
+stored in the load cache (:mod:`.snapshot`), so that a cached load — every
+``orderdoctor advise`` but the first — never imports networkx.
 """
 
 from __future__ import annotations
@@ -17,7 +26,15 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-u
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["RuleGraph", "advice_node", "fact_node", "rule_node", "split_node"]
+__all__ = [
+    "GraphIndex",
+    "RuleGraph",
+    "advice_node",
+    "fact_node",
+    "rule_node",
+    "split_node",
+    "strongly_connected_components",
+]
 
 
 def fact_node(name: str) -> str:
@@ -38,11 +55,115 @@ def split_node(node: str) -> tuple[str, str]:
     return kind, name
 
 
+class GraphIndex:
+    """The graph facts the runtime asks for, worked out by networkx and kept in the load cache.
+
+    ``readers``/``derivers`` map a fact to the rules whose condition reads it / that derive it,
+    ``givers`` an advice id to the rules that give it (in the order the rules were written;
+    names without any are left out). ``upstream`` maps every fact that is not askable to the
+    nodes it can be reached from: what an explanation traces back to the questions.
+
+    Read-only by convention, and a plain class rather than a frozen dataclass: every cached
+    ``advise`` builds one, and a frozen dataclass costs a millisecond to define at import.
+    """
+
+    __slots__ = ("derivers", "givers", "nodes", "readers", "upstream")
+
+    def __init__(
+        self,
+        nodes: frozenset[str],
+        readers: Mapping[str, tuple[str, ...]],
+        derivers: Mapping[str, tuple[str, ...]],
+        givers: Mapping[str, tuple[str, ...]],
+        upstream: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self.nodes = nodes
+        self.readers = readers
+        self.derivers = derivers
+        self.givers = givers
+        self.upstream = upstream
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GraphIndex):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, graph: Any, facts: Mapping[str, Fact]) -> GraphIndex:
+        """The index of a networkx rule graph (see :attr:`RuleGraph.digraph`)."""
+        import networkx as nx
+
+        def around(node: str, step: Any) -> tuple[str, ...]:
+            return tuple(split_node(n)[1] for n in step(node) if graph.nodes[n]["kind"] == "rule")
+
+        readers: dict[str, tuple[str, ...]] = {}
+        derivers: dict[str, tuple[str, ...]] = {}
+        givers: dict[str, tuple[str, ...]] = {}
+        for node, kind in graph.nodes(data="kind"):
+            name = split_node(node)[1]
+            if kind == "fact":
+                readers[name] = around(node, graph.successors)
+                derivers[name] = around(node, graph.predecessors)
+            elif kind == "advice":
+                givers[name] = around(node, graph.predecessors)
+        unasked = [name for name, fact in facts.items() if not fact.askable and fact_node(name) in graph]
+        return cls(
+            nodes=frozenset(graph.nodes),
+            readers={name: rules for name, rules in readers.items() if rules},
+            derivers={name: rules for name, rules in derivers.items() if rules},
+            givers={name: rules for name, rules in givers.items() if rules},
+            upstream={name: tuple(sorted(nx.ancestors(graph, fact_node(name)))) for name in unasked},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The index as JSON data (lists and objects of strings)."""
+        return {
+            "nodes": sorted(self.nodes),
+            "readers": {name: list(rules) for name, rules in self.readers.items()},
+            "derivers": {name: list(rules) for name, rules in self.derivers.items()},
+            "givers": {name: list(rules) for name, rules in self.givers.items()},
+            "upstream": {name: list(nodes) for name, nodes in self.upstream.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> GraphIndex:
+        """The index from :meth:`to_json` data; ValueError when it does not hold together."""
+        if not isinstance(data, dict) or not _strings(data["nodes"]):
+            raise ValueError("damaged graph index")
+        nodes = frozenset(data["nodes"])
+        maps = []
+        for field, kind, member in (
+            ("readers", "fact", "rule"),
+            ("derivers", "fact", "rule"),
+            ("givers", "advice", "rule"),
+            ("upstream", "fact", None),
+        ):
+            entries = data[field]
+            if not isinstance(entries, dict):
+                raise ValueError(f"damaged graph index: {field}")
+            found: dict[str, tuple[str, ...]] = {}
+            for name, names in entries.items():
+                targets = names if member is None else [f"{member}:{n}" for n in names if isinstance(n, str)]
+                if f"{kind}:{name}" not in nodes or not _strings(names) or not nodes.issuperset(targets):
+                    raise ValueError(f"damaged graph index: {field} of '{name}'")
+                found[name] = tuple(names)
+            maps.append(found)
+        readers, derivers, givers, upstream = maps
+        return cls(nodes, readers, derivers, givers, upstream)
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
 class RuleGraph:
     """A read-only view of how facts, rules and advice connect.
 
-    Kept as plain adjacency maps (so loading a knowledge base does not import
-    networkx); :attr:`digraph` builds the networkx graph on first use.
+    :attr:`digraph` (networkx) is built on first use; the queries a consultation, an interview
+    and an explanation make are answered from :attr:`index`, which a cached load brings along
+    (``index=``) so that networkx is never imported for them.
     """
 
     def __init__(
@@ -50,100 +171,75 @@ class RuleGraph:
         facts: Mapping[str, Fact],
         rules: Iterable[Rule],
         advice: Mapping[str, Advice],
+        *,
+        index: GraphIndex | None = None,
     ) -> None:
-        self._nodes: dict[str, dict[str, object]] = {}
-        self._succ: dict[str, dict[str, str]] = {}
-        self._pred: dict[str, dict[str, str]] = {}
-        for name, fact in facts.items():
-            self._add_node(fact_node(name), kind="fact", derived=fact.derived)
-        for advice_id, item in advice.items():
-            self._add_node(advice_node(advice_id), kind="advice", advice_kind=item.kind.value)
-        for rule in rules:
-            node = rule_node(rule.id)
-            self._add_node(node, kind="rule", priority=rule.priority)
-            for name in rule.reads:
-                self._add_edge(fact_node(name), node, "condition")
-            for name, _ in rule.derive:
-                self._add_edge(node, fact_node(name), "derives")
-            for advice_id in rule.advise:
-                self._add_edge(node, advice_node(advice_id), "advises")
+        self._facts = facts
+        self._rules = tuple(rules)
+        self._advice = advice
+        self._index = index
         self._digraph: Any = None
-
-    def _add_node(self, node: str, **attributes: object) -> None:
-        self._nodes.setdefault(node, {}).update(attributes)
-        self._succ.setdefault(node, {})
-        self._pred.setdefault(node, {})
-
-    def _add_edge(self, source: str, target: str, role: str) -> None:
-        for node in (source, target):
-            if node not in self._nodes:
-                kind = split_node(node)[0]
-                self._add_node(node, kind=kind)
-        self._succ[source][target] = role
-        self._pred[target][source] = role
 
     @property
     def digraph(self) -> Any:
         """The graph as a frozen networkx DiGraph (nodes with ``kind``, edges with ``role``)."""
         if self._digraph is None:
-            import networkx as nx
-
-            graph = nx.DiGraph()
-            for node, attributes in self._nodes.items():
-                graph.add_node(node, **attributes)
-            for source, targets in self._succ.items():
-                for target, role in targets.items():
-                    graph.add_edge(source, target, role=role)
-            self._digraph = nx.freeze(graph)
+            self._digraph = _build(self._facts, self._rules, self._advice)
         return self._digraph
 
+    @property
+    def index(self) -> GraphIndex:
+        """What the runtime asks of the graph (from the load cache, or worked out by networkx)."""
+        if self._index is None:
+            self._index = GraphIndex.of(self.digraph, self._facts)
+        return self._index
+
     def __contains__(self, node: object) -> bool:
-        return node in self._nodes
+        return node in self.index.nodes
 
     def kind(self, node: str) -> str:
-        return str(self._nodes[node]["kind"])
-
-    def _neighbours(self, node: str, kind: str, *, forward: bool) -> tuple[str, ...]:
-        if node not in self._nodes:
-            return ()
-        step = self._succ if forward else self._pred
-        return tuple(split_node(n)[1] for n in step[node] if self._nodes[n]["kind"] == kind)
+        if node not in self:
+            raise KeyError(node)
+        return split_node(node)[0]
 
     def rules_reading(self, fact: str) -> tuple[str, ...]:
         """Rules whose condition reads ``fact``."""
-        return self._neighbours(fact_node(fact), "rule", forward=True)
+        return self.index.readers.get(fact, ())
 
     def rules_deriving(self, fact: str) -> tuple[str, ...]:
         """Rules that derive ``fact``."""
-        return self._neighbours(fact_node(fact), "rule", forward=False)
+        return self.index.derivers.get(fact, ())
 
     def rules_giving(self, advice_id: str) -> tuple[str, ...]:
         """Rules that give the advice ``advice_id``."""
-        return self._neighbours(advice_node(advice_id), "rule", forward=False)
+        return self.index.givers.get(advice_id, ())
 
     def facts_read_by(self, rule_id: str) -> tuple[str, ...]:
-        return self._neighbours(rule_node(rule_id), "fact", forward=False)
-
-    def _reach(self, node: str, step: dict[str, dict[str, str]]) -> set[str]:
-        if node not in self._nodes:
-            return set()
-        seen: set[str] = set()
-        stack = [node]
-        while stack:
-            for neighbour in step[stack.pop()]:
-                if neighbour not in seen:
-                    seen.add(neighbour)
-                    stack.append(neighbour)
-        seen.discard(node)
-        return seen
+        node = rule_node(rule_id)
+        if node not in self.digraph:
+            return ()
+        return tuple(split_node(n)[1] for n in self.digraph.predecessors(node) if split_node(n)[0] == "fact")
 
     def upstream(self, node: str) -> set[str]:
         """Every node from which ``node`` can be reached."""
-        return self._reach(node, self._pred)
+        kind, name = split_node(node)
+        if kind == "fact" and name in self.index.upstream:
+            return set(self.index.upstream[name])
+        import networkx as nx
+
+        return set(nx.ancestors(self.digraph, node)) if node in self.digraph else set()
 
     def downstream(self, node: str) -> set[str]:
         """Every node reachable from ``node``."""
-        return self._reach(node, self._succ)
+        import networkx as nx
+
+        return set(nx.descendants(self.digraph, node)) if node in self.digraph else set()
+
+    def around(self, center: str, depth: int) -> set[str]:
+        """The nodes at most ``depth`` edges (either direction) from ``center``."""
+        import networkx as nx
+
+        return set(nx.ego_graph(self.digraph, center, radius=depth, undirected=True))
 
     def cycles(self) -> list[list[str]]:
         """One cycle per tangle of rules and derived facts, as a node path.
@@ -151,79 +247,62 @@ class RuleGraph:
         The path starts at the alphabetically first rule of the cycle and
         repeats it at the end: ``[rule:a, fact:x, rule:b, fact:y, rule:a]``.
         """
-        edges = {node: list(targets) for node, targets in self._succ.items()}
+        import networkx as nx
+
+        graph = self.digraph
         found: list[list[str]] = []
-        for component in strongly_connected_components(edges):
+        for component in nx.strongly_connected_components(graph):
             start = min((n for n in component if n.startswith("rule:")), default=None)
-            if start is None:
+            if start is None or (len(component) == 1 and not graph.has_edge(start, start)):
                 continue
-            if len(component) == 1 and start not in self._succ[start]:
-                continue
-            found.append(_cycle_through(start, component, edges))
+            found.append(_cycle_through(graph.subgraph(component), start))
         return sorted(found)
 
 
-def _cycle_through(start: str, component: set[str], edges: Mapping[str, list[str]]) -> list[str]:
-    """The shortest path from ``start`` back to itself inside ``component``."""
-    parents: dict[str, str] = {}
-    queue = [start]
-    for node in queue:
-        for neighbour in edges.get(node, ()):
-            if neighbour == start:
-                path = [node]
-                while path[-1] != start:
-                    path.append(parents[path[-1]])
-                return list(reversed(path)) + [start]
-            if neighbour in component and neighbour not in parents:
-                parents[neighbour] = node
-                queue.append(neighbour)
-    raise AssertionError("a strongly connected component always has a cycle")  # pragma: no cover
+def _build(facts: Mapping[str, Fact], rules: Iterable[Rule], advice: Mapping[str, Advice]) -> Any:
+    """The frozen networkx DiGraph of ``facts``, ``rules`` (as written) and ``advice``."""
+    import networkx as nx
+
+    graph: Any = nx.DiGraph()
+    for name, fact in facts.items():
+        graph.add_node(fact_node(name), kind="fact", derived=fact.derived)
+    for advice_id, item in advice.items():
+        graph.add_node(advice_node(advice_id), kind="advice", advice_kind=item.kind.value)
+
+    def edge(source: str, target: str, role: str) -> None:
+        for node in (source, target):
+            if node not in graph:  # a name the knowledge base does not declare (the loader reports it)
+                graph.add_node(node, kind=split_node(node)[0])
+        graph.add_edge(source, target, role=role)
+
+    for rule in rules:
+        node = rule_node(rule.id)
+        graph.add_node(node, kind="rule", priority=rule.priority)
+        for name in rule.reads:
+            edge(fact_node(name), node, "condition")
+        for name, _ in rule.derive:
+            edge(node, fact_node(name), "derives")
+        for advice_id in rule.advise:
+            edge(node, advice_node(advice_id), "advises")
+    return nx.freeze(graph)
+
+
+def _cycle_through(component: Any, start: str) -> list[str]:
+    """The shortest path from ``start`` back to itself inside ``component`` (a subgraph): of
+    the shortest, the one breadth-first search in edge order meets first."""
+    import networkx as nx
+
+    paths = nx.single_source_shortest_path(component, start)  # breadth first, in discovery order
+    last = next(node for node in paths if component.has_edge(node, start))
+    return [*paths[last], start]
 
 
 def strongly_connected_components(edges: Mapping[str, Iterable[str]]) -> list[set[str]]:
-    """Tarjan's algorithm, without recursion: the strongly connected sets of nodes."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    result: list[set[str]] = []
-    nodes = list(dict.fromkeys([*edges, *(t for targets in edges.values() for t in targets)]))
-    counter = 0
-    for root in nodes:
-        if root in index:
-            continue
-        work = [(root, iter(list(edges.get(root, ()))))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(list(edges.get(child, ())))))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.add(member)
-                    if member == node:
-                        break
-                result.append(component)
-    return result
+    """The strongly connected sets of nodes of the graph ``edges`` (node → its successors)."""
+    import networkx as nx
+
+    graph: Any = nx.DiGraph()
+    for node, targets in edges.items():
+        graph.add_node(node)
+        graph.add_edges_from((node, target) for target in targets)
+    return [set(component) for component in nx.strongly_connected_components(graph)]

@@ -1,36 +1,79 @@
-"""The inference engine: a loaded knowledge base bound to the durable-rules backend.
+"""The inference engine: a loaded knowledge base bound to a rule-matching backend.
 
 ``InferenceEngine(kb).consult(facts)`` checks the facts, runs one isolated
 consultation and returns its :class:`ConsultationResult`. Engines are cheap
 to keep: one per knowledge base per process is enough, and :func:`engine_for`
-keeps exactly that.
+keeps exactly that (beside the knowledge base, which stays plain frozen data).
+
+This module owns the contract a backend meets, :class:`Backend`: the three
+calls an engine makes. The durable-rules backend (:mod:`.backend`) is the one
+in use; another engine (a pure-Python one, say) is one module with the same
+three methods, passed as ``InferenceEngine(kb, backend)``. ``Backend`` is a
+:class:`typing.Protocol` declared for type checkers only (``typing`` is never
+imported at run time): a backend does not inherit from it, it matches it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 
-from .backend import CompiledKnowledgeBase, DurableBackend, get_backend
 from .consultation import Consultation, ConsultationResult
 from .facts import validate_facts
 from .location import Location
-from .model import KnowledgeBase
+from .model import KnowledgeBase, Rule, Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Protocol, TypeVar
 
-__all__ = ["InferenceEngine", "consult", "engine_for", "release"]
+    Compiled = TypeVar("Compiled")
+
+    class Backend(Protocol[Compiled]):
+        """What an :class:`InferenceEngine` needs of a rule-matching backend.
+
+        ``Compiled`` is whatever the backend makes of a knowledge base (its handle): the engine
+        only hands it back. The durable-rules backend's is a ``CompiledKnowledgeBase``.
+        """
+
+        def register(self, kb: KnowledgeBase) -> Compiled:
+            """Compile ``kb`` and make it ready to run."""
+
+        def run(self, compiled: Compiled, facts: Mapping[str, Value], listener: FiringListener) -> list[str]:
+            """Run one consultation on the given ``facts``, calling ``listener`` as each rule
+            fires (in the knowledge base's order among the rules ready at once) and adding the
+            facts it returns; returns the keys of the rules that fired, in order."""
+
+        def unregister(self, compiled: Compiled) -> None:
+            """Free what :meth:`register` took; ``compiled`` is not run again."""
+
+#: Called as each rule fires: given the rule and the fact values known so far, returns the facts
+#: it adds (empty when it derives nothing new). :meth:`Consultation.fire` is the one in use.
+FiringListener = Callable[[Rule, Mapping[str, Value]], Mapping[str, Value]]
+
+# ``Backend`` is for type checkers only: typing is never imported at run time (start-up time).
+__all__ = ["FiringListener", "InferenceEngine", "consult", "engine_for", "release"]
 
 
 class InferenceEngine:
-    """Runs consultations of one knowledge base."""
+    """Runs consultations of one knowledge base on a backend (default: durable-rules)."""
 
-    def __init__(self, kb: KnowledgeBase, backend: DurableBackend | None = None) -> None:
-        self.kb = kb
-        self._backend = backend or get_backend()
-        self._compiled: CompiledKnowledgeBase | None = self._backend.register(kb)
+    def __init__(self, kb: KnowledgeBase, backend: Backend[Any] | None = None) -> None:
+        if backend is None:
+            from .backend import get_backend
+
+            backend = get_backend()
+        self._kb: Callable[[], KnowledgeBase | None] = lambda: kb
+        self._backend = backend
+        self._compiled: Any = backend.register(kb)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        kb = self._kb()
+        if kb is None:  # pragma: no cover - an engine of engine_for() lives no longer than its kb
+            raise RuntimeError("the knowledge base of this engine is gone")
+        return kb
 
     def consult(
         self,
@@ -42,10 +85,11 @@ class InferenceEngine:
         Raises :class:`~orderdoctor.engine.errors.FactInputErrors` for bad
         facts (``locations`` says where each was given, for the messages).
         """
-        given = validate_facts(self.kb, facts, locations)
+        kb = self.kb
+        given = validate_facts(kb, facts, locations)
         if self._compiled is None:
             raise RuntimeError("this engine was closed")
-        consultation = Consultation(self.kb, given)
+        consultation = Consultation(kb, given)
         self._backend.run(self._compiled, given, consultation.fire)
         return consultation.result()
 
@@ -63,15 +107,22 @@ class InferenceEngine:
 
 
 _engines_lock = threading.Lock()
+#: The process's engine of each knowledge base, by the knowledge base's identity (a
+#: ``KnowledgeBase`` is compared by value and holds mappings, so it cannot be a dictionary key
+#: itself). The engines hold their knowledge base weakly and the entry goes with it, so a
+#: knowledge base nobody uses any more is not kept alive here.
+_engines: dict[int, InferenceEngine] = {}
 
 
 def engine_for(kb: KnowledgeBase) -> InferenceEngine:
     """The process's engine for ``kb``, created on first use."""
     with _engines_lock:
-        engine = kb.__dict__.get("_engine")
+        engine = _engines.get(id(kb))
         if engine is None:
             engine = InferenceEngine(kb)
-            object.__setattr__(kb, "_engine", engine)
+            engine._kb = weakref.ref(kb)
+            _engines[id(kb)] = engine
+            weakref.finalize(kb, _engines.pop, id(kb), None).atexit = False
         return engine
 
 
@@ -87,6 +138,6 @@ def consult(
 def release(kb: KnowledgeBase) -> None:
     """Free the process's engine for ``kb`` (after a reload replaced it)."""
     with _engines_lock:
-        engine = kb.__dict__.pop("_engine", None)
+        engine = _engines.pop(id(kb), None)
     if engine is not None:
         engine.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -78,14 +79,10 @@ class Fact:
     question: str | None = None
     help: str | None = None
 
-    @property
+    @cached_property
     def values(self) -> tuple[str, ...]:
         """The allowed values of a choice fact, in declaration order (worked out once)."""
-        cached = self.__dict__.get("_values")
-        if cached is None:
-            cached = tuple(choice.value for choice in self.choices)
-            object.__setattr__(self, "_values", cached)
-        return cached
+        return tuple(choice.value for choice in self.choices)
 
     @property
     def askable(self) -> bool:
@@ -302,14 +299,10 @@ class Rule:
     priority: int = 0
     order: int = 0
 
-    @property
+    @cached_property
     def reads(self) -> tuple[str, ...]:
         """The facts the condition reads (worked out once)."""
-        cached = self.__dict__.get("_reads")
-        if cached is None:
-            cached = facts_in(self.when)
-            object.__setattr__(self, "_reads", cached)
-        return cached
+        return facts_in(self.when)
 
     @property
     def derived_facts(self) -> Mapping[str, Value]:
@@ -357,13 +350,9 @@ class KnowledgeBase:
     def rule(self, rule_id: str) -> Rule:
         return self._rules_by_id[rule_id]
 
-    @property
+    @cached_property
     def _rules_by_id(self) -> Mapping[str, Rule]:
-        cached = self.__dict__.get("_rule_index")
-        if cached is None:
-            cached = MappingProxyType({rule.id: rule for rule in self.rules})
-            object.__setattr__(self, "_rule_index", cached)
-        return cached
+        return MappingProxyType({rule.id: rule for rule in self.rules})
 
     @property
     def askable_facts(self) -> tuple[Fact, ...]:

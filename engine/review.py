@@ -5,23 +5,10 @@ It reads no file and prints nothing: the loader parses ``kb/review.yaml`` into a
 :class:`ReviewConfig` (:func:`orderdoctor.engine.loader.load_review_config`) and the command line
 formats the :class:`Review` this module returns.
 
-**The space.** Every fact the buyer can give takes each of its values, or is *not given*. Choice
-and boolean facts take all their values; an integer fact takes every threshold ±1 that the rules,
-the advice contracts (``requires``), the deadline offsets (the value at which a deadline falls due)
-and the urgency limits (the value at which a deadline moves past an ``urgent_within``) compare it
-with. The full space is the product over all facts of (values + 1); it is far too large to run, so
-the review enumerates:
-
-- **the base**: every combination of the *deciding* facts (``deciding:`` in review.yaml), each also
-  not given, with every other fact not given;
-- **pairs**: a greedy covering of the *remaining* facts: every value of every remaining fact appears
-  at least once with every value (and "not given") of every deciding fact, and with every value of
-  every other remaining fact.
-
-Situations matched by an ``out_of_scope`` entry (a condition over the given facts, optionally with
-facts that must be not given, and a reason) are not run: they cannot happen, or orderdoctor does not
-advise on them. The base is pruned as it is built, so a whole branch (say, every situation without
-an order status) costs one test.
+**The space** — which values each fact takes, the base of every combination of the *deciding* facts
+and a pairwise covering of the *remaining* ones, pruned by the ``out_of_scope`` entries (a
+condition over the given facts, optionally with facts that must be not given, and a reason) —
+is :mod:`.review_space`'s.
 
 **Problems** of an in-scope situation (:data:`PROBLEM_CLASSES`):
 
@@ -47,19 +34,21 @@ and a reason) mark reviewed exceptions: such problems are reported as explained,
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .conditions import Truth, evaluate
 from .consultation import NOTHING_APPLIES, ConsultationResult
+from .contracts import Violation
 from .location import Location
-from .model import AdviceKind, Comparison, Condition, FactType, KnowledgeBase, Value, comparisons_in
+from .model import AdviceKind, Comparison, Condition, KnowledgeBase, Value, comparisons_in
+from .review_space import NOT_GIVEN, Scope, base_situations, fact_values, pairwise_cover
 
 __all__ = [
     "PROBLEM_CLASSES",
     "MAX_BASE_SITUATIONS",
+    "NOT_GIVEN",
     "Explanation",
     "OutOfScope",
     "Problem",
@@ -81,10 +70,6 @@ PROBLEM_CLASSES = ("no-advice", "contract", "incompatible", "urgency", "warning-
 MAX_BASE_SITUATIONS = 5_000_000
 #: How many examples a row keeps besides its representative.
 EXAMPLES = 3
-
-#: A fact that is not given, in an axis of values.
-NOT_GIVEN: object = type("NotGiven", (), {"__repr__": lambda self: "NOT_GIVEN"})()
-
 
 class ReviewTooLargeError(ValueError):
     """The deciding facts span more situations than :data:`MAX_BASE_SITUATIONS`."""
@@ -248,197 +233,6 @@ class Review:
         return next((row for row in self.rows if row.id == row_id), None)
 
 
-# -------------------------------------------------------------- the space
-def _integer_points(kb: KnowledgeBase, name: str) -> list[int]:
-    fact = kb.facts[name]
-    points: set[int] = set()
-
-    def around(value: object) -> None:
-        if isinstance(value, int) and not isinstance(value, bool):
-            points.update((value - 1, value, value + 1))
-
-    conditions = [rule.when for rule in kb.rules] + [a.requires for a in kb.advice.values() if a.requires]
-    for condition in conditions:
-        for comparison in comparisons_in(condition):
-            if comparison.fact == name:
-                values = comparison.value if isinstance(comparison.value, tuple) else (comparison.value,)
-                for value in values:
-                    around(value)
-    limits = sorted({a.urgent_within for a in kb.advice.values() if a.urgent_within is not None})
-    for advice in kb.advice.values():
-        if advice.deadline is not None and advice.deadline.fact == name:
-            offset = advice.deadline.offset
-            around(-offset)  # the deadline falls due (0 days left); below it has passed
-            for limit in limits:
-                around(limit - offset)  # the deadline moves past an act-now limit
-    return sorted(p for p in points if (fact.minimum is None or p >= fact.minimum)
-                  and (fact.maximum is None or p <= fact.maximum))
-
-
-def fact_values(kb: KnowledgeBase, name: str) -> tuple[Value, ...]:
-    """The values the review gives fact ``name`` (besides "not given")."""
-    fact = kb.facts[name]
-    if fact.type is FactType.CHOICE:
-        return tuple(fact.values)
-    if fact.type is FactType.BOOLEAN:
-        return (True, False)
-    return tuple(_integer_points(kb, name))
-
-
-Pair = tuple[tuple[str, object], tuple[str, object]]
-
-
-def pairwise_cover(
-    axes: Mapping[str, Sequence[object]],
-    deciding: Sequence[str],
-    remaining: Sequence[str],
-    pruned: Callable[[Mapping[str, object]], bool] = lambda facts: False,
-) -> tuple[list[dict[str, object]], int, int]:
-    """A greedy covering of the pairs the review needs.
-
-    ``axes`` gives each fact's values (a deciding fact's include ``NOT_GIVEN``; a remaining fact's
-    do not). Required: every value of every remaining fact with every value of every deciding fact,
-    and with every value of every other remaining fact. Each situation assigns every fact (possibly
-    ``NOT_GIVEN``); one that ``pruned`` (out of scope) refuses is never built, and a pair that only
-    such situations could hold is left out. Returns the situations, the number of required pairs,
-    and how many of them could not be covered in scope.
-    """
-    order = {name: i for i, name in enumerate([*remaining, *deciding])}
-
-    def key(a: tuple[str, object], b: tuple[str, object]) -> Pair:
-        return (a, b) if order[a[0]] < order[b[0]] else (b, a)
-
-    uncovered: set[Pair] = set()
-    for i, r in enumerate(remaining):
-        for v in axes[r]:
-            for d in deciding:
-                for w in axes[d]:
-                    uncovered.add(key((r, v), (d, w)))
-            for other in remaining[i + 1:]:
-                for w in axes[other]:
-                    uncovered.add(key((r, v), (other, w)))
-    required = len(uncovered)
-    impossible = 0
-    tests: list[dict[str, object]] = []
-    seeds = sorted(uncovered, key=lambda p: (order[p[0][0]], order[p[1][0]], _rank(axes, p)))
-    for seed in seeds:
-        if seed not in uncovered:
-            continue
-        (f1, v1), (f2, v2) = seed
-        test: dict[str, object] = {f1: v1, f2: v2}
-        if pruned(test) or not _complete(test, axes, remaining, deciding, uncovered, key, pruned):
-            uncovered.discard(seed)
-            impossible += 1
-            continue
-        names = list(test)
-        for a, b in itertools.combinations(names, 2):
-            uncovered.discard(key((a, test[a]), (b, test[b])))
-        tests.append(test)
-    return tests, required, impossible
-
-
-def _rank(axes: Mapping[str, Sequence[object]], pair: Pair) -> tuple[int, int]:
-    return tuple(list(axes[name]).index(value) for name, value in pair)  # type: ignore[return-value]
-
-
-def _complete(
-    test: dict[str, object],
-    axes: Mapping[str, Sequence[object]],
-    remaining: Sequence[str],
-    deciding: Sequence[str],
-    uncovered: set[Pair],
-    key: Callable[[tuple[str, object], tuple[str, object]], Pair],
-    pruned: Callable[[Mapping[str, object]], bool],
-) -> bool:
-    """Give every other fact the value that covers most uncovered pairs (ties: not given first,
-    then the first value), never one that puts the situation out of scope."""
-    for name in [*remaining, *deciding]:
-        if name in test:
-            continue
-        candidates = list(axes[name])
-        if NOT_GIVEN not in candidates:
-            candidates.insert(0, NOT_GIVEN)
-        else:
-            candidates.remove(NOT_GIVEN)
-            candidates.insert(0, NOT_GIVEN)
-        best: object = None
-        best_score = -1
-        for value in candidates:
-            score = sum(1 for other, seen in test.items() if key((name, value), (other, seen)) in uncovered)
-            if score > best_score:
-                test[name] = value
-                if pruned(test):
-                    del test[name]
-                    continue
-                del test[name]
-                best, best_score = value, score
-        if best_score < 0:
-            return False
-        test[name] = best
-    return True
-
-
-class _Scope:
-    """The out_of_scope entries, each checked once its facts are all assigned."""
-
-    def __init__(self, entries: Sequence[OutOfScope], order: Sequence[str]) -> None:
-        position = {name: i for i, name in enumerate(order)}
-        self.at: dict[int, list[tuple[int, OutOfScope]]] = {}
-        self.late: list[tuple[int, OutOfScope]] = []  # entries reading facts outside ``order``
-        for index, entry in enumerate(entries):
-            reads = entry.reads
-            if all(name in position for name in reads):
-                level = max((position[name] for name in reads), default=0)
-                self.at.setdefault(level, []).append((index, entry))
-            else:
-                self.late.append((index, entry))
-        self.entries = entries
-
-    def first_match(self, facts: Mapping[str, object]) -> int | None:
-        for index, entry in enumerate(self.entries):
-            if entry.matches(facts):
-                return index
-        return None
-
-
-def _base(
-    deciding: Sequence[str],
-    axes: Mapping[str, Sequence[object]],
-    scope: _Scope,
-    removed: dict[int, int],
-) -> Iterator[dict[str, object]]:
-    """Every combination of the deciding facts, out-of-scope branches cut as early as possible."""
-    sizes = [len(axes[name]) for name in deciding]
-    below = [1] * (len(deciding) + 1)
-    for i in range(len(deciding) - 1, -1, -1):
-        below[i] = below[i + 1] * sizes[i]
-    assigned: dict[str, object] = {}
-
-    def walk(level: int) -> Iterator[dict[str, object]]:
-        if level == len(deciding):
-            for index, entry in scope.late:
-                if entry.matches(assigned):
-                    removed[index] = removed.get(index, 0) + 1
-                    return
-            yield dict(assigned)
-            return
-        name = deciding[level]
-        checks = scope.at.get(level, ())
-        for value in axes[name]:
-            assigned[name] = value
-            hit = next((index for index, entry in checks if entry.matches(assigned)), None)
-            if hit is not None:
-                removed[hit] = removed.get(hit, 0) + below[level + 1]
-                continue
-            yield from walk(level + 1)
-        assigned.pop(name, None)
-
-    if not deciding:
-        yield {}
-        return
-    yield from walk(0)
-
-
 # --------------------------------------------------------------- outcomes
 def row_id(advice_ids: Sequence[str], problems: Sequence[Problem]) -> str:
     """``R-`` and 8 hex digits of a hash of the outcome: stable while the outcome is."""
@@ -458,36 +252,47 @@ def _watched(kb: KnowledgeBase) -> dict[tuple[str, int], int]:
 
 def _problems(result: ConsultationResult, watched: Mapping[tuple[str, int], int]) -> tuple[Problem, ...]:
     found: list[Problem] = []
-    ids = result.advice_ids
-    if ids == (NOTHING_APPLIES,):
+    if result.advice_ids == (NOTHING_APPLIES,):
         found.append(Problem("no-advice", "no rule gives advice"))
-    for violation in result.violations:
-        giver = f" (rule {violation.rule})" if violation.rule else ""
-        if violation.kind == "contract":
-            detail = f"{violation.advice}{giver} withheld: its 'requires' fails"
-        elif violation.kind == "incompatible":
-            detail = f"{violation.advice}{giver} shown beside incompatible {violation.other}"
-        else:
-            detail = f"{violation.advice}{giver} says act now beside {violation.other}'s later deadline"
-        found.append(Problem(violation.kind, detail))
+    found += (_violation_problem(violation) for violation in result.violations)
     kinds = {entry.kind for entry in result.advice}
     if AdviceKind.WARNING in kinds and AdviceKind.ACTION not in kinds:
         found.append(Problem("warning-only", "warnings and no action to take"))
+    found += _deadline_problems(result, watched)
+    order = {kind: i for i, kind in enumerate(PROBLEM_CLASSES)}
+    return tuple(sorted(dict.fromkeys(found), key=lambda p: (order[p.kind], p.detail)))
+
+
+def _violation_problem(violation: Violation) -> Problem:
+    giver = f" (rule {violation.rule})" if violation.rule else ""
+    if violation.kind == "contract":
+        detail = f"{violation.advice}{giver} withheld: its 'requires' fails"
+    elif violation.kind == "incompatible":
+        detail = f"{violation.advice}{giver} shown beside incompatible {violation.other}"
+    else:
+        detail = f"{violation.advice}{giver} says act now beside {violation.other}'s later deadline"
+    return Problem(violation.kind, detail)
+
+
+def _deadline_problems(result: ConsultationResult, watched: Mapping[tuple[str, int], int]) -> list[Problem]:
+    """An act-now item without its date; or, when nothing says act now, a watched deadline
+    within its act-now limit."""
+    found: list[Problem] = []
     urgent = [entry for entry in result.advice if entry.advice.urgent_within is not None]
     for entry in urgent:
         if entry.advice.deadline is not None and entry.deadline_days is None:
             found.append(Problem("deadline", f"{entry.id} says act now, but its deadline is not shown"))
-    if not urgent:
-        for entry in result.advice:
-            deadline = entry.advice.deadline
-            if deadline is None or entry.deadline_days is None:
-                continue
-            limit = watched.get((deadline.fact, deadline.offset))
-            if limit is not None and entry.deadline_days <= limit:
-                found.append(Problem(
-                    "deadline", f"{entry.id}'s deadline is within {limit} days, but nothing says act now"))
-    order = {kind: i for i, kind in enumerate(PROBLEM_CLASSES)}
-    return tuple(sorted(dict.fromkeys(found), key=lambda p: (order[p.kind], p.detail)))
+    if urgent:
+        return found
+    for entry in result.advice:
+        deadline = entry.advice.deadline
+        if deadline is None or entry.deadline_days is None:
+            continue
+        limit = watched.get((deadline.fact, deadline.offset))
+        if limit is not None and entry.deadline_days <= limit:
+            found.append(Problem(
+                "deadline", f"{entry.id}'s deadline is within {limit} days, but nothing says act now"))
+    return found
 
 
 class _Group:
@@ -506,6 +311,116 @@ class _Group:
         self.reasons: dict[Problem, dict[str, None]] = {p: {} for p in problems}
         self.groups: dict[Value | None, int] = {}
 
+    def add(self, given: tuple[tuple[str, Value], ...], serial: int, first: Value | None) -> None:
+        """Count one situation (the facts ``given``, its ``first`` deciding fact's value) and
+        keep it as an example if it is among the simplest."""
+        self.count += 1
+        self.groups[first] = self.groups.get(first, 0) + 1
+        best = self.best
+        if len(best) <= EXAMPLES or (len(given), serial) < best[-1][:2]:
+            best.append((len(given), serial, Situation(given)))
+            best.sort(key=lambda item: item[:2])
+            del best[EXAMPLES + 1:]
+
+    def row(self, consult: Callable[[Mapping[str, Value]], ConsultationResult]) -> Row:
+        representative = self.best[0][2]
+        result = consult(representative.as_dict())  # once per row: what it shows, with deadlines
+        return Row(
+            id=self.id,
+            advice_ids=self.advice_ids,
+            problems=self.problems,
+            count=self.count,
+            representative=representative,
+            examples=tuple(item[2] for item in self.best[1:]),
+            advice=tuple(ShownAdvice(e.id, e.kind.value, e.advice.title, e.deadline_days) for e in result.advice),
+            unexplained=dict(self.unexplained),
+            explained=dict(self.explained),
+            reasons={p: tuple(r) for p, r in self.reasons.items()},
+            groups=dict(self.groups),
+        )
+
+
+#: An outcome as the tally keeps it: advice ids, problems, and the facts (given and derived) when
+#: the explained entries need them.
+_Outcome = tuple[tuple[str, ...], tuple[Problem, ...], Mapping[str, Value]]
+
+
+class _Tally:
+    """Runs situations and groups them by outcome, counting problems (explained or not) by class."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        config: ReviewConfig,
+        consult: Callable[[Mapping[str, Value]], ConsultationResult],
+        first_deciding: str | None,
+    ) -> None:
+        self.config = config
+        self.consult = consult
+        self.first_deciding = first_deciding
+        self.watched = _watched(kb)
+        self.order = {name: i for i, name in enumerate(kb.facts)}
+        self.groups: dict[tuple[tuple[str, ...], tuple[Problem, ...]], _Group] = {}
+        self.cache: dict[tuple[tuple[str, Value], ...], _Outcome] = {}  # identical fact sets run once
+        self.by_class = dict.fromkeys(PROBLEM_CLASSES, 0)
+        self.explained_by_class = dict.fromkeys(PROBLEM_CLASSES, 0)
+        self.in_scope = 0
+
+    def _outcome(self, given: tuple[tuple[str, Value], ...]) -> _Outcome:
+        known = self.cache.get(given)
+        if known is None:
+            result = self.consult(dict(given))
+            problems = _problems(result, self.watched)
+            facts = result.facts if problems and self.config.explained else {}
+            known = self.cache[given] = (result.advice_ids, problems, facts)
+        return known
+
+    def run(self, situation: Mapping[str, object]) -> None:
+        given: tuple[tuple[str, Value], ...] = tuple(sorted(
+            ((k, v) for k, v in situation.items() if v is not NOT_GIVEN),  # type: ignore[misc]
+            key=lambda item: self.order[item[0]],
+        ))
+        advice_ids, problems, facts = self._outcome(given)
+        self.in_scope += 1
+        group = self.groups.get((advice_ids, problems))
+        if group is None:
+            group = self.groups[(advice_ids, problems)] = _Group(advice_ids, problems)
+        first = situation.get(self.first_deciding, NOT_GIVEN) if self.first_deciding else NOT_GIVEN
+        group.add(given, self.in_scope, None if first is NOT_GIVEN else first)  # type: ignore[arg-type]
+        if problems:
+            self._explain(group, problems, facts)
+
+    def _explain(self, group: _Group, problems: tuple[Problem, ...], facts: Mapping[str, Value]) -> None:
+        seen: set[str] = set()
+        for problem in problems:
+            reasons = [e.reason for e in self.config.explained if e.covers(problem.kind, group.id, facts)]
+            if reasons:
+                group.explained[problem] += 1
+                group.reasons[problem].update(dict.fromkeys(reasons))
+            else:
+                group.unexplained[problem] += 1
+            key = problem.kind + ("" if not reasons else "+explained")
+            if key not in seen:
+                seen.add(key)
+                (self.explained_by_class if reasons else self.by_class)[problem.kind] += 1
+
+
+def _space(
+    kb: KnowledgeBase, config: ReviewConfig
+) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, tuple[Value, ...]]]:
+    """The deciding facts, the remaining ones, and the values of each."""
+    askable = [f.name for f in kb.facts.values() if not f.derived]
+    deciding = tuple(config.deciding) if config.deciding is not None else tuple(askable)
+    remaining = tuple(name for name in askable if name not in deciding)
+    return deciding, remaining, {name: fact_values(kb, name) for name in askable}
+
+
+def _size(values: Mapping[str, Sequence[Value]], names: Sequence[str]) -> int:
+    size = 1
+    for name in names:
+        size *= len(values[name]) + 1
+    return size
+
 
 def review(
     kb: KnowledgeBase,
@@ -518,16 +433,8 @@ def review(
         from .inference import engine_for
 
         consult = engine_for(kb).consult
-    askable = [f.name for f in kb.facts.values() if not f.derived]
-    deciding = tuple(config.deciding) if config.deciding is not None else tuple(askable)
-    remaining = tuple(name for name in askable if name not in deciding)
-    values = {name: fact_values(kb, name) for name in askable}
-    space = 1
-    for name in askable:
-        space *= len(values[name]) + 1
-    base_size = 1
-    for name in deciding:
-        base_size *= len(values[name]) + 1
+    deciding, remaining, values = _space(kb, config)
+    base_size = _size(values, deciding)
     if base_size > MAX_BASE_SITUATIONS:
         raise ReviewTooLargeError(
             f"the deciding facts span {base_size:,} situations, more than {MAX_BASE_SITUATIONS:,}: "
@@ -535,7 +442,6 @@ def review(
         )
     axes: dict[str, list[object]] = {name: [*values[name], NOT_GIVEN] for name in deciding}
     axes.update({name: list(values[name]) for name in remaining})
-    scope = _Scope(config.out_of_scope, deciding)
     removed: dict[int, int] = {}
 
     def pruned(facts: Mapping[str, object]) -> bool:
@@ -544,109 +450,30 @@ def review(
         )
 
     tests, required, impossible = pairwise_cover(axes, deciding, remaining, pruned)
-    watched = _watched(kb)
-    order = {name: i for i, name in enumerate(kb.facts)}
-    first_deciding = deciding[0] if deciding else None
-    groups: dict[tuple[tuple[str, ...], tuple[Problem, ...]], _Group] = {}
-    # identical fact sets are run once: the outcome, and the facts (given and derived) when the
-    # explained entries need them
-    cache: dict[tuple[tuple[str, Value], ...], tuple[tuple[str, ...], tuple[Problem, ...], Mapping[str, Value]]] = {}
-    by_class = dict.fromkeys(PROBLEM_CLASSES, 0)
-    explained_by_class = dict.fromkeys(PROBLEM_CLASSES, 0)
-    in_scope = 0
-    serial = 0
-    no_facts: Mapping[str, Value] = {}
-
-    def run(situation: Mapping[str, object]) -> None:
-        nonlocal in_scope, serial
-        given = tuple(sorted(((k, v) for k, v in situation.items() if v is not NOT_GIVEN),
-                             key=lambda item: order[item[0]]))  # type: ignore[arg-type]
-        known = cache.get(given)
-        if known is None:
-            result = consult(dict(given))
-            problems = _problems(result, watched)
-            known = (result.advice_ids, problems, result.facts if problems and config.explained else no_facts)
-            cache[given] = known
-        advice_ids, problems, facts = known
-        in_scope += 1
-        serial += 1
-        outcome = (advice_ids, problems)
-        group = groups.get(outcome)
-        if group is None:
-            group = groups[outcome] = _Group(*outcome)
-        group.count += 1
-        status = situation.get(first_deciding, NOT_GIVEN) if first_deciding else NOT_GIVEN
-        status = None if status is NOT_GIVEN else status
-        group.groups[status] = group.groups.get(status, 0) + 1
-        best = group.best
-        if len(best) <= EXAMPLES or (len(given), serial) < best[-1][:2]:
-            best.append((len(given), serial, Situation(given)))
-            best.sort(key=lambda item: item[:2])
-            del best[EXAMPLES + 1:]
-        if not problems:
-            return
-        seen: set[str] = set()
-        for problem in problems:
-            reasons = [e.reason for e in config.explained if e.covers(problem.kind, group.id, facts)]
-            if reasons:
-                group.explained[problem] += 1
-                group.reasons[problem].update(dict.fromkeys(reasons))
-            else:
-                group.unexplained[problem] += 1
-            key = problem.kind + ("" if not reasons else "+explained")
-            if key not in seen:
-                seen.add(key)
-                if reasons:
-                    explained_by_class[problem.kind] += 1
-                else:
-                    by_class[problem.kind] += 1
-
-    base_count = 0
-    for situation in _base(deciding, axes, scope, removed):
-        base_count += 1
-        run(situation)
-    pair_count = 0
+    tally = _Tally(kb, config, consult, deciding[0] if deciding else None)
+    for situation in base_situations(deciding, axes, Scope(config.out_of_scope, deciding), removed):
+        tally.run(situation)
     for test in tests:
-        pair_count += 1
-        run(test)
-    rows = []
-    for group in groups.values():
-        representative = group.best[0]
-        result = consult(representative[2].as_dict())  # once per row: what it shows, with deadlines
-        shown = tuple(ShownAdvice(e.id, e.kind.value, e.advice.title, e.deadline_days) for e in result.advice)
-        rows.append(
-            Row(
-                id=group.id,
-                advice_ids=group.advice_ids,
-                problems=group.problems,
-                count=group.count,
-                representative=representative[2],
-                examples=tuple(item[2] for item in group.best[1:]),
-                advice=shown,
-                unexplained=dict(group.unexplained),
-                explained=dict(group.explained),
-                reasons={p: tuple(r) for p, r in group.reasons.items()},
-                groups=dict(group.groups),
-            )
-        )
-    rows.sort(key=lambda row: (not row.has_problems, -row.count, row.id))
+        tally.run(test)
+    rows = sorted((group.row(consult) for group in tally.groups.values()),
+                  key=lambda row: (not row.has_problems, -row.count, row.id))
     return Review(
         rows=tuple(rows),
         deciding=deciding,
         remaining=remaining,
         values=values,
-        space_size=space,
+        space_size=_size(values, list(values)),
         base_size=base_size,
-        pairwise_situations=pair_count,
+        pairwise_situations=len(tests),
         pairs_required=required,
         pairs_covered=required - impossible,
         pairs_out_of_scope=impossible,
-        enumerated=base_size + pair_count,
-        in_scope=in_scope,
-        consultations=len(cache) + len(groups),
+        enumerated=base_size + len(tests),
+        in_scope=tally.in_scope,
+        consultations=len(tally.cache) + len(tally.groups),
         out_of_scope=dict(sorted(removed.items())),
-        situations_by_class=by_class,
-        explained_by_class=explained_by_class,
+        situations_by_class=tally.by_class,
+        explained_by_class=tally.explained_by_class,
     )
 
 

@@ -10,7 +10,10 @@ A snapshot is data, never code: every value is a JSON scalar, list or object; mo
 ``{"$e": enum name, "v": value}``, mappings ``{"$m": {...}}`` and tuples lists. Anything else in
 a snapshot is refused (:class:`SnapshotError`) and the loader reads the YAML files instead.
 Locations inside the knowledge base folder are stored relative to it and shown relative to the
-working directory of the process that reads the snapshot, as a fresh load would.
+working directory of the process that reads the snapshot, as a fresh load would. The rule graph's
+:class:`~orderdoctor.engine.graph.GraphIndex` (worked out by networkx) is stored beside the model
+(``"graph"``), so that a cached load rebuilds it without importing networkx; a snapshot without
+it (written before it was stored) is refused like a damaged one, and rewritten.
 
 What keeps a snapshot honest is the loader's signature over the cache file (only this user's
 secret can make one, see :func:`orderdoctor.engine.loader._read_cache`); this module adds that a
@@ -27,6 +30,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .graph import GraphIndex, RuleGraph, advice_node, fact_node, rule_node
 from .location import Location, display_path
 from .model import (
     Advice,
@@ -106,6 +110,7 @@ def to_snapshot(kb: KnowledgeBase) -> dict[str, Any]:
         "advice": encode(kb.advice),
         "sources": encode(kb.sources),
         "rules": [encode(rule) for rule in written],
+        "graph": kb.graph.index.to_json(),
     }
     return {"format": FORMAT, "files": table, **body}
 
@@ -139,7 +144,12 @@ def from_snapshot(data: Any, root: Path) -> KnowledgeBase:
         facts, advice = decode(data["facts"]), decode(data["advice"])
         rules = [decode(rule) for rule in data["rules"]]
         _check_references(facts, advice, rules)
-        return KnowledgeBase.assemble(root, facts, advice, rules, decode(data["sources"]))
+        index = GraphIndex.from_json(data["graph"])
+        nodes = [*map(fact_node, facts), *map(advice_node, advice), *(rule_node(rule.id) for rule in rules)]
+        if index.nodes != frozenset(nodes):
+            raise SnapshotError("the graph index is not the knowledge base's")
+        kb = KnowledgeBase.assemble(root, facts, advice, rules, decode(data["sources"]))
+        return dataclasses.replace(kb, graph=RuleGraph(facts, rules, advice, index=index))
     except SnapshotError:
         raise
     except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:
@@ -158,7 +168,7 @@ def _check_references(facts: Any, advice: Any, rules: list[Any]) -> None:
         if item.deadline is not None and item.deadline.fact not in facts:
             raise SnapshotError(f"advice '{item.id}' counts from an unknown fact")
     for rule in rules:
-        if not isinstance(rule, Rule) or not isinstance(rule.when, Condition):  # type: ignore[arg-type]
+        if not isinstance(rule, Rule) or not isinstance(rule.when, Condition):
             raise SnapshotError("a rule of the wrong class")
         names = [c.fact for c in comparisons_in(rule.when)] + [name for name, _ in rule.derive]
         if not set(rule.advise) <= advice.keys() or not set(names) <= facts.keys():
