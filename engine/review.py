@@ -2,7 +2,7 @@
 
 This module owns *which situations a buyer can be in* and *what is wrong with the answer in each*.
 It reads no file and prints nothing: the loader parses ``kb/review.yaml`` into a
-:class:`ReviewConfig` (:func:`orderdoctor.engine.loader.load_review_config`) and the command line
+:class:`ReviewConfig` (:func:`orderdoctor.engine.reviewconfig.load_review_config`) and the command line
 formats the :class:`Review` this module returns.
 
 **The space** — which values each fact takes, the base of every combination of the *deciding* facts

@@ -16,7 +16,7 @@ working directory of the process that reads the snapshot, as a fresh load would.
 it (written before it was stored) is refused like a damaged one, and rewritten.
 
 What keeps a snapshot honest is the loader's signature over the cache file (only this user's
-secret can make one, see :func:`orderdoctor.engine.loader._read_cache`); this module adds that a
+secret can make one, see :func:`orderdoctor.engine.kbcache.read_cache`); this module adds that a
 decoded snapshot is consistent — every advice id, fact and derived fact a rule names exists, every
 class and field is the model's own — so that even a snapshot damaged before it was signed is
 refused here instead of failing in the middle of a consultation.
