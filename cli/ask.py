@@ -51,13 +51,13 @@ from orderdoctor.engine import (
     load_cases,
     load_knowledge_base,
 )
-from orderdoctor.engine.errors import FactInputErrors, suggest
-from orderdoctor.engine.explanation import WhatIf, WhyNot, describe_comparison, explain_what_if, explain_why_not
-from orderdoctor.engine.facts import ValueProblem, check_value, convert_text, validate_facts
-from orderdoctor.engine.inference import release
-from orderdoctor.engine.interview import Interview, clock_of
-from orderdoctor.engine.loader import load_lint_config
-from orderdoctor.engine.planner import UNKNOWN, Answer, Question, Reason
+from orderdoctor.engine import FactInputErrors, suggest
+from orderdoctor.engine import WhatIf, WhyNot, describe_comparison, explain_what_if, explain_why_not
+from orderdoctor.engine import ValueProblem, check_value, convert_text, validate_facts
+from orderdoctor.engine import release
+from orderdoctor.engine import Interview, clock_of
+from orderdoctor.engine import load_lint_config
+from orderdoctor.engine import UNKNOWN, Answer, Question, Reason
 
 from . import render
 from .explain import build_explanation, render_explanation
@@ -450,7 +450,7 @@ def kb_signature(root: Path) -> tuple[tuple[str, int, int], ...]:
 def default_session_path() -> Path:
     """Where answers are saved unless ``--save`` says otherwise: the user's state folder, by the
     platform's convention (``$XDG_STATE_HOME`` or ``~/.local/state`` on Linux)."""
-    from orderdoctor.engine._dirs import user_state_dir
+    from orderdoctor.engine import user_state_dir
 
     return user_state_dir() / "session.json"
 
@@ -477,8 +477,8 @@ def read_session(path: Path) -> Any:
     :data:`MAX_SESSION_BYTES`; a FIFO or a device is refused before it is opened);
     JSON nested too deep for the parser is a ValueError.
     """
-    from orderdoctor.engine.errors import UnreadableFileError
-    from orderdoctor.engine.loader import read_file_bytes
+    from orderdoctor.engine import UnreadableFileError
+    from orderdoctor.engine import read_file_bytes
 
     if not os.path.lexists(path):
         raise FileNotFoundError(path)

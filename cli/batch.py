@@ -45,6 +45,7 @@ from orderdoctor.engine import (
     FactInputErrors,
     KnowledgeBase,
     OrderdoctorError,
+    UsageError,
     consult,
     load_knowledge_base,
 )
@@ -88,7 +89,7 @@ class Record:
     error: str | None = None
 
 
-class BatchInputError(Exception):
+class BatchInputError(UsageError):
     """The input as a whole cannot be read (missing file, unknown format, bad CSV header): one
     line, exit 2."""
 
@@ -372,7 +373,7 @@ def _not_utf8(text: str) -> bool:
 
 def _csv_header(reader: Any, lines: _CsvLines, shown: str, kb: KnowledgeBase) -> list[str]:
     """The column names; a header that cannot be right refuses the run (BatchInputError)."""
-    from orderdoctor.engine.errors import suggest
+    from orderdoctor.engine import suggest
 
     while True:
         first = lines.begin()

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orderdoctor.engine import KnowledgeBase
-from orderdoctor.engine.model import FactType
+from orderdoctor.engine import FactType
 
 __all__ = ["Command", "Option", "completion_script", "describe_parser", "fact_values"]
 

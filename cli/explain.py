@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orderdoctor.engine import ConsultationResult, KnowledgeBase
-from orderdoctor.engine.explanation import (
+from orderdoctor.engine import (
     AdviceSupport,
     FactSupport,
     RuleCheck,
@@ -22,7 +22,7 @@ from orderdoctor.engine.explanation import (
     describe_comparison,
     explain_how,
 )
-from orderdoctor.engine.model import Rule
+from orderdoctor.engine import Rule
 
 from .render import FORMATS, deadline_text, format_value, render_trace
 
