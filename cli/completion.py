@@ -95,7 +95,8 @@ def describe_parser(parser: argparse.ArgumentParser, path: tuple[str, ...] = (),
     """The completion-relevant shape of ``parser`` (built with every command's options)."""
     options: list[Option] = []
     subcommands: list[Command] = []
-    positional, positional_choices = "none", ()
+    positional = "none"
+    positional_choices: tuple[str, ...] = ()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             helps = {pseudo.dest: _help(pseudo) for pseudo in action._choices_actions}
@@ -321,7 +322,8 @@ def _zsh(root: Command, facts: dict[str, tuple[str, ...]]) -> str:
     for command in root.walk():
         entries = " ".join(_zq(f"{string}:{option.help}") for option in command.options for string in option.strings)
         lines.append(f"            ({_sq(command.key)}) entries=({entries}) ;;")
-    lines += ["        esac", "        _describe -t options option entries", "        return", "    fi", '    case "$cmd" in']
+    lines += ["        esac", "        _describe -t options option entries", "        return", "    fi"]
+    lines += ['    case "$cmd" in']
     for command in root.walk():
         action = _zsh_words(command)
         if action is not None:

@@ -22,6 +22,7 @@ option gets a did-you-mean, with the usage line of the command it was given to;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -80,7 +81,8 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
             commands.add_parser(name, help=summary)
             continue
         command = importlib.import_module(module_name)
-        command.add_arguments(commands.add_parser(name, parents=[common], help=summary, description=command.DESCRIPTION))
+        parsed = commands.add_parser(name, parents=[common], help=summary, description=command.DESCRIPTION)
+        command.add_arguments(parsed)
     return parser
 
 
@@ -210,10 +212,8 @@ def run() -> None:
     except KeyboardInterrupt:  # before main() could catch it: while it parsed the command line
         status = ExitStatus.INTERRUPTED
         if sys.stderr is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 sys.stderr.write(f"{PROG}: interrupted\n")
-            except (OSError, ValueError):
-                pass
     for stream, name in ((sys.stdout, "standard output"), (sys.stderr, "standard error")):
         if stream is None:  # started with it closed: main() said so if anything was lost
             continue

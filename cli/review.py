@@ -149,7 +149,8 @@ def render_summary(review: Review, config: Any) -> str:
     for kind, count in review.situations_by_class.items():
         rows = sum(1 for row in review.rows if any(row.unexplained[p] for p in row.problems if p.kind == kind))
         explained = review.explained_by_class[kind]
-        out.append(f"  {kind}: {count:,} situations in {rows} rows" + (f", {explained:,} explained" if explained else ""))
+        more = f", {explained:,} explained" if explained else ""
+        out.append(f"  {kind}: {count:,} situations in {rows} rows{more}")
     problem_rows = review.problem_rows
     if problem_rows:
         out.append(f"rows with problems ({len(problem_rows)}):")
@@ -214,8 +215,8 @@ def _markdown_all_rows(review: Review, kb: KnowledgeBase, today: datetime.date) 
     order = list(review.values.get(first, ())) if first else []
     for value in sorted(by_group, key=lambda v: order.index(v) if v in order else len(order)):
         rows = by_group[value]
-        lines += [f"### {_group_heading(kb, first, value)} ({len(rows)} rows, {sum(r.count for r in rows):,} situations)",
-                  ""]
+        count = sum(r.count for r in rows)
+        lines += [f"### {_group_heading(kb, first, value)} ({len(rows)} rows, {count:,} situations)", ""]
         for row in rows:
             lines += _row_block(row, kb, today, "####")
     return lines

@@ -1,3 +1,4 @@
+# ruff: noqa: F401 - the imports under TYPE_CHECKING are for type checkers; __all__ is made from _EXPORTS
 """orderdoctor's pure core: knowledge base → rule graph → forward chaining → advice with a trace.
 
 The public API, which the command line uses and nothing else (``tests/test_public_api.py`` checks

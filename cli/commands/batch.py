@@ -21,9 +21,13 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_today_option(parser)
-    parser.add_argument("input", nargs="?", default="-", metavar="FILE", help="input file ('-' or nothing: standard input)")
+    parser.add_argument(
+        "input", nargs="?", default="-", metavar="FILE", help="input file ('-' or nothing: standard input)"
+    )
     parser.add_argument("--format", choices=("jsonl", "csv"), help="input format (default: from the extension)")
-    parser.add_argument("--output", metavar="FILE", help="write the results to FILE (atomically) instead of standard output")
+    parser.add_argument(
+        "--output", metavar="FILE", help="write the results to FILE (atomically) instead of standard output"
+    )
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     parser.add_argument("--trace", action="store_true", help="add each record's trace")
 

@@ -65,7 +65,8 @@ def render_rules_doc(kb: KnowledgeBase) -> str:
                 lines.append("- advises: " + ", ".join(f"{kb.advice[a].title} (`{a}`)" for a in rule.advise))
             if rule.priority:
                 lines.append(f"- priority: {rule.priority}")
-            lines.append(f"- source: {kb.sources[rule.source].title if rule.source in kb.sources else rule.source} (`{rule.source}`)")
+            source = kb.sources[rule.source].title if rule.source in kb.sources else rule.source
+            lines.append(f"- source: {source} (`{rule.source}`)")
             cases = covering.get(rule.id, [])
             shown = ", ".join(f"`{c}`" for c in cases[:8]) + (f" and {len(cases) - 8} more" if len(cases) > 8 else "")
             lines.append(f"- cases: {shown or 'none'}")

@@ -33,7 +33,9 @@ def _percent(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", metavar="FILE", help="case files (default: the knowledge base's cases/*.yaml)")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="case files (default: the knowledge base's cases/*.yaml)"
+    )
     parser.add_argument("--min-coverage", type=_percent, metavar="PERCENT", help="fail when fewer rules fire (0-100)")
     parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
 
@@ -93,7 +95,8 @@ def _write_junit(path: str, report: Any) -> None:
 
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuite name="orderdoctor kb test" tests="{len(report.outcomes)}" failures="{len(report.failed)}" errors="0">',
+        f'<testsuite name="orderdoctor kb test" tests="{len(report.outcomes)}" '
+        f'failures="{len(report.failed)}" errors="0">',
     ]
     for outcome in report.outcomes:
         case = outcome.case
