@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
 import traceback
@@ -32,14 +31,13 @@ from collections.abc import Sequence
 from orderdoctor.engine import ExitStatus, KnowledgeBaseErrors, LocatedError, LocatedErrors, OrderdoctorError, suggest
 
 from . import render
+from .commands import Environment, load_module
 from .output import OutputError, as_output_error, closed_stream, guard_stream
 from .parser import PROG, ArgumentParser, VersionAction, common_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import TextIO
-
-    from .commands import Environment
 
 __all__ = ["COMMANDS", "build_parser", "main", "run"]
 
@@ -80,7 +78,7 @@ def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
         if only is not None and name not in only:
             commands.add_parser(name, help=summary)
             continue
-        command = importlib.import_module(module_name)
+        command = load_module(module_name)
         parsed = commands.add_parser(name, parents=[common], help=summary, description=command.DESCRIPTION)
         command.add_arguments(parsed)
     return parser
@@ -156,7 +154,7 @@ def _run(args: argparse.Namespace, env: Environment) -> int:
     """Run the command ``args`` names; an error that stops it is shown on ``env.stderr``."""
     shown = getattr(args, "traceback", False)
     try:
-        status: int = importlib.import_module(COMMANDS[args.command][0]).run(args, env)
+        status: int = load_module(COMMANDS[args.command][0]).run(args, env)
         return status
     except OrderdoctorError as exc:
         _show(env.stderr, _error_lines(exc, shown), shown)
@@ -182,8 +180,6 @@ def main(
     stdin: TextIO | None = None,
 ) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
-    from .commands import Environment
-
     # A full disk or a closed stream behind stdout/stderr is a user's I/O problem (one line, exit
     # 2), not a traceback: writes to them raise OutputError (cli/output.py).
     out = guard_stream(stdout if stdout is not None else sys.stdout, "standard output")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +24,9 @@ from orderdoctor.engine import KnowledgeBase, UsageError, load_knowledge_base
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import TextIO
+    from typing import Any, TextIO
 
-__all__ = ["Environment", "is_terminal", "load_kb", "today"]
+__all__ = ["Environment", "is_terminal", "load_kb", "load_module", "today"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,15 @@ class Environment:
     stdin: TextIO
     stdout: TextIO
     stderr: TextIO
+
+
+def load_module(name: str) -> Any:
+    """The module ``name`` (a command's or a ``kb`` tool's), imported now if it was not yet.
+
+    ``__import__`` rather than ``importlib.import_module``: ``python -X importtime``, the tool of
+    docs/performance.md, sees only imports made the former way."""
+    __import__(name)
+    return sys.modules[name]
 
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

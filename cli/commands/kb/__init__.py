@@ -8,12 +8,11 @@ knowledge base ``--kb`` names and runs the tool named. A new tool is one module 
 from __future__ import annotations
 
 import argparse
-import importlib
 
 from orderdoctor.engine import ExitStatus
 
 from ...parser import common_options
-from .. import Environment, load_kb
+from .. import Environment, load_kb, load_module
 
 __all__ = ["DESCRIPTION", "TOOLS", "add_arguments", "run"]
 
@@ -37,12 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.required = True
     common = common_options()
     for name, (module_name, summary) in TOOLS.items():
-        tool = importlib.import_module(module_name)
+        tool = load_module(module_name)
         tool.add_arguments(sub.add_parser(name, parents=[common], help=summary, description=tool.DESCRIPTION))
 
 
 def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
     kb = load_kb(args)
-    tool = importlib.import_module(TOOLS[args.kb_command][0])
+    tool = load_module(TOOLS[args.kb_command][0])
     status: ExitStatus = tool.run(args, env, kb)
     return status
