@@ -31,41 +31,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
-    out = env.stdout
-    from orderdoctor.engine import check_knowledge_base
+def _finding_data(finding: Any) -> dict[str, Any]:
+    return {
+        "file": finding.location.file,
+        "line": finding.location.line,
+        "column": finding.location.column,
+        "severity": "explained" if finding.explained else finding.severity,
+        "message": finding.message,
+        "check": finding.check,
+        "subject": finding.subject,
+        "explanation": finding.explained,
+    }
 
-    config = load_lint_config(kb)
-    findings = check_knowledge_base(kb, config)
+
+def _load_error_data(error: Any) -> dict[str, Any]:
+    return {"file": error.location.file, "line": error.location.line, "column": error.location.column,
+            "severity": "error", "message": error.message, "check": "load", "subject": error.name,
+            "explanation": None}
+
+
+def _case_errors(kb: KnowledgeBase) -> list[Any]:
+    """The errors of the case files (they are part of what ``kb check`` checks)."""
     try:
         load_cases(kb)
-        case_errors: list[Any] = []
     except KnowledgeBaseErrors as exc:
-        case_errors = list(exc.errors)
+        return list(exc.errors)
+    return []
+
+
+def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
+    from orderdoctor.engine import check_knowledge_base
+
+    out = env.stdout
+    config = load_lint_config(kb)
+    findings = check_knowledge_base(kb, config)
+    case_errors = _case_errors(kb)
     errors = len(case_errors) + sum(1 for f in findings if f.severity == "error")
     warnings = sum(1 for f in findings if f.severity != "error" and not f.explained)
     explained = sum(1 for f in findings if f.explained)
     if args.format == "json":
         data = {
-            "findings": [
-                {
-                    "file": f.location.file,
-                    "line": f.location.line,
-                    "column": f.location.column,
-                    "severity": "explained" if f.explained else f.severity,
-                    "message": f.message,
-                    "check": f.check,
-                    "subject": f.subject,
-                    "explanation": f.explained,
-                }
-                for f in findings
-            ]
-            + [
-                {"file": e.location.file, "line": e.location.line, "column": e.location.column,
-                 "severity": "error", "message": e.message, "check": "load", "subject": e.name,
-                 "explanation": None}
-                for e in case_errors
-            ],
+            "findings": [_finding_data(f) for f in findings] + [_load_error_data(e) for e in case_errors],
             "errors": errors,
             "warnings": warnings,
             "explained": explained,
@@ -83,5 +89,3 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
     if errors:
         return ExitStatus.BAD_INPUT
     return ExitStatus.SOME_FAILED if warnings and args.strict else ExitStatus.OK
-
-

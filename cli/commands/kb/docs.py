@@ -112,9 +112,9 @@ def _docs_target(args: argparse.Namespace, kb: KnowledgeBase) -> str:
 
 
 def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
-    out = env.stdout
     from ...output import write_output
 
+    out = env.stdout
     target = _docs_target(args, kb)
     if args.check:
         if target == "-":

@@ -175,9 +175,9 @@ def _render_picture(text: str, fmt: str) -> bytes:
 
 
 def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
-    out = env.stdout
     from ...output import write_output
 
+    out = env.stdout
     center = resolve_node(kb, args.around) if args.around else None
     nodes = _nodes_around(kb, center, args.depth)
     output = args.output

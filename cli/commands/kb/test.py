@@ -40,34 +40,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
 
 
-def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
-    out = env.stdout
-    from orderdoctor.engine import run_cases
+def _failure(outcome: Any) -> str:
+    """A failed case: its problems, what it expected, what it got, and the trace."""
+    case = outcome.case
+    lines = [f"FAIL {case.id} ({case.location}): {case.story}\n"]
+    lines += [f"  - {problem}\n" for problem in outcome.problems]
+    lines.append(f"  expected: must {list(case.must)}, must not {list(case.must_not)}")
+    lines.append(f", first {case.first}\n" if case.first else "\n")
+    lines.append(f"  got: {list(outcome.result.advice_ids)}\n  trace:\n")
+    for step in outcome.result.trace:
+        matched = ", ".join(f"{m.name}={m.value}" for m in step.matched)
+        lines.append(f"    {step.step}. {step.rule.id} ({matched}) → {list(step.advised) or dict(step.derived)}\n")
+    return "".join(lines)
 
-    cases = load_cases(kb, args.files or None)
-    report = run_cases(kb, cases)
-    for outcome in report.failed:
-        case = outcome.case
-        out.write(f"FAIL {case.id} ({case.location}): {case.story}\n")
-        for problem in outcome.problems:
-            out.write(f"  - {problem}\n")
-        out.write(f"  expected: must {list(case.must)}, must not {list(case.must_not)}")
-        out.write(f", first {case.first}\n" if case.first else "\n")
-        out.write(f"  got: {list(outcome.result.advice_ids)}\n  trace:\n")
-        for step in outcome.result.trace:
-            matched = ", ".join(f"{m.name}={m.value}" for m in step.matched)
-            out.write(f"    {step.step}. {step.rule.id} ({matched}) → {list(step.advised) or dict(step.derived)}\n")
-    coverage = report.coverage
-    passed = len(report.outcomes) - len(report.failed)
-    out.write(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed\n")
+
+def _coverage(coverage: Any) -> str:
+    """The coverage lines: rules fired, advice reached, fact values given."""
     never = coverage.rules_never_fired
-    out.write(
+    text = (
         f"rules fired: {len(coverage.rules_fired)}/{len(coverage.rules)} ({coverage.rule_percent:.1f}%)"
         + (f"; never fired: {', '.join(never)}" if never else "")
         + "\n"
     )
     unreached = coverage.advice_never_reached
-    out.write(
+    text += (
         f"advice reached: {len(coverage.advice_reached)}/{len(coverage.advice)} ({coverage.advice_percent:.1f}%)"
         + (f"; never: {', '.join(unreached)}" if unreached else "")
         + "\n"
@@ -75,11 +71,25 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
     missing = [f"{name}={v}" for name, values in coverage.values.items() for v in values
                if v not in coverage.values_given[name]]
     total = sum(len(v) for v in coverage.values.values())
-    out.write(
+    return text + (
         f"fact values given: {total - len(missing)}/{total} ({coverage.value_percent:.1f}%)"
         + (f"; never: {', '.join(missing)}" if missing else "")
         + "\n"
     )
+
+
+def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
+    from orderdoctor.engine import run_cases
+
+    out = env.stdout
+    cases = load_cases(kb, args.files or None)
+    report = run_cases(kb, cases)
+    for outcome in report.failed:
+        out.write(_failure(outcome))
+    coverage = report.coverage
+    passed = len(report.outcomes) - len(report.failed)
+    out.write(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed\n")
+    out.write(_coverage(coverage))
     if args.junit:
         _write_junit(args.junit, report)
     if report.failed:
