@@ -30,10 +30,10 @@ from collections.abc import Sequence
 
 from orderdoctor.engine import ExitStatus, KnowledgeBaseErrors, LocatedError, LocatedErrors, OrderdoctorError, suggest
 
-from . import render
 from .commands import Environment, load_module
 from .output import OutputError, as_output_error, closed_stream, guard_stream
 from .parser import PROG, ArgumentParser, VersionAction, common_options
+from .render import printable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -226,9 +226,6 @@ def run() -> None:
                 except (OSError, ValueError):
                     pass
     os._exit(status)
-
-
-printable = render.printable  # the one escaper of text from input (kept here for its callers)
 
 
 def _hint(shown: bool) -> str:
