@@ -32,14 +32,22 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from orderdoctor.engine import Fact, FactType, KnowledgeBase, KnowledgeBaseErrors
-from orderdoctor.engine.errors import FactInputErrors, did_you_mean
-from orderdoctor.engine.explanation import explain_what_if, explain_why_not
-from orderdoctor.engine.facts import validate_facts
-from orderdoctor.engine.inference import release
-from orderdoctor.engine.interview import Interview
-from orderdoctor.engine.planner import UNKNOWN, Question
-from orderdoctor.engine.values import format_value
+from orderdoctor.engine import (
+    UNKNOWN,
+    Fact,
+    FactInputErrors,
+    FactType,
+    Interview,
+    KnowledgeBase,
+    KnowledgeBaseErrors,
+    Question,
+    did_you_mean,
+    explain_what_if,
+    explain_why_not,
+    format_value,
+    release,
+    validate_facts,
+)
 
 from . import render
 from .askexplain import how_text, listed, what_if_text, why_lines, why_not_text

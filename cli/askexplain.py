@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from orderdoctor.engine import AdviceKind, ConsultationResult, KnowledgeBase
-from orderdoctor.engine.explanation import WhatIf, WhyNot, describe_comparison, explain
-from orderdoctor.engine.planner import Question, Reason
-from orderdoctor.engine.values import format_value
+from orderdoctor.engine import (
+    AdviceKind,
+    ConsultationResult,
+    KnowledgeBase,
+    Question,
+    Reason,
+    WhatIf,
+    WhyNot,
+    describe_comparison,
+    explain,
+    format_value,
+)
 
 from .explain import text_how
 

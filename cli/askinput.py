@@ -13,11 +13,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orderdoctor.engine import Fact, FactType, KnowledgeBase
-from orderdoctor.engine.errors import did_you_mean, suggest
-from orderdoctor.engine.facts import ValueProblem, convert_text
-from orderdoctor.engine.interview import clock_of
-from orderdoctor.engine.planner import UNKNOWN, Answer
+from orderdoctor.engine import (
+    UNKNOWN,
+    Answer,
+    Fact,
+    FactType,
+    KnowledgeBase,
+    ValueProblem,
+    clock_of,
+    convert_text,
+    did_you_mean,
+    suggest,
+)
 
 __all__ = ["COMMANDS", "Parsed", "parse_input"]
 

@@ -30,7 +30,7 @@ NOT_A_SESSION = "(not a session file)"
 def default_session_path() -> Path:
     """Where answers are saved unless ``--save`` says otherwise: the user's state folder, by the
     platform's convention (``$XDG_STATE_HOME`` or ``~/.local/state`` on Linux)."""
-    from orderdoctor.engine._dirs import user_state_dir
+    from orderdoctor.engine import user_state_dir
 
     return user_state_dir() / "session.json"
 
@@ -57,8 +57,7 @@ def read_session(path: Path) -> Any:
     :data:`MAX_SESSION_BYTES`; a FIFO or a device is refused before it is opened);
     JSON nested too deep for the parser is a ValueError.
     """
-    from orderdoctor.engine.errors import UnreadableFileError
-    from orderdoctor.engine.loader import read_file_bytes
+    from orderdoctor.engine import UnreadableFileError, read_file_bytes
 
     if not os.path.lexists(path):
         raise FileNotFoundError(path)

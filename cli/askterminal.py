@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TextIO
 
+from orderdoctor.engine import Fact, FactType, KnowledgeBase
 from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
@@ -19,8 +20,6 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.validation import ValidationError, Validator
-
-from orderdoctor.engine import Fact, FactType, KnowledgeBase
 
 from . import render
 from .askinput import COMMANDS, parse_input

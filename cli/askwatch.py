@@ -8,10 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from orderdoctor.engine import KnowledgeBase, load_cases, load_knowledge_base
-from orderdoctor.engine.facts import check_value
-from orderdoctor.engine.checks import load_lint_config
-from orderdoctor.engine.planner import UNKNOWN, Answer
+from orderdoctor.engine import (
+    UNKNOWN,
+    Answer,
+    KnowledgeBase,
+    check_value,
+    load_cases,
+    load_knowledge_base,
+    load_lint_config,
+)
 
 __all__ = ["kb_signature", "kept_answers", "reload_knowledge_base"]
 

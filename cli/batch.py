@@ -38,9 +38,9 @@ from orderdoctor.engine import (
     KnowledgeBase,
     OrderdoctorError,
     consult,
+    did_you_mean,
     load_knowledge_base,
 )
-from orderdoctor.engine.errors import did_you_mean
 
 from .batchcsv import csv_shares
 from .batchinput import (

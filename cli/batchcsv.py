@@ -11,8 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from orderdoctor.engine import KnowledgeBase
-from orderdoctor.engine.errors import did_you_mean, suggest
+from orderdoctor.engine import KnowledgeBase, did_you_mean, suggest
 
 from .batchinput import BLOCK, BOM, MAX_RECORD_BYTES, BatchInputError, Input, Record, Share, split_id, too_large
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from orderdoctor.engine.errors import UsageError
+from orderdoctor.engine import UsageError
 
 __all__ = [
     "BLOCK",

@@ -14,9 +14,6 @@ from __future__ import annotations
 import os
 import sys
 
-#: The exit status of an interrupted command (128 + SIGINT), as :mod:`orderdoctor.cli.main` uses.
-EXIT_INTERRUPTED = 130
-
 
 def run() -> None:
     """Import the command line and run it (:func:`orderdoctor.cli.main.run`)."""
@@ -35,5 +32,7 @@ def run() -> None:
                 sys.stderr.flush()
             except (OSError, ValueError):
                 pass
-        os._exit(EXIT_INTERRUPTED)
+        from orderdoctor.engine import ExitStatus  # imported already, with the command line
+
+        os._exit(ExitStatus.INTERRUPTED)
     run_main()

@@ -15,23 +15,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from orderdoctor.engine.values import format_value
+from orderdoctor.engine import format_value
 
 from .render import deadline_text, render_json, trace_lines
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from orderdoctor.engine import KnowledgeBase
-    from orderdoctor.engine.conditions import Evaluation
-    from orderdoctor.engine.explanation import (
+    from orderdoctor.engine import (
+        Evaluation,
         Explanation,
         FactSupport,
+        KnowledgeBase,
+        Rule,
         RuleCheck,
         RuleSupport,
         WhatIf,
         WhyNot,
     )
-    from orderdoctor.engine.model import Rule
 
 __all__ = [
     "RENDERERS",
@@ -55,7 +55,7 @@ def _value(name: str, value: object) -> str:
 
 
 def _describe(evaluation: Evaluation) -> str:
-    from orderdoctor.engine.explanation import describe_comparison  # (loaded: the explanation exists)
+    from orderdoctor.engine import describe_comparison  # (loaded: the explanation exists)
 
     return describe_comparison(evaluation)
 

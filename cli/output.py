@@ -42,7 +42,7 @@ import errno
 import os
 import stat
 
-from orderdoctor.engine.files import AtomicFile, remove_stale_temporaries
+from orderdoctor.engine import AtomicFile, remove_stale_temporaries
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from orderdoctor.engine import (
     ConsultationResult,
     KnowledgeBase,
     TraceStep,
+    format_value,
 )
-from orderdoctor.engine.values import format_value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:

@@ -1,10 +1,10 @@
 """``orderdoctor kb review``: the situation-space review, as a summary, a sheet, a CI check, and
 accepted rows turned into scenario cases.
 
-The review itself is engine data (:mod:`orderdoctor.engine.review`); this module reads the date
-(``--today``, else the clock: the one place this command reads it), formats the review as a short
-summary, Markdown, CSV or JSON, and appends accepted rows to a case file. Every file is written
-through :mod:`.output` (atomically).
+The review itself is engine data (:func:`orderdoctor.engine.review_situations`); this module formats
+it as a short summary, Markdown, CSV or JSON, and appends accepted rows to a case file. Every file
+is written through :mod:`.output` (atomically). The command (options, the date deadlines count from)
+is :mod:`orderdoctor.cli.commands.kb.review`.
 """
 
 from __future__ import annotations
@@ -15,25 +15,37 @@ import datetime
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
-from orderdoctor.engine import KnowledgeBase, KnowledgeBaseErrors, load_cases
-from orderdoctor.engine.location import display_path
-from orderdoctor.engine.model import FactType, Value
-
-from .kb import KbUsageError
+from orderdoctor.engine import (
+    ExitStatus,
+    FactType,
+    KnowledgeBase,
+    KnowledgeBaseErrors,
+    UsageError,
+    Value,
+    display_path,
+    load_cases,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TextIO
 
-    from orderdoctor.engine.review import Review, Row, Situation
+    from orderdoctor.engine import Review, Row, Situation
 
-__all__ = ["add_review_parser", "kb_review", "render_csv", "render_json", "render_markdown", "render_summary"]
+__all__ = [
+    "FORMATS",
+    "accept_rows",
+    "check_lines",
+    "render_csv",
+    "render_json",
+    "render_markdown",
+    "render_sheet",
+    "render_summary",
+]
 
 FORMATS = ("markdown", "csv", "json")
-_EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".json": "json"}
 #: The header of a case file ``--accept`` creates.
 CASES_HEADER = (
     "# Scenario cases accepted from `orderdoctor kb review` (docs/maintaining.md): each is the\n"
@@ -137,7 +149,8 @@ def render_summary(review: Review, config: Any) -> str:
     for kind, count in review.situations_by_class.items():
         rows = sum(1 for row in review.rows if any(row.unexplained[p] for p in row.problems if p.kind == kind))
         explained = review.explained_by_class[kind]
-        out.append(f"  {kind}: {count:,} situations in {rows} rows" + (f", {explained:,} explained" if explained else ""))
+        more = f", {explained:,} explained" if explained else ""
+        out.append(f"  {kind}: {count:,} situations in {rows} rows{more}")
     problem_rows = review.problem_rows
     if problem_rows:
         out.append(f"rows with problems ({len(problem_rows)}):")
@@ -155,6 +168,18 @@ def _check_line(row: Row) -> str:
 
 # --------------------------------------------------------------- markdown
 def render_markdown(review: Review, kb: KnowledgeBase, config: Any, today: datetime.date) -> str:
+    lines = _markdown_summary(review, kb, config, today)
+    problem_rows = review.problem_rows
+    lines += ["", f"## Rows with problems ({len(problem_rows)})", ""]
+    if not problem_rows:
+        lines += ["None.", ""]
+    for row in problem_rows:
+        lines += _row_block(row, kb, today, "###")
+    lines += _markdown_all_rows(review, kb, today)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _markdown_summary(review: Review, kb: KnowledgeBase, config: Any, today: datetime.date) -> list[str]:
     lines = [
         "# Situation-space review",
         "",
@@ -174,14 +199,13 @@ def render_markdown(review: Review, kb: KnowledgeBase, config: Any, today: datet
     for kind, count in review.situations_by_class.items():
         rows = sum(1 for row in review.rows if any(row.unexplained[p] for p in row.problems if p.kind == kind))
         lines.append(f"| {kind} | {count:,} | {rows} | {review.explained_by_class[kind]:,} |")
-    problem_rows = review.problem_rows
-    lines += ["", f"## Rows with problems ({len(problem_rows)})", ""]
-    if not problem_rows:
-        lines += ["None.", ""]
-    for row in problem_rows:
-        lines += _row_block(row, kb, today, "###")
+    return lines
+
+
+def _markdown_all_rows(review: Review, kb: KnowledgeBase, today: datetime.date) -> list[str]:
+    """Every row, grouped by the first deciding fact's value in its representative situation."""
     first = review.deciding[0] if review.deciding else None
-    lines += ["## All rows", ""]
+    lines = ["## All rows", ""]
     if first:
         lines += [f"Grouped by `{first}` of the representative situation; a row's other values are listed.", ""]
     by_group: dict[Any, list[Row]] = {}
@@ -191,12 +215,20 @@ def render_markdown(review: Review, kb: KnowledgeBase, config: Any, today: datet
     order = list(review.values.get(first, ())) if first else []
     for value in sorted(by_group, key=lambda v: order.index(v) if v in order else len(order)):
         rows = by_group[value]
-        heading = f"{first} = {_value_text(value)}" if first and value is not None else (f"{first} not given" if first else "all")
-        words = f": {fact_words(kb, first, value)}" if first and value is not None else ""
-        lines += [f"### {heading}{words} ({len(rows)} rows, {sum(r.count for r in rows):,} situations)", ""]
+        count = sum(r.count for r in rows)
+        lines += [f"### {_group_heading(kb, first, value)} ({len(rows)} rows, {count:,} situations)", ""]
         for row in rows:
             lines += _row_block(row, kb, today, "####")
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return lines
+
+
+def _group_heading(kb: KnowledgeBase, first: str | None, value: Any) -> str:
+    """``order_status = shipped: <the value's help>``, ``order_status not given`` or ``all``."""
+    if not first:
+        return "all"
+    if value is None:
+        return f"{first} not given"
+    return f"{first} = {_value_text(value)}: {fact_words(kb, first, value)}"
 
 
 def _row_block(row: Row, kb: KnowledgeBase, today: datetime.date, level: str) -> list[str]:
@@ -337,36 +369,50 @@ def generated_story(row: Row, kb: KnowledgeBase) -> str:
     return f"Accepted from review row {row.id}. {words}"
 
 
-def accept_rows(args: argparse.Namespace, review: Review, kb: KnowledgeBase, out: TextIO) -> int:
-    from orderdoctor.engine.errors import did_you_mean, suggest
-    from orderdoctor.engine.loader import read_text_file
-
-    from .output import write_output
-
-    target = Path(args.cases) if args.cases else kb.root / "cases" / "reviewed.yaml"
-    if args.story is not None and (not args.story.strip() or any(not c.isprintable() for c in args.story)):
-        raise KbUsageError("--story must be non-empty text on one line, without control characters")
+def _known_case_ids(kb: KnowledgeBase, target: Path) -> set[str]:
+    """The ids of the knowledge base's cases and of the cases in ``target`` (refused: cases that
+    do not load)."""
     known: set[str] = set()
     try:
         known.update(case.id for case in load_cases(kb))
         if target.exists() and target.resolve().parent != (kb.root / "cases").resolve():
             known.update(case.id for case in load_cases(kb, [target]))
     except KnowledgeBaseErrors as exc:
-        raise KbUsageError(f"the cases do not load ({exc.errors[0].format()}): fix them first") from None
-    ids = [row.id for row in review.rows]
+        raise UsageError(f"the cases do not load ({exc.errors[0].format()}): fix them first") from None
+    return known
+
+
+def _acceptable_row(review: Review, wanted: str) -> Row:
+    """The review row ``wanted`` names, when it can become a case (else a UsageError saying why)."""
+    from orderdoctor.engine import did_you_mean, suggest
+
+    row = review.row(wanted)
+    if row is None:
+        raise UsageError(f"no review row '{wanted}'" + did_you_mean(suggest(wanted, [row.id for row in review.rows])))
+    if row.advice_ids == ("nothing_applies",):
+        raise UsageError(f"row {row.id} gives no advice: there is nothing to accept")
+    if row.has_problems:
+        raise UsageError(f"row {row.id} has unexplained problems: fix them, or explain them in review.yaml, first")
+    return row
+
+
+def accept_rows(args: argparse.Namespace, review: Review, kb: KnowledgeBase, out: TextIO) -> ExitStatus:
+    """``kb review --accept ROW…``: a scenario case for each row, appended to the case file."""
+    from orderdoctor.engine import read_text_file
+
+    from .output import write_output
+
+    target = Path(args.cases) if args.cases else kb.root / "cases" / "reviewed.yaml"
+    if args.story is not None and (not args.story.strip() or any(not c.isprintable() for c in args.story)):
+        raise UsageError("--story must be non-empty text on one line, without control characters")
+    known = _known_case_ids(kb, target)
     added: list[str] = []
     texts: list[str] = []
     for wanted in args.accept:
-        row = review.row(wanted)
-        if row is None:
-            raise KbUsageError(f"no review row '{wanted}'" + did_you_mean(suggest(wanted, ids)))
-        if row.advice_ids == ("nothing_applies",):
-            raise KbUsageError(f"row {row.id} gives no advice: there is nothing to accept")
-        if row.has_problems:
-            raise KbUsageError(f"row {row.id} has unexplained problems: fix them, or explain them in review.yaml, first")
+        row = _acceptable_row(review, wanted)
         new_id = case_id(row.representative)
         if new_id in known or new_id in added:
-            raise KbUsageError(f"row {row.id}: a case '{new_id}' exists already (its situation was accepted before)")
+            raise UsageError(f"row {row.id}: a case '{new_id}' exists already (its situation was accepted before)")
         story = args.story if args.story is not None else generated_story(row, kb)
         texts.append(case_text(row, story, kb))
         added.append(new_id)
@@ -376,98 +422,28 @@ def accept_rows(args: argparse.Namespace, review: Review, kb: KnowledgeBase, out
     write_output(target, current + "".join("\n" + text for text in texts))
     for new_id in added:
         out.write(f"added case {new_id} to {display_path(target)}\n")
-    return 0
+    return ExitStatus.OK
 
 
-# -------------------------------------------------------------------- run
-def _today(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date: write YYYY-MM-DD, e.g. 2026-11-23") from None
+# ------------------------------------------------------------ the command
+def render_sheet(fmt: str, review: Review, kb: KnowledgeBase, config: Any, today: datetime.date) -> str:
+    """The review sheet in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "markdown":
+        return render_markdown(review, kb, config, today)
+    if fmt == "csv":
+        return render_csv(review, today)
+    return render_json(review, config, today)
 
 
-def _format(args: argparse.Namespace) -> str | None:
-    if args.output in (None, "-"):
-        return args.format
-    implied = _EXTENSIONS.get(os.path.splitext(args.output)[1].lower())
-    if args.format is None:
-        if implied is None:
-            raise KbUsageError(
-                f"kb review --output {args.output}: cannot tell the format from the extension; "
-                "use .md, .csv or .json, or say --format"
-            )
-        return implied
-    return args.format
-
-
-def kb_review(args: argparse.Namespace, kb: KnowledgeBase, out: TextIO) -> int:
-    from orderdoctor.engine.reviewconfig import load_review_config
-    from orderdoctor.engine.review import ReviewTooLargeError, review
-
-    from .output import write_output
-
-    if (args.story is not None or args.cases is not None) and not args.accept:
-        raise KbUsageError("--story and --cases go with --accept ROW")
-    fmt = _format(args)
-    today = args.today or datetime.date.today()  # the one place kb review reads the clock
-    config = load_review_config(kb)
-    try:
-        found = review(kb, config)
-    except ReviewTooLargeError as exc:
-        raise KbUsageError(f"kb review: {exc} (review.yaml)") from None
-    if args.accept:
-        return accept_rows(args, found, kb, out)
-    if fmt is not None:
-        if fmt == "markdown":
-            text = render_markdown(found, kb, config, today)
-        elif fmt == "csv":
-            text = render_csv(found, today)
-        else:
-            text = render_json(found, config, today)
-        write_output(args.output or "-", text, out)
-        if args.output not in (None, "-"):
-            out.write(f"wrote {display_path(args.output)} ({len(found.rows)} rows, {fmt})\n")
-    elif not args.check:
-        out.write(render_summary(found, config))
-    if args.check:
-        problem_rows = found.problem_rows
-        for row in problem_rows:
-            out.write(_check_line(row) + "\n")
-        situations = sum(found.situations_by_class.values())
-        if problem_rows:
-            out.write(f"kb review --check: {len(problem_rows)} row(s) with unexplained problems "
-                      f"({found.in_scope:,} situations in scope)\n")
-            return 1
-        out.write(f"kb review --check: no unexplained problems in {found.in_scope:,} situations "
-                  f"({situations} problem situations)\n" if situations else
-                  f"kb review --check: no unexplained problems in {found.in_scope:,} situations\n")
-    return 0
-
-
-def add_review_parser(sub: Any, common: argparse.ArgumentParser, handlers: dict[str, Any]) -> None:
-    """``kb review``'s parser, and its handler in ``handlers``."""
-    parser = sub.add_parser(
-        "review",
-        parents=[common],
-        help="run every situation a buyer can be in and report the answers' problems",
-        description="Enumerate the situations a buyer can be in (kb/review.yaml: every combination of the "
-        "deciding facts, the rest pairwise), run each, and group them by outcome: situations with no advice, "
-        "contract violations, incompatible advice, urgency and deadline clashes, warnings without an action. "
-        "Prints a summary, or writes a review sheet (--format). With --check, exit 1 on unexplained problems.",
-    )
-    parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="write the review sheet as markdown, csv (one row per group) or json; default: a summary")
-    parser.add_argument("--output", metavar="FILE", default=None,
-                        help="where to write the sheet (atomically; '-' standard output; the extension .md/.csv/.json "
-                        "gives the format)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when any problem is not explained in review.yaml")
-    parser.add_argument("--today", type=_today, default=None, metavar="YYYY-MM-DD",
-                        help="count deadlines from this date (default: today)")
-    parser.add_argument("--accept", nargs="+", metavar="ROW", default=None,
-                        help="append a scenario case for each row (its representative situation and advice)")
-    parser.add_argument("--story", default=None, metavar="TEXT", help="the accepted case's story (default: generated)")
-    parser.add_argument("--cases", default=None, metavar="FILE",
-                        help="the case file to append to (default: the knowledge base's cases/reviewed.yaml)")
-    parser.set_defaults(handler="review")
-    handlers["review"] = kb_review
+def check_lines(review: Review) -> tuple[str, bool]:
+    """What ``kb review --check`` prints, and whether it fails (a row with unexplained problems)."""
+    problem_rows = review.problem_rows
+    text = "".join(_check_line(row) + "\n" for row in problem_rows)
+    situations = sum(review.situations_by_class.values())
+    if problem_rows:
+        return text + (f"kb review --check: {len(problem_rows)} row(s) with unexplained problems "
+                       f"({review.in_scope:,} situations in scope)\n"), True
+    if situations:
+        return text + (f"kb review --check: no unexplained problems in {review.in_scope:,} situations "
+                       f"({situations} problem situations)\n"), False
+    return text + f"kb review --check: no unexplained problems in {review.in_scope:,} situations\n", False

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from helpers import MINIMAL_KB, make_broken_kb
-from orderdoctor.cli import main as cli_main
+from orderdoctor.cli.commands import _consulting as cli_main  # where advise calls consult
 from orderdoctor.cli.main import main
 
 EXAMPLE = ["--set", "order_status=shipped", "--set", "tracking_note=shipment_cancelled",

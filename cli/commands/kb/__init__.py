@@ -1,0 +1,47 @@
+"""``orderdoctor kb TOOL``: the tools for the people who maintain the knowledge base.
+
+Each tool is one module of this package with a ``DESCRIPTION``, ``add_arguments(parser)`` and
+``run(args, env, kb) -> ExitStatus``, listed in :data:`TOOLS` (one line each); ``kb`` loads the
+knowledge base ``--kb`` names and runs the tool named. A new tool is one module and one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from orderdoctor.engine import ExitStatus
+
+from ...parser import common_options
+from .. import Environment, load_kb, load_module
+
+__all__ = ["DESCRIPTION", "TOOLS", "add_arguments", "run"]
+
+DESCRIPTION = "Tools for the people who maintain the knowledge base (see docs/maintaining.md)."
+
+#: Each tool → its module and the one-line summary ``kb --help`` lists.
+TOOLS = {
+    "check": (f"{__name__}.check", "lint the rules: unreachable, redundant, contracts, incompatible, urgency, "
+              "dead ends, gaps"),
+    "test": (f"{__name__}.test", "run the scenario cases and report coverage"),
+    "graph": (f"{__name__}.graph", "the rule graph as DOT or Mermaid, or a picture"),
+    "impact": (f"{__name__}.impact", "what an edit to a fact, rule or advice can touch"),
+    "docs": (f"{__name__}.docs", "write docs/rules.md from the rules"),
+    "review": (f"{__name__}.review", "run every situation a buyer can be in and report the answers' problems"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The tools' parsers, each with its options (and ``--kb``, ``--traceback`` after its name)."""
+    sub = parser.add_subparsers(dest="kb_command", metavar="TOOL")
+    sub.required = True
+    common = common_options()
+    for name, (module_name, summary) in TOOLS.items():
+        tool = load_module(module_name)
+        tool.add_arguments(sub.add_parser(name, parents=[common], help=summary, description=tool.DESCRIPTION))
+
+
+def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
+    kb = load_kb(args)
+    tool = load_module(TOOLS[args.kb_command][0])
+    status: ExitStatus = tool.run(args, env, kb)
+    return status
