@@ -52,12 +52,20 @@ class Known:
 
     value: Value
 
+    def can(self, comparison: Comparison, holds: bool) -> bool:
+        """Whether the value makes ``comparison`` hold (or fail)."""
+        return comparison.operator.test(self.value, comparison.value) == holds
+
 
 @dataclass(frozen=True)
 class OneOf:
     """The fact can still take any of ``values`` (and no other)."""
 
     values: frozenset[Value]
+
+    def can(self, comparison: Comparison, holds: bool) -> bool:
+        """Whether some of the values makes ``comparison`` hold (or fail)."""
+        return _one_of_can(comparison, self.values, holds)
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ class Interval:
 
     def can(self, comparison: Comparison, holds: bool) -> bool:
         """Whether some number in the interval makes ``comparison`` hold (or fail)."""
-        return comparison.operator.possible(self, comparison.value, holds)
+        return _interval_can(comparison, self.low, self.high, holds)
 
     @property
     def integers(self) -> Integers:
@@ -79,6 +87,10 @@ class Interval:
 @dataclass(frozen=True)
 class Closed:
     """The fact will not become known."""
+
+    def can(self, comparison: Comparison, holds: bool) -> bool:
+        """Never: a test on a fact that is not known neither holds nor fails."""
+        return False
 
 
 CLOSED = Closed()
@@ -155,9 +167,16 @@ def open_domain(fact: Fact) -> Domain:
             never(fact.type)
 
 
+# The planner asks these hundreds of thousands of times per interview: cached, on keys whose
+# hashes Python computes in C (a known value is tested directly).
 @functools.lru_cache(maxsize=65536)
-def _comparison_can(comparison: Comparison, domain: Domain, holds: bool) -> bool:
-    return comparison.operator.possible(domain, comparison.value, holds)
+def _one_of_can(comparison: Comparison, values: frozenset[Value], holds: bool) -> bool:
+    return comparison.operator.possible(OneOf(values), comparison.value, holds)
+
+
+@functools.lru_cache(maxsize=16384)
+def _interval_can(comparison: Comparison, low: float, high: float, holds: bool) -> bool:
+    return comparison.operator.possible(Interval(low, high), comparison.value, holds)
 
 
 def can(condition: Condition, domains: Mapping[str, Domain], holds: bool = True) -> bool:
@@ -167,14 +186,17 @@ def can(condition: Condition, domains: Mapping[str, Domain], holds: bool = True)
     match condition:
         case Comparison():
             domain = domains.get(condition.fact)
-            return domain is not None and _comparison_can(condition, domain, holds)
+            return domain is not None and domain.can(condition, holds)
         case Not():
             return can(condition.condition, domains, not holds)
-        case AllOf() | AnyOf():
-            parts = condition.conditions
-            if isinstance(condition, AllOf) == holds:  # all must hold / any must fail
-                return all(can(part, domains, holds) for part in parts)
-            return any(can(part, domains, holds) for part in parts)
+        case AllOf():  # all must hold / some must fail
+            if holds:
+                return all(can(part, domains, holds) for part in condition.conditions)
+            return any(can(part, domains, holds) for part in condition.conditions)
+        case AnyOf():  # some must hold / all must fail
+            if holds:
+                return any(can(part, domains, holds) for part in condition.conditions)
+            return all(can(part, domains, holds) for part in condition.conditions)
         case _:  # pragma: no cover
             never(condition)
 

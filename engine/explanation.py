@@ -18,7 +18,7 @@ from .conditions import Evaluation, Truth, evaluate
 from .consultation import AdviceEntry, ConsultationResult, TraceStep
 from .graph import fact_node, split_node
 from .inference import engine_for
-from .model import Comparison, KnowledgeBase, Rule, Value
+from .model import Comparison, KnowledgeBase, Not, Rule, Value
 
 __all__ = [
     "FactSupport",
@@ -159,7 +159,7 @@ def _leaves(evaluation: Evaluation, negated: bool = False) -> list[tuple[Evaluat
     """Each comparison with its effect on the rule: a comparison under ``not`` counts reversed."""
     if isinstance(evaluation.condition, Comparison):
         return [(evaluation, evaluation.truth.negated() if negated else evaluation.truth)]
-    flip = negated != (type(evaluation.condition).__name__ == "Not")
+    flip = negated != isinstance(evaluation.condition, Not)
     found: list[tuple[Evaluation, Truth]] = []
     for part in evaluation.parts:
         found += _leaves(part, flip)
