@@ -84,10 +84,7 @@ class CompiledRuleset:
         value it has not (or does not have yet — a test on an unknown fact never holds)."""
         if self.entry is None:
             return True
-        for fact, values in self.entry.items():
-            if fact in known and (values is None or known[fact] in values):
-                return True
-        return False
+        return any(fact in known and (values is None or known[fact] in values) for fact, values in self.entry.items())
 
 
 #: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules

@@ -162,7 +162,8 @@ def open_domain(fact: Fact) -> Domain:
         case FactType.BOOLEAN:
             return OneOf(frozenset((True, False)))
         case FactType.INTEGER:
-            return Interval(-INF if fact.minimum is None else fact.minimum, INF if fact.maximum is None else fact.maximum)
+            low = -INF if fact.minimum is None else fact.minimum
+            return Interval(low, INF if fact.maximum is None else fact.maximum)
         case _:  # pragma: no cover
             never(fact.type)
 

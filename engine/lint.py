@@ -112,7 +112,8 @@ def _unreachable(kb: KnowledgeBase, domains: Mapping[str, Domain]) -> Iterable[F
     for rule in kb.rules:
         ok, reason = satisfiable(rule.when, domains, limit=MAX_ALTERNATIVES)
         if not ok:
-            yield Finding(rule.location, "warning", f"rule '{rule.id}' can never fire: {reason}", "unreachable", rule.id)
+            message = f"rule '{rule.id}' can never fire: {reason}"
+            yield Finding(rule.location, "warning", message, "unreachable", rule.id)
 
 
 def _redundant(kb: KnowledgeBase, domains: Mapping[str, Domain]) -> Iterable[Finding]:
@@ -127,10 +128,9 @@ def _redundant(kb: KnowledgeBase, domains: Mapping[str, Domain]) -> Iterable[Fin
         if not set(other.reads) <= set(rule.reads):
             continue
         if not possible(AllOf((rule.when, Not(other.when)))) and possible(rule.when):
-            if set(rule.advise) == set(other.advise) and set(rule.derive) == set(other.derive) and other.order > rule.order:
-                # identical twins: report only the later one
-                if not possible(AllOf((other.when, Not(rule.when)))):
-                    continue
+            twins = set(rule.advise) == set(other.advise) and set(rule.derive) == set(other.derive)
+            if twins and other.order > rule.order and not possible(AllOf((other.when, Not(rule.when)))):
+                continue  # identical twins: report only the later one
             yield Finding(
                 rule.location,
                 "warning",
@@ -207,10 +207,10 @@ def _verdict(status: str, location: Location, check: str, subject: str, broken: 
 def _contracts(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
     replacers: dict[str, list[Rule]] = {}
     for replacer in kb.advice.values():
-        for replaced in replacer.replaces:
+        for target in replacer.replaces:
             for rule_id in kb.graph.rules_giving(replacer.id):
-                if kb.rule(rule_id) not in replacers.setdefault(replaced, []):
-                    replacers[replaced].append(kb.rule(rule_id))
+                if kb.rule(rule_id) not in replacers.setdefault(target, []):
+                    replacers[target].append(kb.rule(rule_id))
     for rule in kb.rules:
         replaced = _replaced_by(kb, rule)
         for advice_id in rule.advise:
@@ -219,8 +219,10 @@ def _contracts(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
                 continue
             subject = f"{rule.id}:{advice_id}"
             parts = [(rule.when, True), (item.requires, False)]
-            confirm = (lambda result, a=advice_id: any(v.kind == "contract" and v.advice == a
-                                                        for v in result.violations))
+
+            def confirm(result: ConsultationResult, a: str = advice_id) -> bool:
+                return any(v.kind == "contract" and v.advice == a for v in result.violations)
+
             status, example = _prove(kb, prover, parts, confirm)
             if status != "holds" and replacers.get(advice_id):
                 # Shown only where no rule gives advice that replaces it: prove that one always does.
@@ -246,12 +248,11 @@ def _incompatibles(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
                     continue
                 subject = f"{giver.id}+{other.id}"
                 together = "gives" if giver is other else f"and '{other.id}' can fire together and give"
-                status, example = _prove(
-                    kb, prover, [(giver.when, True), (other.when, True)],
-                    lambda result, a=first, b=second: any(
-                        v.kind == "incompatible" and {v.advice, v.other} == {a, b} for v in result.violations
-                    ),
-                )
+
+                def confirm(result: ConsultationResult, a: str = first, b: str = second) -> bool:
+                    return any(v.kind == "incompatible" and {v.advice, v.other} == {a, b} for v in result.violations)
+
+                status, example = _prove(kb, prover, [(giver.when, True), (other.when, True)], confirm)
                 yield from _verdict(
                     status, giver.location, "incompatible", subject,
                     f"rule{'s' if giver is not other else ''} '{giver.id}' {together} incompatible advice "
@@ -278,12 +279,11 @@ def _urgencies(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
                 assert deadline is not None
                 far = Comparison(deadline.fact, OPERATORS["gt"], limit - deadline.offset)
                 subject = f"{giver.id}:{urgent.id}+{other.id}:{item.id}"
-                status, example = _prove(
-                    kb, prover, [(giver.when, True), (other.when, True), (far, True)],
-                    lambda result, a=urgent.id, b=item.id: any(
-                        v.kind == "urgency" and v.advice == a and v.other == b for v in result.violations
-                    ),
-                )
+
+                def confirm(result: ConsultationResult, a: str = urgent.id, b: str = item.id) -> bool:
+                    return any(v.kind == "urgency" and v.advice == a and v.other == b for v in result.violations)
+
+                status, example = _prove(kb, prover, [(giver.when, True), (other.when, True), (far, True)], confirm)
                 by = f"rule '{other.id}'" if other is not giver else "the same rule"
                 yield from _verdict(
                     status, giver.location, "urgency", subject,
@@ -339,10 +339,10 @@ def gaps(kb: KnowledgeBase, facts: Sequence[str]) -> list[dict[str, Value]]:
     ]
     found = []
     for combination in itertools.product(*choices):
-        known = {name: Known(value) for name, value in zip(facts, combination)}
+        known = {name: Known(value) for name, value in zip(facts, combination, strict=True)}
         domains = derive(kb.rules, {**base, **known})
         if not any(can(rule.when, domains) for rule in advisers):
-            found.append(dict(zip(facts, combination)))
+            found.append(dict(zip(facts, combination, strict=True)))
     return found
 
 

@@ -31,12 +31,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, Union
 
 from .consultation import ConsultationResult
 from .domains import CLOSED, Domain, Interval, Known, can, derive, open_domain
 from .graph import advice_node
 from .model import Fact, FactType, KnowledgeBase, Rule, Value, comparisons_in, never
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Final
 
 __all__ = ["UNKNOWN", "Unknown", "Answer", "Interval", "Question", "Plan", "plan", "sample_values"]
 
@@ -62,7 +65,7 @@ class Unknown:
 
 
 UNKNOWN: Final = Unknown()
-Answer = Union[Value, Unknown]
+Answer = Value | Unknown
 
 
 @dataclass(frozen=True)
@@ -245,9 +248,10 @@ def _deadline_questions(
     waiting: dict[str, list[str]] = {}
     for entry in result.advice:
         deadline = entry.advice.deadline
-        if deadline is not None and deadline.fact not in answers and deadline.fact not in asked:
-            if kb.facts[deadline.fact].askable:
-                waiting.setdefault(deadline.fact, []).append(entry.id)
+        if deadline is None or deadline.fact in answers or deadline.fact in asked:
+            continue
+        if kb.facts[deadline.fact].askable:
+            waiting.setdefault(deadline.fact, []).append(entry.id)
     return [Question(kb.facts[name], (), 0.0, tuple(advice_ids)) for name, advice_ids in waiting.items()]
 
 

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .conditions import evaluate
 from .consultation import Consultation, ConsultationResult
@@ -264,8 +264,14 @@ def _pick(fact: Fact, domain: Domain, literals: Sequence[Literal]) -> Value | No
     if fact.type is FactType.BOOLEAN:
         return next((v for v in (True, False) if passes(v)), None)
     if isinstance(domain, OneOf):  # a derived number: the values rules derive
-        return min((v for v in domain.values if passes(v)), default=None)  # type: ignore[type-var]
+        return min((v for v in domain.values if passes(v)), default=None)
     assert isinstance(domain, Interval)
+    return _pick_number(domain, literals, passes)
+
+
+def _pick_number(domain: Interval, literals: Sequence[Literal], passes: Callable[[Value], bool]) -> int | None:
+    """The number of ``domain`` closest to 0 that ``passes``, among the bounds and each threshold's
+    neighbours (an integer set changes only there)."""
     candidates: set[int] = {0}
     for bound in (domain.low, domain.high):
         if not math.isinf(bound):

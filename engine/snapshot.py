@@ -164,7 +164,7 @@ def _check_references(facts: Any, advice: Any, rules: list[Any]) -> None:
         if item.deadline is not None and item.deadline.fact not in facts:
             raise SnapshotError(f"advice '{item.id}' counts from an unknown fact")
     for rule in rules:
-        if not isinstance(rule, Rule) or not isinstance(rule.when, Condition):  # type: ignore[arg-type]
+        if not isinstance(rule, Rule) or not isinstance(rule.when, Condition):
             raise SnapshotError("a rule of the wrong class")
         names = [c.fact for c in comparisons_in(rule.when)] + [name for name, _ in rule.derive]
         if not set(rule.advise) <= advice.keys() or not set(names) <= facts.keys():

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class _Ordering(Operator):
     def test(self, value: Value, expected: Any) -> bool:
-        return value < expected  # type: ignore[operator]
+        return value < expected
 
     def integers(self, expected: Any) -> Integers:
         return Integers.span(-INF, expected - 1)
