@@ -24,21 +24,20 @@ The registry (:mod:`orderdoctor.engine.operators`) finds the operators; ``Operat
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from ..domains import Closed, Integers, Interval, Known, OneOf
 from ..model import Comparison, FactType, Value, never
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-    from ..domains import Domain
+    from ..domains import Domain, Integers
     from ..location import Location
     from ..model import Fact
 
-__all__ = ["ANY_TYPE", "INTEGER_ONLY", "Expected", "Operator", "Shape"]
+__all__ = ["ANY_TYPE", "INTEGER_ONLY", "Expected", "Operator", "Shape", "points", "span"]
 
 #: What a comparison compares a fact with: one value, or a tuple (a list, or a pair).
 Expected = Value | tuple[Value, ...]
@@ -148,6 +147,8 @@ class Operator(metaclass=_Registry):
     # ------------------------------------------------------------------ domains
     def possible(self, domain: Domain, expected: Any, holds: bool) -> bool:
         """Whether some value in ``domain`` makes ``fact OP expected`` hold (or fail)."""
+        from ..domains import Closed, Interval, Known, OneOf
+
         match domain:
             case Known(value):
                 return self.test(value, expected) == holds
@@ -164,7 +165,7 @@ class Operator(metaclass=_Registry):
         self, values: frozenset[Value] | Integers, expected: Any, want: bool
     ) -> frozenset[Value] | Integers:
         """What is left of ``values`` once ``fact OP expected`` must hold (``want``) or fail."""
-        if isinstance(values, Integers):
+        if not isinstance(values, frozenset):
             passing = self.integers(expected)
             return values & (passing if want else passing.complement())
         return frozenset(v for v in values if self.test(v, expected) == want)
@@ -224,6 +225,20 @@ class Operator(metaclass=_Registry):
         from . import operator_named
 
         return operator_named, (self.name,)
+
+
+def span(low: float, high: float) -> Integers:
+    """The whole numbers from ``low`` to ``high`` (for :meth:`Operator.integers`)."""
+    from ..domains import Integers  # imported when first needed: `advise` never reasons about domains
+
+    return Integers.span(low, high)
+
+
+def points(values: Iterable[int]) -> Integers:
+    """The whole numbers ``values`` (for :meth:`Operator.integers`)."""
+    from ..domains import Integers
+
+    return Integers.points(values)
 
 
 def _show(value: object) -> str:

@@ -7,14 +7,14 @@ or above" directly.
 
 from __future__ import annotations
 
-from ..domains import Integers
-from .base import INTEGER_ONLY, Operator, Shape
+from .base import INTEGER_ONLY, Operator, Shape, span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from typing import Any
 
+    from ..domains import Integers
     from ..location import Location
     from ..model import Comparison, Value
 
@@ -25,7 +25,7 @@ class _Between(Operator):
         return bool(low <= value <= high)
 
     def integers(self, expected: Any) -> Integers:
-        return Integers.span(*expected)
+        return span(*expected)
 
     def durable(self, fact: str, expected: Any) -> dict[str, Any]:
         low, high = expected

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..domains import Integers
-from .base import ANY_TYPE, Operator, Shape
+from .base import ANY_TYPE, Operator, Shape, points
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from typing import Any
 
+    from ..domains import Integers
     from ..model import Value
 
 
@@ -18,7 +18,7 @@ class _Equals(Operator):
         return bool(value == expected)
 
     def integers(self, expected: Any) -> Integers:
-        return Integers.points((expected,))
+        return points((expected,))
 
     def durable(self, fact: str, expected: Any) -> dict[str, Any]:
         return {fact: expected}

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..domains import Integers
-from .base import ANY_TYPE, Operator, Shape
+from .base import ANY_TYPE, Operator, Shape, points
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from typing import Any
 
+    from ..domains import Integers
     from ..location import Location
     from ..model import Comparison, Value
 
@@ -19,7 +19,7 @@ class _OneOf(Operator):
         return value in expected
 
     def integers(self, expected: Any) -> Integers:
-        return Integers.points(expected)
+        return points(expected)
 
     def durable(self, fact: str, expected: Any) -> dict[str, Any]:
         return {"$or": [{fact: value} for value in expected]}  # durable has no `$in`

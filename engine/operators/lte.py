@@ -9,14 +9,14 @@ import operator
 from functools import partial
 from math import inf as INF
 
-from ..domains import Integers
-from .base import INTEGER_ONLY, Operator, Shape
+from .base import INTEGER_ONLY, Operator, Shape, span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from typing import Any
 
+    from ..domains import Integers
     from ..model import Value
 
 
@@ -25,7 +25,7 @@ class _Ordering(Operator):
         return value <= expected
 
     def integers(self, expected: Any) -> Integers:
-        return Integers.span(-INF, expected)
+        return span(-INF, expected)
 
     def durable(self, fact: str, expected: Any) -> dict[str, Any]:
         return {"$lte": {fact: expected}}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import operator
 from functools import partial
 
-from ..domains import Integers
-from .base import ANY_TYPE, Operator, Shape
+from .base import ANY_TYPE, Operator, Shape, points
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from typing import Any
 
+    from ..domains import Integers
     from ..model import Value
 
 
@@ -21,7 +21,7 @@ class _Differs(Operator):
         return bool(value != expected)
 
     def integers(self, expected: Any) -> Integers:
-        return Integers.points((expected,)).complement()
+        return points((expected,)).complement()
 
     def durable(self, fact: str, expected: Any) -> dict[str, Any]:
         return {"$neq": {fact: expected}}

@@ -5,14 +5,14 @@ The negation of ``in``. Like ``in``, a list of one value is stored as the simple
 
 from __future__ import annotations
 
-from ..domains import Integers
-from .base import ANY_TYPE, Operator, Shape
+from .base import ANY_TYPE, Operator, Shape, points
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from typing import Any
 
+    from ..domains import Integers
     from ..location import Location
     from ..model import Comparison, Value
 
@@ -22,7 +22,7 @@ class _NoneOf(Operator):
         return value not in expected
 
     def integers(self, expected: Any) -> Integers:
-        return Integers.points(expected).complement()
+        return points(expected).complement()
 
     def durable(self, fact: str, expected: Any) -> dict[str, Any]:
         return {"$and": [{"$neq": {fact: value}} for value in expected]}
