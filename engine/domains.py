@@ -187,6 +187,8 @@ def can(condition: Condition, domains: Mapping[str, Domain], holds: bool = True)
     match condition:
         case Comparison():
             domain = domains.get(condition.fact)
+            if type(domain) is OneOf:  # the commonest kind, and the planner asks very often: inlined
+                return _one_of_can(condition, domain.values, holds)
             return domain is not None and domain.can(condition, holds)
         case Not():
             return can(condition.condition, domains, not holds)

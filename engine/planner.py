@@ -268,7 +268,10 @@ def _settling_score(analysis: _Analysis, fact: Fact, values: Iterable[Value], re
     total = 0
     for value in values:
         domains = analysis.domains({fact.name: Known(value)})
-        changed = {name for name, domain in domains.items() if current.get(name) != domain}
+        # (most domains are the very objects of ``current``: compared by identity first)
+        changed = {
+            name for name, domain in domains.items() if (old := current.get(name)) is not domain and old != domain
+        }
         total += sum(
             1
             for rule in relevant

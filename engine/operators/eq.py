@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 class _Equals(Operator):
     def test(self, value: Value, expected: Any) -> bool:
-        return bool(value == expected)
+        return value == expected
 
     def integers(self, expected: Any) -> Integers:
         return points((expected,))
