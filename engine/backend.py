@@ -13,11 +13,13 @@ the measurements in shared/notes/durable-rules.md):
   into C, and no timer threads or hosts exist at all.
 * **One case fact.** A consultation is one durable fact holding every known
   fact as a property (``{"sid": "1", "order_status": "shipped", ...}``).
-  Each rule is one pattern over it, compiled from data to durable's JSON:
-  equality, ``$neq``/``$lt``/``$lte``/``$gt``/``$gte``, ``$or`` of equalities for
-  ``in`` (durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
+  Each rule is one pattern over it, compiled from data to durable's JSON by
+  :mod:`.compiler` (each operator compiles its own test: equality,
+  ``$neq``/``$lt``/``$lte``/``$gt``/``$gte``, ``$or`` of equalities for ``in``
+  — durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
   pushed inwards (De Morgan) so that a test on an unknown fact never holds —
-  the same three-valued logic as :mod:`.conditions`.
+  the same three-valued logic as :mod:`.conditions`. The compiler also plans
+  the shards (below); this module registers them and drives the matching.
 * **Forward chaining.** durable finds which rules are ready; the backend
   fires them, one at a time. To match a shard (a durable ruleset, below),
   the backend asserts the case, takes every activation
@@ -62,26 +64,25 @@ from __future__ import annotations
 
 import itertools
 import json
-import operator
-from functools import partial
-from heapq import heapify, heappop, heappush
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
+from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 
 from ._durable import load_engine
-from .errors import BackendError, OrderdoctorError, RuleActionError
-from .model import (
-    AllOf,
-    Comparison,
-    Condition,
-    KnowledgeBase,
-    Not,
-    Operator,
-    Rule,
-    Value,
+from .compiler import (
+    NONE,
+    SHARD_SIZE,
+    CompiledKnowledgeBase,
+    CompiledRuleset,
+    compile_condition,
+    compile_ruleset,
+    join_shards,
+    marker,
+    plan_shards,
 )
+from .errors import BackendError, OrderdoctorError, RuleActionError
+from .model import KnowledgeBase, Rule, Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ _engine = load_engine()
 
 __all__ = [
     "MAX_CASE_PROPERTIES",
+    "SHARD_SIZE",
+    "CompiledKnowledgeBase",
     "CompiledRuleset",
     "DurableBackend",
     "FiringListener",
@@ -111,254 +114,8 @@ MAX_CASE_PROPERTIES = 240
 #: ``assert_fact`` result codes of durable's matching engine.
 _HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 
-#: A position past every rule's (knowledge bases hold far fewer rules).
-_NONE = 1 << 62
-
 #: Case facts to durable's JSON, compact (durable's own wrapper writes the same, with spaces).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-
-_DURABLE_OPS = {
-    Operator.NE: "$neq",
-    Operator.LT: "$lt",
-    Operator.LTE: "$lte",
-    Operator.GT: "$gt",
-    Operator.GTE: "$gte",
-}
-
-
-def _test(fact: str, op: Operator, value: Value) -> dict[str, Any]:
-    if op is Operator.EQ:
-        return {fact: value}
-    return {_DURABLE_OPS[op]: {fact: value}}
-
-
-def compile_condition(condition: Condition, *, holds: bool = True) -> dict[str, Any]:
-    """durable's expression that matches when ``condition`` holds (or, with
-    ``holds=False``, when it is known to fail). A test on a missing property
-    never matches in durable, which gives unknown facts their meaning."""
-    if isinstance(condition, Comparison):
-        op, value = condition.operator, condition.value
-        if op is Operator.IN:
-            values: tuple[Value, ...] = value  # type: ignore[assignment]
-            if holds:
-                return {"$or": [_test(condition.fact, Operator.EQ, v) for v in values]}
-            return {"$and": [_test(condition.fact, Operator.NE, v) for v in values]}
-        if not holds:
-            op = op.negated
-        return _test(condition.fact, op, value)  # type: ignore[arg-type]
-    if isinstance(condition, Not):
-        return compile_condition(condition.condition, holds=not holds)
-    parts = [compile_condition(part, holds=holds) for part in condition.conditions]
-    conjunction = isinstance(condition, AllOf) == holds
-    return {"$and" if conjunction else "$or": parts}
-
-
-@dataclass(frozen=True)
-class CompiledRuleset:
-    """A knowledge base turned into one durable ruleset definition (pure data)."""
-
-    name: str
-    definition: Mapping[str, Any]
-    rules: Mapping[str, Rule]
-    markers: Mapping[str, str]
-    #: Fact → values: every rule of the shard requires one of these facts to be known and have
-    #: one of its values (its *entry key*; None values: any value); None when some rule has no
-    #: such requirement.
-    entry: Mapping[str, frozenset[Value] | None] | None = None
-    #: The facts the shard's rules read.
-    reads: frozenset[str] = frozenset()
-    #: Fact → the kb positions of the shard's rules that read it, lowest first.
-    readers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
-    #: The lowest kb position of the shard's rules.
-    lowest: int = _NONE
-    #: Position → what the rule there requires of the facts to be able to fire.
-    requires: Mapping[int, Requirements] = field(default_factory=dict)
-
-    def may_match(self, known: Mapping[str, Value]) -> bool:
-        """False when no rule of the shard can fire on ``known``: each requires a fact to have a
-        value it has not (or does not have yet — a test on an unknown fact never holds)."""
-        if self.entry is None:
-            return True
-        for fact, values in self.entry.items():
-            if fact in known and (values is None or known[fact] in values):
-                return True
-        return False
-
-
-#: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
-#: (error 303) and a ruleset holds at most 4,096 rules: larger knowledge bases are split into
-#: shards of this many rules.
-SHARD_SIZE = 64
-
-
-@dataclass(frozen=True)
-class CompiledKnowledgeBase:
-    """A knowledge base compiled to one or more durable rulesets (shards)."""
-
-    shards: tuple[CompiledRuleset, ...]
-    #: Fact → the positions (in ``shards``) of the shards whose rules read it.
-    shards_reading: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.shards[0].name
-
-    @property
-    def rules(self) -> Mapping[str, Rule]:
-        return {key: rule for shard in self.shards for key, rule in shard.rules.items()}
-
-    @property
-    def definition(self) -> Mapping[str, Any]:
-        return {key: rule for shard in self.shards for key, rule in shard.definition.items()}
-
-    @property
-    def markers(self) -> Mapping[str, str]:
-        return {key: marker for shard in self.shards for key, marker in shard.markers.items()}
-
-
-def _marker(index: int) -> str:
-    """The property that marks rule ``index`` as found ready in a case (rule N is ``rN``)."""
-    return f"_f{index}"
-
-
-def compile_ruleset(
-    kb: KnowledgeBase, name: str, indices: range | None = None
-) -> CompiledRuleset:
-    """Compile the rules of ``kb`` (or those at ``indices`` in ``kb.rules``) to one durable
-    ruleset definition; rule N of the kb is ``rN``, with priority N+1."""
-    definition: dict[str, Any] = {}
-    rules: dict[str, Rule] = {}
-    markers: dict[str, str] = {}
-    indices = indices if indices is not None else range(len(kb.rules))
-    for index in indices:
-        rule = kb.rules[index]
-        key = f"r{index}"
-        marker = _marker(index)
-        pattern = {"$and": [compile_condition(rule.when), {"$nex": {marker: 1}}]}
-        definition[key] = {"all": [{"m": pattern}], "pri": index + 1}
-        rules[key] = rule
-        markers[key] = marker
-    return CompiledRuleset(name, definition, rules, markers)
-
-
-#: What a rule requires of the facts to be able to fire: (fact, a test its value must pass —
-#: None: it must merely be known), one entry per comparison its condition makes outright.
-Requirements = tuple[tuple[str, "Callable[[Value], bool] | None"], ...]
-
-#: ``value OP x`` as a test of ``value`` alone: ``partial(REVERSED, x)``, since ``x REVERSED value``.
-_REVERSED = {
-    Operator.NE: operator.ne,
-    Operator.LT: operator.gt,
-    Operator.LTE: operator.ge,
-    Operator.GT: operator.lt,
-    Operator.GTE: operator.le,
-}
-
-
-def _requirement(comparison: Comparison, holds: bool) -> tuple[str, Callable[[Value], bool] | None]:
-    """The test a fact's value must pass for ``comparison`` to hold (or, with ``holds=False``,
-    to fail), with the comparisons of :func:`.conditions.compare`."""
-    op, value = comparison.operator, comparison.value
-    if op is Operator.IN:
-        return comparison.fact, frozenset(value).__contains__ if holds else None  # type: ignore[arg-type]
-    if not holds:
-        op = op.negated
-    if op is Operator.EQ:
-        return comparison.fact, frozenset((value,)).__contains__
-    if op is Operator.NE or isinstance(value, int):
-        return comparison.fact, partial(_REVERSED[op], value)
-    return comparison.fact, None
-
-
-def _requirements(rule: Rule) -> Requirements:
-    """What ``rule``'s condition requires of the facts outright (a comparison, or the ``not`` of
-    one, at the top of an ``all``). A test on an unknown fact never holds, so the rule cannot
-    fire until every requirement holds; since facts are only ever added, once they hold they go
-    on holding. Only a necessary condition: durable does the matching."""
-    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
-    required = []
-    for part in parts:
-        if isinstance(part, Not) and isinstance(part.condition, Comparison):
-            required.append(_requirement(part.condition, holds=False))
-        elif isinstance(part, Comparison):
-            required.append(_requirement(part, holds=True))
-    return tuple(required)
-
-
-def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
-    """The values ``fact`` must have for ``rule`` to fire, when its condition says so outright."""
-    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
-    for part in parts:
-        if isinstance(part, Comparison) and part.fact == fact:
-            if part.operator is Operator.EQ:
-                return frozenset((part.value,))  # type: ignore[arg-type]
-            if part.operator is Operator.IN:
-                return frozenset(part.value)  # type: ignore[arg-type]
-    return None
-
-
-def _entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value] | None] | None:
-    """A fact ``rule`` cannot fire without, and the values it must have (None: any value, as
-    for ``days_left < 3`` — a test on an unknown fact never holds); None when the condition
-    requires no single fact (an ``any`` at the top). Chosen to rule the rule out most often:
-    the largest share of the fact's possible values excluded (a choice of six values required
-    to be one: five sixths), then a derived fact (unknown until some rule concludes it)."""
-    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
-    best: tuple[tuple[float, int], str, frozenset[Value] | None] | None = None
-    for part in parts:
-        if not isinstance(part, Comparison):
-            continue
-        fact = kb.facts[part.fact]
-        values = _required_values(rule, part.fact)
-        domain = len(fact.values) if fact.values else 2
-        excluded = 0.0 if values is None else (domain - len(values)) / domain
-        score = (excluded, int(fact.derived))
-        if best is None or score > best[0]:
-            best = (score, part.fact, values)
-    return None if best is None else (best[1], best[2])
-
-
-def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value] | None] | None:
-    """The entry keys of the rules at ``indices``, merged by fact; None if one rule has none."""
-    entry: dict[str, frozenset[Value] | None] = {}
-    for index in indices:
-        key = _entry_key(kb, kb.rules[index])
-        if key is None:
-            return None
-        fact, values = key
-        if fact in entry:
-            known = entry[fact]
-            entry[fact] = None if known is None or values is None else known | values
-        else:
-            entry[fact] = values
-    return MappingProxyType(entry)
-
-
-def _shard_order(kb: KnowledgeBase) -> list[int]:
-    """Rule indices ordered by derivation depth, then by entry key, then the kb's order: the
-    rules of a shard share their entry keys (more shards skipped) and read facts derived at
-    about the same time (fewer matches)."""
-    depth: dict[str, int] = {}
-    deriving: dict[str, list[int]] = {}
-    for index, rule in enumerate(kb.rules):
-        for name, _ in rule.derive:
-            deriving.setdefault(name, []).append(index)
-
-    def rule_depth(index: int, seen: frozenset[int] = frozenset()) -> int:
-        key = kb.rules[index].id
-        if key not in depth:
-            inputs = [d for name in kb.rules[index].reads for d in deriving.get(name, []) if d not in seen]
-            depth[key] = 1 + max((rule_depth(d, seen | {index}) for d in inputs), default=-1)
-        return depth[key]
-
-    def entry_key(index: int) -> tuple[str, str]:
-        key = _entry_key(kb, kb.rules[index])
-        if key is None:
-            return ("~", "")
-        fact, values = key
-        return (fact, "*" if values is None else ",".join(sorted(map(str, values))))
-
-    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), entry_key(i), i))
 
 
 def _action_key(message: str) -> str:
@@ -384,7 +141,7 @@ class _ShardRun:
 
     def first_reader(self, fact: str, known: Mapping[str, Value]) -> int:
         """The lowest position of an unmarked rule of the shard that reads ``fact`` and whose
-        requirements (:func:`_requirements`) hold on ``known``; :data:`_NONE` if there is none."""
+        requirements (:func:`.compiler.plan_shards`) hold on ``known``; :data:`NONE` if there is none."""
         requires = self.compiled.requires
         marked = self.marked
         for position in self.compiled.readers[fact]:
@@ -395,7 +152,7 @@ class _ShardRun:
                     break
             else:
                 return position
-        return _NONE
+        return NONE
 
 
 class DurableBackend:
@@ -414,25 +171,9 @@ class DurableBackend:
     def register(self, kb: KnowledgeBase) -> CompiledKnowledgeBase:
         """Compile ``kb`` into shards of at most :data:`SHARD_SIZE` rules and register them."""
         with self._lock:
-            sharded = len(kb.rules) > SHARD_SIZE
-            order = _shard_order(kb) if sharded else list(range(len(kb.rules)))
-            shards = []
+            shards: list[CompiledRuleset] = []
             try:
-                for start in range(0, max(len(order), 1), SHARD_SIZE):
-                    indices = sorted(order[start:start + SHARD_SIZE])
-                    compiled = compile_ruleset(kb, f"orderdoctor{next(self._names)}", indices)  # type: ignore[arg-type]
-                    readers: dict[str, list[int]] = {}
-                    for index in indices:  # ascending
-                        for name in kb.rules[index].reads:
-                            readers.setdefault(name, []).append(index)
-                    compiled = replace(
-                        compiled,
-                        entry=_entry(kb, indices) if sharded else None,
-                        reads=frozenset(readers),
-                        readers=MappingProxyType({name: tuple(at) for name, at in readers.items()}),
-                        lowest=indices[0] if indices else _NONE,
-                        requires={index: _requirements(kb.rules[index]) for index in indices},
-                    )
+                for compiled in plan_shards(kb, (f"orderdoctor{n}" for n in self._names)):
                     try:
                         handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
                     except _engine.error as exc:  # durable's bare error codes
@@ -444,13 +185,7 @@ class DurableBackend:
                 for shard in shards:
                     self._unregister_shard(shard)
                 raise
-            reading: dict[str, list[int]] = {}
-            for position, shard in enumerate(shards):
-                for name in shard.reads:
-                    reading.setdefault(name, []).append(position)
-            return CompiledKnowledgeBase(
-                tuple(shards), MappingProxyType({name: tuple(at) for name, at in reading.items()})
-            )
+            return join_shards(tuple(shards))
 
     def unregister(self, compiled: CompiledKnowledgeBase) -> None:
         """Free the registered rulesets so the names and their memory can go (no reload API)."""
@@ -553,7 +288,7 @@ class DurableBackend:
                         if reader.matched_at < 0:
                             continue  # not matched yet: it will be, on everything known by then
                         position = reader.first_reader(name, known)
-                        if position != _NONE:
+                        if position != NONE:
                             heappush(behind, (position, number, derivations))
 
     def _match(self, run: _ShardRun, known: Mapping[str, Value], ready: list[tuple[int, str, _ShardRun]]) -> None:
@@ -574,7 +309,7 @@ class DurableBackend:
         sid = self._sid[name]
         case: dict[str, Any] = {"sid": sid, **known}
         for position in run.marked:
-            case[_marker(position)] = 1
+            case[marker(position)] = 1
         if len(case) > MAX_CASE_PROPERTIES:
             raise BackendError(
                 f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
@@ -644,7 +379,3 @@ def get_backend() -> DurableBackend:
             _backend = DurableBackend()
         return _backend
 
-
-def describe_definition(compiled: CompiledRuleset) -> str:
-    """The compiled ruleset as JSON text, for debugging and tests."""
-    return json.dumps(compiled.definition, indent=2, sort_keys=True)

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from .model import AllOf, AnyOf, Comparison, Condition, Not, Operator, Value
+from .model import AllOf, AnyOf, Comparison, Condition, Not, Value, never
 
 __all__ = ["Evaluation", "Truth", "compare", "evaluate"]
 
@@ -28,11 +28,15 @@ class Truth(str, enum.Enum):
     UNDECIDED = "undecided"
 
     def negated(self) -> Truth:
-        if self is Truth.HOLDS:
-            return Truth.FAILS
-        if self is Truth.FAILS:
-            return Truth.HOLDS
-        return self
+        match self:
+            case Truth.HOLDS:
+                return Truth.FAILS
+            case Truth.FAILS:
+                return Truth.HOLDS
+            case Truth.UNDECIDED:
+                return self
+            case _:  # pragma: no cover
+                never(self)
 
 
 @dataclass(frozen=True)
@@ -77,52 +81,33 @@ class Evaluation:
 
 def compare(comparison: Comparison, value: Value) -> bool:
     """Whether a known ``value`` passes ``comparison``. Values are already type-checked."""
-    op = comparison.operator
-    expected = comparison.value
-    if op is Operator.EQ:
-        return value == expected
-    if op is Operator.NE:
-        return value != expected
-    if op is Operator.IN:
-        return value in expected  # type: ignore[operator]
-    if op is Operator.LT:
-        return value < expected  # type: ignore[operator]
-    if op is Operator.LTE:
-        return value <= expected  # type: ignore[operator]
-    if op is Operator.GT:
-        return value > expected  # type: ignore[operator]
-    if op is Operator.GTE:
-        return value >= expected  # type: ignore[operator]
-    raise AssertionError(f"unhandled operator {op}")  # pragma: no cover
+    return comparison.operator.test(value, comparison.value)
 
 
 def evaluate(condition: Condition, facts: Mapping[str, Value]) -> Evaluation:
     """Evaluate ``condition`` against the facts known so far."""
-    if isinstance(condition, Comparison):
-        if condition.fact not in facts:
-            return Evaluation(condition, Truth.UNDECIDED)
-        value = facts[condition.fact]
-        truth = Truth.HOLDS if compare(condition, value) else Truth.FAILS
-        return Evaluation(condition, truth, seen=value)
-    if isinstance(condition, Not):
-        inner = evaluate(condition.condition, facts)
-        return Evaluation(condition, inner.truth.negated(), (inner,))
-    parts = tuple(evaluate(part, facts) for part in condition.conditions)
-    truths = {part.truth for part in parts}
-    if isinstance(condition, AllOf):
-        if Truth.FAILS in truths:
-            truth = Truth.FAILS
-        elif truths == {Truth.HOLDS}:
-            truth = Truth.HOLDS
-        else:
-            truth = Truth.UNDECIDED
-    elif isinstance(condition, AnyOf):
-        if Truth.HOLDS in truths:
-            truth = Truth.HOLDS
-        elif truths == {Truth.FAILS}:
-            truth = Truth.FAILS
-        else:
-            truth = Truth.UNDECIDED
-    else:  # pragma: no cover
-        raise AssertionError(f"unknown condition {condition!r}")
-    return Evaluation(condition, truth, parts)
+    match condition:
+        case Comparison():
+            if condition.fact not in facts:
+                return Evaluation(condition, Truth.UNDECIDED)
+            value = facts[condition.fact]
+            truth = Truth.HOLDS if condition.operator.test(value, condition.value) else Truth.FAILS
+            return Evaluation(condition, truth, seen=value)
+        case Not():
+            inner = evaluate(condition.condition, facts)
+            return Evaluation(condition, inner.truth.negated(), (inner,))
+        case AllOf() | AnyOf():
+            parts = tuple(evaluate(part, facts) for part in condition.conditions)
+            return Evaluation(condition, _combine(isinstance(condition, AllOf), {part.truth for part in parts}), parts)
+        case _:  # pragma: no cover
+            never(condition)
+
+
+def _combine(conjunction: bool, truths: set[Truth]) -> Truth:
+    """Kleene's ``all`` (``conjunction``) or ``any`` of parts that came out as ``truths``."""
+    deciding, other = (Truth.FAILS, Truth.HOLDS) if conjunction else (Truth.HOLDS, Truth.FAILS)
+    if deciding in truths:
+        return deciding
+    if truths == {other}:
+        return other
+    return Truth.UNDECIDED

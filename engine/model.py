@@ -18,7 +18,10 @@ from .location import Location
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import NoReturn
+
     from .graph import RuleGraph
+    from .operators import Operator
 
 __all__ = [
     "Advice",
@@ -39,7 +42,18 @@ __all__ = [
     "Value",
     "comparisons_in",
     "facts_in",
+    "never",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``Operator`` lives in :mod:`.operators` (one object per operator, one file each); it is
+    found here too, imported on first use, since the operators build on this module."""
+    if name == "Operator":
+        from .operators import Operator
+
+        return Operator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 Value = str | int | bool
 
@@ -179,51 +193,9 @@ class Source:
     authority: SourceAuthority | None = None
 
 
-class Operator(str, enum.Enum):
-    """How a comparison tests a fact; IN takes a tuple of values."""
-
-    EQ = "eq"
-    NE = "ne"
-    IN = "in"
-    LT = "lt"
-    LTE = "lte"
-    GT = "gt"
-    GTE = "gte"
-
-    @property
-    def symbol(self) -> str:
-        return _SYMBOLS[self]
-
-    @property
-    def negated(self) -> Operator:
-        """The operator that holds exactly when this one fails (not defined for IN)."""
-        return _NEGATED[self]
-
-
-_NEGATED: dict[Operator, Operator] = {
-    Operator.EQ: Operator.NE,
-    Operator.NE: Operator.EQ,
-    Operator.LT: Operator.GTE,
-    Operator.LTE: Operator.GT,
-    Operator.GT: Operator.LTE,
-    Operator.GTE: Operator.LT,
-}
-
-
-_SYMBOLS = {
-    Operator.EQ: "=",
-    Operator.NE: "≠",
-    Operator.IN: "in",
-    Operator.LT: "<",
-    Operator.LTE: "≤",
-    Operator.GT: ">",
-    Operator.GTE: "≥",
-}
-
-
 @dataclass(frozen=True)
 class Comparison:
-    """A test of one fact against a value (or, for IN, a tuple of values)."""
+    """A test of one fact against a value (or a tuple of values: the operator says which shape)."""
 
     fact: str
     operator: Operator
@@ -231,10 +203,7 @@ class Comparison:
     location: Location = field(default=Location("<memory>"), compare=False)
 
     def __str__(self) -> str:
-        if self.operator is Operator.IN:
-            shown = ", ".join(_show(v) for v in self.value)  # type: ignore[union-attr]
-            return f"{self.fact} in [{shown}]"
-        return f"{self.fact} {self.operator.symbol} {_show(self.value)}"  # type: ignore[arg-type]
+        return self.operator.show(self.fact, self.value)
 
 
 @dataclass(frozen=True)
@@ -264,15 +233,25 @@ class Not:
 Condition = Comparison | AllOf | AnyOf | Not
 
 
+def never(value: NoReturn) -> NoReturn:
+    """The end of a ``match`` over a closed set (condition kinds, fact types, domains, shapes):
+    mypy reports a case left out, and at run time an unexpected value fails loudly instead of
+    falling through (``typing.assert_never`` needs Python 3.11)."""
+    raise AssertionError(f"unhandled case: {value!r}")
+
+
 def comparisons_in(condition: Condition) -> Iterator[Comparison]:
     """Every comparison inside ``condition``, depth first, in written order."""
-    if isinstance(condition, Comparison):
-        yield condition
-    elif isinstance(condition, Not):
-        yield from comparisons_in(condition.condition)
-    else:
-        for inner in condition.conditions:
-            yield from comparisons_in(inner)
+    match condition:
+        case Comparison():
+            yield condition
+        case Not():
+            yield from comparisons_in(condition.condition)
+        case AllOf() | AnyOf():
+            for inner in condition.conditions:
+                yield from comparisons_in(inner)
+        case _:  # pragma: no cover
+            never(condition)
 
 
 def facts_in(condition: Condition) -> tuple[str, ...]:
@@ -357,9 +336,3 @@ class KnowledgeBase:
     @property
     def askable_facts(self) -> tuple[Fact, ...]:
         return tuple(fact for fact in self.facts.values() if fact.askable)
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -28,30 +28,23 @@ the fact, then by the order of ``facts.yaml``.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, Union
 
-from .conditions import compare
 from .consultation import ConsultationResult
+from .domains import CLOSED, Domain, Interval, Known, can, derive, open_domain
 from .graph import advice_node
-from .inference import engine_for
-from .model import (
-    AllOf,
-    Comparison,
-    Condition,
-    Fact,
-    FactType,
-    KnowledgeBase,
-    Not,
-    Operator,
-    Rule,
-    Value,
-)
+from .model import Fact, FactType, KnowledgeBase, Rule, Value, comparisons_in, never
 
-__all__ = ["UNKNOWN", "Unknown", "Answer", "Question", "Plan", "plan", "sample_values"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Final
+
+__all__ = ["UNKNOWN", "Unknown", "Answer", "Interval", "Question", "Plan", "plan", "sample_values"]
+
+#: The planner's name for :func:`.domains.can` (kept for the tests that check the scoring).
+_can = can
 
 
 class Unknown:
@@ -72,63 +65,7 @@ class Unknown:
 
 
 UNKNOWN: Final = Unknown()
-Answer = Union[Value, Unknown]
-
-
-@dataclass(frozen=True)
-class Interval:
-    """The whole numbers from ``low`` to ``high`` (inclusive; infinite ends allowed)."""
-
-    low: float
-    high: float
-
-    def can(self, comparison: Comparison, holds: bool) -> bool:
-        """Whether some number in the interval makes ``comparison`` hold (or fail)."""
-        op, value = comparison.operator, comparison.value
-        if op is Operator.IN:
-            inside = [v for v in value if self.low <= v <= self.high]  # type: ignore[union-attr, operator]
-            return bool(inside) if holds else not (self.low == self.high and inside)
-        if not holds:
-            op = op.negated
-        number: int = value  # type: ignore[assignment]
-        if op is Operator.EQ:
-            return self.low <= number <= self.high
-        if op is Operator.NE:
-            return not (self.low == self.high == number)
-        if op is Operator.LT:
-            return self.low < number
-        if op is Operator.LTE:
-            return self.low <= number
-        if op is Operator.GT:
-            return self.high > number
-        return self.high >= number  # GTE
-
-
-Domain = Union[tuple, frozenset, Interval, None]
-
-
-@functools.lru_cache(maxsize=65536)
-def _comparison_can(comparison: Comparison, domain: Domain, holds: bool) -> bool:
-    if isinstance(domain, tuple):  # ("known", value)
-        return compare(comparison, domain[1]) == holds
-    if isinstance(domain, Interval):
-        return domain.can(comparison, holds)
-    return any(compare(comparison, v) == holds for v in domain)  # type: ignore[union-attr]
-
-
-def _can(condition: Condition, domains: Mapping[str, Domain], holds: bool) -> bool:
-    """Whether ``condition`` may still come out holding (``holds``) or failing."""
-    if isinstance(condition, Comparison):
-        domain = domains.get(condition.fact)
-        if domain is None:
-            return False
-        return _comparison_can(condition, domain, holds)
-    if isinstance(condition, Not):
-        return _can(condition.condition, domains, not holds)
-    parts = condition.conditions
-    if isinstance(condition, AllOf) == holds:  # all must hold / any must fail
-        return all(_can(part, domains, holds) for part in parts)
-    return any(_can(part, domains, holds) for part in parts)
+Answer = Value | Unknown
 
 
 @dataclass(frozen=True)
@@ -168,18 +105,9 @@ class Plan:
         return not self.questions
 
 
-def _open_domain(fact: Fact) -> Domain:
-    if fact.type is FactType.CHOICE:
-        return frozenset(fact.values)
-    if fact.type is FactType.BOOLEAN:
-        return frozenset((True, False))
-    low = -math.inf if fact.minimum is None else fact.minimum
-    high = math.inf if fact.maximum is None else fact.maximum
-    return Interval(low, high)
-
-
 class _Analysis:
-    """Possibility analysis for one state of the interview."""
+    """Possibility analysis for one state of the interview: the domains of the facts (known,
+    open, or closed), and those of the derived facts the rules that may still fire can give."""
 
     def __init__(self, kb: KnowledgeBase, result: ConsultationResult, answers: Mapping[str, Answer]) -> None:
         self.kb = kb
@@ -188,87 +116,78 @@ class _Analysis:
         self.base: dict[str, Domain] = {}
         for name, fact in kb.facts.items():
             if name in result.facts:
-                self.base[name] = ("known", result.facts[name])
+                self.base[name] = Known(result.facts[name])
             elif fact.derived or answers.get(name) is UNKNOWN:
-                self.base[name] = None
+                self.base[name] = CLOSED
             else:
-                self.base[name] = _open_domain(fact)
+                self.base[name] = open_domain(fact)
         self.derivers = [rule for rule in self.unfired if rule.derive]
         self.deriver_reads = {name for rule in self.derivers for name in rule.reads}
         self._settled: dict[str, Domain] | None = None
 
     def domains(self, overrides: Mapping[str, Domain] | None = None) -> dict[str, Domain]:
-        """Domains with the derived facts that may still be derived opened up (least fixpoint)."""
-        if not overrides and self._settled is not None:
+        """The domains, with ``overrides`` (an answer tried) and the derived facts that may still
+        be derived opened up (:func:`.domains.derive`)."""
+        if not overrides:
+            if self._settled is None:
+                self._settled = derive(self.derivers, self.base)
             return self._settled
-        if overrides and not (set(overrides) & self.deriver_reads):
+        if not (set(overrides) & self.deriver_reads):
             # no rule that derives anything reads these facts: the derived domains stay as they are
             return {**self.domains(), **overrides}
-        domains = dict(self.base)
-        if overrides:
-            domains.update(overrides)
-        possible: dict[str, set[Value]] = {}
-        changed = True
-        while changed:
-            changed = False
-            for rule in self.derivers:
-                if not _can(rule.when, domains, True):
-                    continue
-                for name, value in rule.derive:
-                    if isinstance(domains.get(name), tuple):
-                        continue  # already known; rules never change a derived value
-                    values = possible.setdefault(name, set())
-                    if value not in values:
-                        values.add(value)
-                        domains[name] = frozenset(values)
-                        changed = True
-        if not overrides:
-            self._settled = domains
-        return domains
+        return derive(self.derivers, {**self.base, **overrides})
 
     def possible_rules(self, domains: Mapping[str, Domain]) -> list[Rule]:
-        return [rule for rule in self.unfired if _can(rule.when, domains, True)]
+        return [rule for rule in self.unfired if can(rule.when, domains)]
 
 
 def sample_values(kb: KnowledgeBase, fact: Fact) -> list[Value]:
     """Representative answers for ``fact``: every choice, both booleans, or the numbers
     around each threshold the rules compare it with."""
-    if fact.type is FactType.CHOICE:
-        return list(fact.values)
-    if fact.type is FactType.BOOLEAN:
-        return [True, False]
-    low = -math.inf if fact.minimum is None else fact.minimum
-    high = math.inf if fact.maximum is None else fact.maximum
+    match fact.type:
+        case FactType.CHOICE:
+            return list(fact.values)
+        case FactType.BOOLEAN:
+            return [True, False]
+        case FactType.INTEGER:
+            domain = open_domain(fact)
+            assert isinstance(domain, Interval)
+        case _:  # pragma: no cover
+            never(fact.type)
     points: set[int] = set()
     for rule in kb.rules:
-        stack: list[Condition] = [rule.when]
-        while stack:
-            condition = stack.pop()
-            if isinstance(condition, Comparison):
-                if condition.fact == fact.name:
-                    values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
-                    for v in values:
-                        if isinstance(v, int):
-                            # a comparison with v changes truth only between v-1|v and v|v+1
-                            points.update({v - 1, v, v + 1})
-            elif isinstance(condition, Not):
-                stack.append(condition.condition)
-            else:
-                stack.extend(condition.conditions)
-    inside = sorted(p for p in points if low <= p <= high)
+        for comparison in comparisons_in(rule.when):
+            if comparison.fact == fact.name:
+                for v in comparison.operator.mentioned(comparison.value):
+                    if isinstance(v, int):
+                        # a comparison with v changes truth only between v-1|v and v|v+1
+                        points.update({v - 1, v, v + 1})
+    inside = sorted(p for p in points if domain.low <= p <= domain.high)
     if not inside:
+        low, high = domain.low, domain.high
         inside = [int(low) if low != -math.inf else (int(high) if high != math.inf else 0)]
     return inside  # type: ignore[return-value]
 
 
 def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Plan:
     """What to ask next, given ``answers`` (fact → value or :data:`UNKNOWN`)."""
+    from .inference import engine_for  # the consultation runs on durable; the analysis does not
+
     known = {name: value for name, value in answers.items() if value is not UNKNOWN}
     result = engine_for(kb).consult(known)
     analysis = _Analysis(kb, result, answers)
-    domains = analysis.domains()
-    possible = analysis.possible_rules(domains)
+    possible = analysis.possible_rules(analysis.domains())
+    relevant = _relevant_rules(kb, result, possible)
+    questions = _score_questions(kb, analysis, answers, possible, relevant)
+    asked = {question.fact.name for question in questions}
+    questions += _deadline_questions(kb, result, answers, asked)
+    unknown = tuple(name for name, value in answers.items() if value is UNKNOWN)
+    return Plan(result, tuple(questions), unknown)
 
+
+def _relevant_rules(kb: KnowledgeBase, result: ConsultationResult, possible: list[Rule]) -> dict[str, Rule]:
+    """The rules that may still fire and would change the answer (advice not given yet, or given
+    with a higher priority), and the rules that may derive a fact such a rule reads."""
     # Advice only grows as answers come in, so what current advice replaces stays replaced.
     giver_priority: dict[str, int] = {}
     for step in result.trace:
@@ -291,38 +210,49 @@ def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Plan:
             if rule.id not in relevant and any(name in needed for name, _ in rule.derive):
                 relevant[rule.id] = rule
                 grew = True
+    return relevant
 
+
+def _score_questions(
+    kb: KnowledgeBase,
+    analysis: _Analysis,
+    answers: Mapping[str, Answer],
+    possible: list[Rule],
+    relevant: Mapping[str, Rule],
+) -> list[Question]:
+    """The askable, unanswered facts a relevant rule reads, best first: by how many relevant rules
+    an answer rules out on average, then how many relevant rules read the fact, then the order of
+    ``facts.yaml``."""
     readers: dict[str, list[Rule]] = {}
     for rule in relevant.values():
         for name in rule.reads:
             readers.setdefault(name, []).append(rule)
-    candidates = [
-        fact
-        for fact in kb.facts.values()
-        if fact.askable and fact.name not in answers and fact.name in readers
-    ]
-
     order = {name: i for i, name in enumerate(kb.facts)}
     possible_ids = frozenset(rule.id for rule in possible)
     scored: list[tuple[float, int, int, Question]] = []
-    for fact in candidates:
+    for fact in kb.facts.values():
+        if not fact.askable or fact.name in answers or fact.name not in readers:
+            continue
         score = _settling_score(analysis, fact, sample_values(kb, fact), list(relevant.values()))
         reasons = tuple(Reason(rule, _reachable_advice(kb, rule, possible_ids)) for rule in readers[fact.name])
         scored.append((-score, -len(readers[fact.name]), order[fact.name], Question(fact, reasons, score)))
     scored.sort(key=lambda item: item[:3])
-    # Last, the countdowns the deadlines of the advice already given count from.
-    asked = {item[3].fact.name for item in scored}
+    return [item[3] for item in scored]
+
+
+def _deadline_questions(
+    kb: KnowledgeBase, result: ConsultationResult, answers: Mapping[str, Answer], asked: set[str]
+) -> list[Question]:
+    """Last, the countdowns the deadlines of the advice already given count from (in the order
+    of that advice)."""
     waiting: dict[str, list[str]] = {}
     for entry in result.advice:
         deadline = entry.advice.deadline
-        if deadline is not None and deadline.fact not in answers and deadline.fact not in asked:
-            if kb.facts[deadline.fact].askable:
-                waiting.setdefault(deadline.fact, []).append(entry.id)
-    for name, advice_ids in waiting.items():
-        question = Question(kb.facts[name], (), 0.0, tuple(advice_ids))
-        scored.append((0.0, 0, order[name], question))
-    unknown = tuple(name for name, value in answers.items() if value is UNKNOWN)
-    return Plan(result, tuple(item[3] for item in scored), unknown)
+        if deadline is None or deadline.fact in answers or deadline.fact in asked:
+            continue
+        if kb.facts[deadline.fact].askable:
+            waiting.setdefault(deadline.fact, []).append(entry.id)
+    return [Question(kb.facts[name], (), 0.0, tuple(advice_ids)) for name, advice_ids in waiting.items()]
 
 
 def _settling_score(analysis: _Analysis, fact: Fact, values: Iterable[Value], relevant: list[Rule]) -> float:
@@ -337,12 +267,15 @@ def _settling_score(analysis: _Analysis, fact: Fact, values: Iterable[Value], re
     current = analysis.domains()
     total = 0
     for value in values:
-        domains = analysis.domains({fact.name: ("known", value)})
-        changed = {name for name, domain in domains.items() if current.get(name) != domain}
+        domains = analysis.domains({fact.name: Known(value)})
+        # (most domains are the very objects of ``current``: compared by identity first)
+        changed = {
+            name for name, domain in domains.items() if (old := current.get(name)) is not domain and old != domain
+        }
         total += sum(
             1
             for rule in relevant
-            if any(name in changed for name in rule.reads) and not _can(rule.when, domains, True)
+            if any(name in changed for name in rule.reads) and not can(rule.when, domains)
         )
     return total / len(values)
 

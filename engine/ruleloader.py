@@ -23,7 +23,8 @@ from .errors import (
     suggest,
 )
 from .facts import ValueProblem, check_value, is_integer
-from .model import AllOf, AnyOf, Comparison, FactType, Not, Operator, Rule
+from .model import AllOf, AnyOf, Comparison, Not, Operator, Rule
+from .operators import Shape
 from .reader import kind
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
@@ -38,7 +39,6 @@ __all__ = ["CONNECTIVES", "RuleReader"]
 #: The keys that combine conditions.
 CONNECTIVES = ("all", "any", "not")
 _OPERATORS = {op.value: op for op in Operator}
-_ORDERING = {Operator.LT, Operator.LTE, Operator.GT, Operator.GTE}
 
 
 class RuleReader:
@@ -244,31 +244,24 @@ class RuleReader:
         return None if comparison is None else [comparison]
 
     def _comparison(self, fact: Fact, op: Operator, node: Node, location: Location) -> Comparison | None:
-        if op in _ORDERING and fact.type is not FactType.INTEGER:
-            self.errors.append(
-                WrongTypeError(
-                    location,
-                    f"'{op.value}' compares numbers, but fact '{fact.name}' is a {fact.type.value} fact",
-                    name=op.value,
-                )
-            )
+        """What ``op`` accepts is the operator's to say (engine/operators/)."""
+        if fact.type not in op.fact_types:
+            self.errors.append(WrongTypeError(location, op.wrong_type(fact), name=op.value))
             return None
-        if op is Operator.IN:
-            if not node.is_list or not node.value:
-                self.errors.append(SchemaError(node.location, "'in' takes a non-empty list of values"))
-                return None
-            checked = [self.value(fact, item, exact=True) for item in node.value]
-            values = [v for v in checked if v is not None]
-            if len(values) < len(checked):
-                return None
-            unique = tuple(dict.fromkeys(values))
-            if len(unique) == 1:
-                return Comparison(fact.name, Operator.EQ, unique[0], location)
-            return Comparison(fact.name, Operator.IN, unique, location)
-        value = self.value(fact, node, exact=op in (Operator.EQ, Operator.NE))
-        if value is None:
+        problem = op.list_problem(node.value if node.is_list else None)
+        if problem is not None:
+            self.errors.append(SchemaError(node.location, problem))
             return None
-        return Comparison(fact.name, op, value, location)
+        items = node.value if node.is_list and op.shape is not Shape.SCALAR else [node]
+        checked = [self.value(fact, item, exact=op.exact) for item in items]
+        values = [v for v in checked if v is not None]
+        if len(values) < len(checked):
+            return None
+        built = op.build(fact.name, values[0] if op.shape is Shape.SCALAR else tuple(values), location)
+        if isinstance(built, str):
+            self.errors.append(SchemaError(node.location, built))
+            return None
+        return built
 
     # ------------------------------------------------------------------ rules
     def rule(self, node: Node, order: int) -> Rule | None:

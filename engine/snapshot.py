@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .graph import GraphIndex, RuleGraph, advice_node, fact_node, rule_node
@@ -46,11 +46,11 @@ from .model import (
     FactType,
     KnowledgeBase,
     Not,
-    Operator,
     Rule,
     Source,
     comparisons_in,
 )
+from .operators import Operator, operator_named
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -65,7 +65,11 @@ _CLASSES: dict[str, type] = {
     cls.__name__: cls
     for cls in (Advice, AllOf, AnyOf, Choice, Comparison, Deadline, Fact, Location, Not, Rule, Source)
 }
-_ENUMS: dict[str, type[enum.Enum]] = {cls.__name__: cls for cls in (AdviceKind, FactType, Operator, SourceAuthority)}
+#: Enums, and the operators (stored like an enum member: ``{"$e": "Operator", "v": "lt"}``).
+_ENUMS: dict[str, Callable[[str], object]] = {
+    **{cls.__name__: cls for cls in (AdviceKind, FactType, SourceAuthority)},
+    "Operator": operator_named,
+}
 _FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls) if f.init) for name, cls in _CLASSES.items()}
 
 
@@ -81,6 +85,8 @@ def to_snapshot(kb: KnowledgeBase) -> dict[str, Any]:
     def encode(value: Any) -> Any:
         if isinstance(value, enum.Enum):  # before str: the model's enums are str enums
             return {"$e": type(value).__name__, "v": value.value}
+        if isinstance(value, Operator):
+            return {"$e": "Operator", "v": value.name}
         if value is None or isinstance(value, (bool, int, str)):
             return value
         if isinstance(value, Location):

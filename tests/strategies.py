@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 from orderdoctor.engine.location import Location
+from orderdoctor.engine.operators import Shape
 from orderdoctor.engine.model import (
     Advice,
     AdviceKind,
@@ -47,16 +48,19 @@ def comparisons(facts: dict[str, Fact]):
     def build(draw):
         fact = facts[draw(st.sampled_from(sorted(facts)))]
         if fact.type is FactType.CHOICE:
-            op = draw(st.sampled_from([Operator.EQ, Operator.NE, Operator.IN]))
-            if op is Operator.IN:
+            op = draw(st.sampled_from([Operator.EQ, Operator.NE, Operator.IN, Operator.NOT_IN]))
+            if op.shape is Shape.LIST:
                 values = tuple(draw(st.lists(st.sampled_from(fact.values), min_size=2, max_size=3, unique=True)))
                 return Comparison(fact.name, op, values)
             return Comparison(fact.name, op, draw(st.sampled_from(fact.values)))
         if fact.type is FactType.BOOLEAN:
             return Comparison(fact.name, draw(st.sampled_from([Operator.EQ, Operator.NE])), draw(st.booleans()))
-        op = draw(st.sampled_from(list(Operator)))
-        if op is Operator.IN:
+        op = draw(st.sampled_from(list(Operator)))  # every registered operator takes integers
+        if op.shape is Shape.LIST:
             return Comparison(fact.name, op, tuple(draw(st.lists(st.integers(-6, 6), min_size=2, max_size=3, unique=True))))
+        if op.shape is Shape.PAIR:
+            low = draw(st.integers(-6, 6))
+            return Comparison(fact.name, op, (low, draw(st.integers(low, 6))))
         return Comparison(fact.name, op, draw(st.integers(-6, 6)))
 
     return build()

@@ -114,6 +114,7 @@ def test_settling_scores_equal_a_full_re_evaluation(shipped_kb):
     of every kb case it must score exactly as evaluating every possible rule again would."""
     from orderdoctor.engine import load_cases
     from orderdoctor.engine.inference import engine_for
+    from orderdoctor.engine.domains import Known
     from orderdoctor.engine.planner import UNKNOWN, _Analysis, _can, _settling_score, plan, sample_values
 
     checked = 0
@@ -128,7 +129,7 @@ def test_settling_scores_equal_a_full_re_evaluation(shipped_kb):
                     continue
                 values = sample_values(shipped_kb, fact)
                 full = sum(
-                    sum(1 for rule in possible if not _can(rule.when, analysis.domains({fact.name: ("known", v)}), True))
+                    sum(1 for rule in possible if not _can(rule.when, analysis.domains({fact.name: Known(v)}), True))
                     for v in values
                 ) / len(values) if values and possible else 0.0
                 assert _settling_score(analysis, fact, values, possible) == full, (case.id, fact.name)

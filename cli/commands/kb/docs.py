@@ -81,14 +81,10 @@ def _word(value: object) -> str:
 
 
 def _condition_words(condition: Any) -> str:
-    from orderdoctor.engine import AllOf, AnyOf, Comparison, Not, Operator
+    from orderdoctor.engine import AllOf, AnyOf, Comparison, Not
 
-    if isinstance(condition, Comparison):
-        if condition.operator is Operator.IN:
-            values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
-            return f"{condition.fact} is one of {', '.join(_word(v) for v in values)}"
-        words = {"eq": "is", "ne": "is not", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
-        return f"{condition.fact} {words[condition.operator.value]} {_word(condition.value)}"
+    if isinstance(condition, Comparison):  # each operator has its words
+        return condition.operator.describe(condition.fact, condition.value, _word)
     if isinstance(condition, Not):
         return f"not ({_condition_words(condition.condition)})"
     joiner = " and " if isinstance(condition, AllOf) else " or "

@@ -1,0 +1,275 @@
+"""Compiling a knowledge base to durable-rules' JSON, and planning its shards: pure data.
+
+What :mod:`.backend` registers with durable's C engine is made here, without importing durable
+(see the backend's docstring for how the shards are matched):
+
+* :func:`compile_condition` — a condition as durable's expression: each comparison is compiled by
+  its operator (:meth:`.operators.Operator.to_durable`), ``$and``/``$or`` for ``all``/``any``, and
+  ``not`` pushed inwards (De Morgan) so that a test on an unknown fact never holds;
+* :func:`compile_ruleset` — rules as one durable ruleset, rule N of the kb being ``rN`` with its
+  marker ``_fN`` last in the pattern;
+* :func:`plan_shards` — the rules of a large knowledge base split into shards of
+  :data:`SHARD_SIZE` (ordered by derivation depth, then entry key), each with what the backend's
+  scheduling needs: entry keys, the facts its rules read, and each rule's *requirements*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Rule, Value, never
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = [
+    "SHARD_SIZE",
+    "CompiledKnowledgeBase",
+    "CompiledRuleset",
+    "Requirements",
+    "compile_condition",
+    "compile_ruleset",
+    "marker",
+    "plan_shards",
+    "join_shards",
+]
+
+#: A position past every rule's (knowledge bases hold far fewer rules).
+NONE = 1 << 62
+
+
+def compile_condition(condition: Condition, *, holds: bool = True) -> dict[str, Any]:
+    """durable's expression that matches when ``condition`` holds (or, with
+    ``holds=False``, when it is known to fail). A test on a missing property
+    never matches in durable, which gives unknown facts their meaning."""
+    match condition:
+        case Comparison():
+            return condition.operator.to_durable(condition.fact, condition.value, holds)
+        case Not():
+            return compile_condition(condition.condition, holds=not holds)
+        case AllOf() | AnyOf():
+            parts = [compile_condition(part, holds=holds) for part in condition.conditions]
+            conjunction = isinstance(condition, AllOf) == holds
+            return {"$and" if conjunction else "$or": parts}
+        case _:  # pragma: no cover
+            never(condition)
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """A knowledge base turned into one durable ruleset definition (pure data)."""
+
+    name: str
+    definition: Mapping[str, Any]
+    rules: Mapping[str, Rule]
+    markers: Mapping[str, str]
+    #: Fact → values: every rule of the shard requires one of these facts to be known and have
+    #: one of its values (its *entry key*; None values: any value); None when some rule has no
+    #: such requirement.
+    entry: Mapping[str, frozenset[Value] | None] | None = None
+    #: The facts the shard's rules read.
+    reads: frozenset[str] = frozenset()
+    #: Fact → the kb positions of the shard's rules that read it, lowest first.
+    readers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: The lowest kb position of the shard's rules.
+    lowest: int = NONE
+    #: Position → what the rule there requires of the facts to be able to fire.
+    requires: Mapping[int, Requirements] = field(default_factory=dict)
+
+    def may_match(self, known: Mapping[str, Value]) -> bool:
+        """False when no rule of the shard can fire on ``known``: each requires a fact to have a
+        value it has not (or does not have yet — a test on an unknown fact never holds)."""
+        if self.entry is None:
+            return True
+        return any(fact in known and (values is None or known[fact] in values) for fact, values in self.entry.items())
+
+
+#: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
+#: (error 303) and a ruleset holds at most 4,096 rules: larger knowledge bases are split into
+#: shards of this many rules.
+SHARD_SIZE = 64
+
+
+@dataclass(frozen=True)
+class CompiledKnowledgeBase:
+    """A knowledge base compiled to one or more durable rulesets (shards)."""
+
+    shards: tuple[CompiledRuleset, ...]
+    #: Fact → the positions (in ``shards``) of the shards whose rules read it.
+    shards_reading: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.shards[0].name
+
+    @property
+    def rules(self) -> Mapping[str, Rule]:
+        return {key: rule for shard in self.shards for key, rule in shard.rules.items()}
+
+    @property
+    def definition(self) -> Mapping[str, Any]:
+        return {key: rule for shard in self.shards for key, rule in shard.definition.items()}
+
+    @property
+    def markers(self) -> Mapping[str, str]:
+        return {key: marker for shard in self.shards for key, marker in shard.markers.items()}
+
+
+def marker(index: int) -> str:
+    """The property that marks rule ``index`` as found ready in a case (rule N is ``rN``)."""
+    return f"_f{index}"
+
+
+def compile_ruleset(
+    kb: KnowledgeBase, name: str, indices: range | None = None
+) -> CompiledRuleset:
+    """Compile the rules of ``kb`` (or those at ``indices`` in ``kb.rules``) to one durable
+    ruleset definition; rule N of the kb is ``rN``, with priority N+1."""
+    definition: dict[str, Any] = {}
+    rules: dict[str, Rule] = {}
+    markers: dict[str, str] = {}
+    indices = indices if indices is not None else range(len(kb.rules))
+    for index in indices:
+        rule = kb.rules[index]
+        key = f"r{index}"
+        flag = marker(index)
+        pattern = {"$and": [compile_condition(rule.when), {"$nex": {flag: 1}}]}
+        definition[key] = {"all": [{"m": pattern}], "pri": index + 1}
+        rules[key] = rule
+        markers[key] = flag
+    return CompiledRuleset(name, definition, rules, markers)
+
+
+#: What a rule requires of the facts to be able to fire: (fact, a test its value must pass —
+#: None: it must merely be known), one entry per comparison its condition makes outright.
+Requirements = tuple[tuple[str, "Callable[[Value], bool] | None"], ...]
+
+
+def _requirement(comparison: Comparison, holds: bool) -> tuple[str, Callable[[Value], bool] | None]:
+    """The test a fact's value must pass for ``comparison`` to hold (or, with ``holds=False``,
+    to fail), as its operator states it (:meth:`.operators.Operator.requirement`)."""
+    return comparison.fact, comparison.operator.requirement(comparison.value, holds)
+
+
+def _requirements(rule: Rule) -> Requirements:
+    """What ``rule``'s condition requires of the facts outright (a comparison, or the ``not`` of
+    one, at the top of an ``all``). A test on an unknown fact never holds, so the rule cannot
+    fire until every requirement holds; since facts are only ever added, once they hold they go
+    on holding. Only a necessary condition: durable does the matching."""
+    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    required = []
+    for part in parts:
+        if isinstance(part, Not) and isinstance(part.condition, Comparison):
+            required.append(_requirement(part.condition, holds=False))
+        elif isinstance(part, Comparison):
+            required.append(_requirement(part, holds=True))
+    return tuple(required)
+
+
+def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
+    """The values ``fact`` must have for ``rule`` to fire, when its condition says so outright."""
+    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    for part in parts:
+        if isinstance(part, Comparison) and part.fact == fact:
+            values = part.operator.required_values(part.value)
+            if values is not None:
+                return values
+    return None
+
+
+def _entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value] | None] | None:
+    """A fact ``rule`` cannot fire without, and the values it must have (None: any value, as
+    for ``days_left < 3`` — a test on an unknown fact never holds); None when the condition
+    requires no single fact (an ``any`` at the top). Chosen to rule the rule out most often:
+    the largest share of the fact's possible values excluded (a choice of six values required
+    to be one: five sixths), then a derived fact (unknown until some rule concludes it)."""
+    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    best: tuple[tuple[float, int], str, frozenset[Value] | None] | None = None
+    for part in parts:
+        if not isinstance(part, Comparison):
+            continue
+        fact = kb.facts[part.fact]
+        values = _required_values(rule, part.fact)
+        domain = len(fact.values) if fact.values else 2
+        excluded = 0.0 if values is None else (domain - len(values)) / domain
+        score = (excluded, int(fact.derived))
+        if best is None or score > best[0]:
+            best = (score, part.fact, values)
+    return None if best is None else (best[1], best[2])
+
+
+def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value] | None] | None:
+    """The entry keys of the rules at ``indices``, merged by fact; None if one rule has none."""
+    entry: dict[str, frozenset[Value] | None] = {}
+    for index in indices:
+        key = _entry_key(kb, kb.rules[index])
+        if key is None:
+            return None
+        fact, values = key
+        if fact in entry:
+            known = entry[fact]
+            entry[fact] = None if known is None or values is None else known | values
+        else:
+            entry[fact] = values
+    return MappingProxyType(entry)
+
+
+def _shard_order(kb: KnowledgeBase) -> list[int]:
+    """Rule indices ordered by derivation depth, then by entry key, then the kb's order: the
+    rules of a shard share their entry keys (more shards skipped) and read facts derived at
+    about the same time (fewer matches)."""
+    depth: dict[str, int] = {}
+    deriving: dict[str, list[int]] = {}
+    for index, rule in enumerate(kb.rules):
+        for name, _ in rule.derive:
+            deriving.setdefault(name, []).append(index)
+
+    def rule_depth(index: int, seen: frozenset[int] = frozenset()) -> int:
+        key = kb.rules[index].id
+        if key not in depth:
+            inputs = [d for name in kb.rules[index].reads for d in deriving.get(name, []) if d not in seen]
+            depth[key] = 1 + max((rule_depth(d, seen | {index}) for d in inputs), default=-1)
+        return depth[key]
+
+    def entry_key(index: int) -> tuple[str, str]:
+        key = _entry_key(kb, kb.rules[index])
+        if key is None:
+            return ("~", "")
+        fact, values = key
+        return (fact, "*" if values is None else ",".join(sorted(map(str, values))))
+
+    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), entry_key(i), i))
+
+
+def plan_shards(kb: KnowledgeBase, names: Iterator[str]) -> Iterator[CompiledRuleset]:
+    """The shards of ``kb`` (one when it has at most :data:`SHARD_SIZE` rules), compiled, each
+    named by the next of ``names`` as it is made, with what the backend schedules by."""
+    sharded = len(kb.rules) > SHARD_SIZE
+    order = _shard_order(kb) if sharded else list(range(len(kb.rules)))
+    for start in range(0, max(len(order), 1), SHARD_SIZE):
+        indices = sorted(order[start:start + SHARD_SIZE])
+        compiled = compile_ruleset(kb, next(names), indices)  # type: ignore[arg-type]
+        readers: dict[str, list[int]] = {}
+        for index in indices:  # ascending
+            for name in kb.rules[index].reads:
+                readers.setdefault(name, []).append(index)
+        yield replace(
+            compiled,
+            entry=_entry(kb, indices) if sharded else None,
+            reads=frozenset(readers),
+            readers=MappingProxyType({name: tuple(at) for name, at in readers.items()}),
+            lowest=indices[0] if indices else NONE,
+            requires={index: _requirements(kb.rules[index]) for index in indices},
+        )
+
+
+def join_shards(shards: tuple[CompiledRuleset, ...]) -> CompiledKnowledgeBase:
+    """The compiled knowledge base of ``shards``, with which shards read each fact."""
+    reading: dict[str, list[int]] = {}
+    for position, shard in enumerate(shards):
+        for name in shard.reads:
+            reading.setdefault(name, []).append(position)
+    return CompiledKnowledgeBase(shards, MappingProxyType({name: tuple(at) for name, at in reading.items()}))
