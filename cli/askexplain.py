@@ -101,7 +101,7 @@ def why_not_text(kb: KnowledgeBase, why: WhyNot) -> str:
     """Why the advice ``why`` is about is (not) in the plan, rule by rule."""
     advice = kb.advice[why.advice_id]
     head = f'Why not "{advice.title}"?'
-    if why.given_by is not None:
+    if why.shown_by is not None:
         return f"{head} It is advised: it is in your plan."
     if why.replaced_by is not None:
         return f"{head} A rule gives it, but {titles(kb, [why.replaced_by])} takes its place in your plan."

@@ -132,8 +132,8 @@ def text_why_not(why: WhyNot, kb: KnowledgeBase) -> list[str]:
     """``Why not ADVICE ("title")?`` and the answer: given, replaced, or the rules checked."""
     advice = kb.advice[why.advice_id]
     lines = [f'Why not {why.advice_id} ("{advice.title}")?']
-    if why.given_by is not None:
-        rule = why.given_by.rule
+    if why.shown_by is not None:
+        rule = why.shown_by.rule
         lines.append(f"It is advised, by rule {rule.id}." if rule else "It is advised.")
         return lines
     if why.replaced_by is not None:

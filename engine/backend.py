@@ -11,7 +11,7 @@ the measurements in shared/notes/durable-rules.md):
   ``start_action_for_state``/``complete_and_start_action``,
   ``retract_fact``, ``delete_ruleset`` — so each fired rule costs one call
   into C, and no timer threads or hosts exist at all.
-* **One case fact.** A consultation is one durable fact holding every known
+* **One state fact.** A consultation is one durable fact holding every known
   fact as a property (``{"sid": "1", "order_status": "shipped", ...}``).
   Each rule is one pattern over it, compiled from data to durable's JSON by
   :mod:`.compiler` (each operator compiles its own test: equality,
@@ -22,10 +22,10 @@ the measurements in shared/notes/durable-rules.md):
   the shards (below); this module registers them and drives the matching.
 * **Forward chaining.** durable finds which rules are ready; the backend
   fires them, one at a time. To match a shard (a durable ruleset, below),
-  the backend asserts the case, takes every activation
+  the backend asserts the state fact, takes every activation
   (``start_action_for_state``, then ``complete_and_start_action``) without
-  firing anything, and retracts the case, leaving the session empty. The
-  case carries a marker ``_fN`` for every rule already found ready, and rule
+  firing anything, and retracts the state fact, leaving the session empty. The
+  state fact carries a marker ``_fN`` for every rule already found ready, and rule
   N's pattern ends with ``$nex _fN``, so durable never reports a rule twice
   (markers come last in the pattern, or durable's 64-entry match stack
   overflows, error 303); durable activates a rule once for *each* ``$or``
@@ -40,10 +40,10 @@ the measurements in shared/notes/durable-rules.md):
   be known and pass those tests) comes earlier; otherwise later, lazily, so
   that one match often takes in several derived facts. The order is thus
   the documented one at every size, and a rule's action runs outside
-  durable: an error in it leaves nothing behind. A case no rule matches is
+  durable: an error in it leaves nothing behind. A state fact no rule matches is
   simply not stored (result code 1), so no catch-all rule is needed.
 * **Isolation.** One fixed session per ruleset (durable allows 1,024), and
-  every match ends by retracting its case fact, leaving the session empty;
+  every match ends by retracting its state fact, leaving the session empty;
   a match that fails completes its started action and empties the session
   too, or leaves it behind for a fresh one. A lock serialises
   consultations; use processes, not threads, for parallel work.
@@ -93,7 +93,7 @@ if TYPE_CHECKING:
 _engine = load_engine()
 
 __all__ = [
-    "MAX_CASE_PROPERTIES",
+    "MAX_STATE_PROPERTIES",
     "SHARD_SIZE",
     "CompiledKnowledgeBase",
     "CompiledRuleset",
@@ -109,7 +109,7 @@ __all__ = [
 FiringListener = Callable[[Rule, Mapping[str, Value]], Mapping[str, Value]]
 
 #: durable-rules silently drops properties past about 252 on one fact.
-MAX_CASE_PROPERTIES = 240
+MAX_STATE_PROPERTIES = 240
 
 #: ``assert_fact`` result codes of durable's matching engine.
 _HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
@@ -130,7 +130,7 @@ class _ShardRun:
     """One shard's part of a consultation.
 
     ``marked`` are the positions of the shard's rules that durable found ready (fired or waiting
-    their turn): their markers go into every case asserted to the shard, so durable does not
+    their turn): their markers go into every state fact asserted to the shard, so durable does not
     activate them again. ``matched_at`` is the number of derivations made when durable last
     matched the shard (-1: not yet).
     """
@@ -294,11 +294,11 @@ class DurableBackend:
     def _match(self, run: _ShardRun, known: Mapping[str, Value], ready: list[tuple[int, str, _ShardRun]]) -> None:
         """Match one shard against the facts known so far: put its newly ready rules on ``ready``.
 
-        Drives durable's matching engine directly: assert the case (with the
+        Drives durable's matching engine directly: assert the state fact (with the
         markers of the shard's rules already found ready), take the
         activations one at a time (``start_action_for_state``, then
         ``complete_and_start_action``) without firing anything, and retract
-        the case, leaving the session empty. Rules fire later, outside
+        the state fact, leaving the session empty. Rules fire later, outside
         durable, so an error in one leaves nothing behind in durable.
         """
         compiled = run.compiled
@@ -307,15 +307,15 @@ class DurableBackend:
         name = compiled.name
         handle = self._handles[name]
         sid = self._sid[name]
-        case: dict[str, Any] = {"sid": sid, **known}
+        state: dict[str, Any] = {"sid": sid, **known}
         for position in run.marked:
-            case[marker(position)] = 1
-        if len(case) > MAX_CASE_PROPERTIES:
+            state[marker(position)] = 1
+        if len(state) > MAX_STATE_PROPERTIES:
             raise BackendError(
-                f"a consultation may hold at most {MAX_CASE_PROPERTIES} facts and fired rules "
+                f"a consultation may hold at most {MAX_STATE_PROPERTIES} facts and fired rules "
                 "(durable-rules limit)"
             )
-        text = _encode(case)
+        text = _encode(state)
         state = None
         pending = False
         clean = False
@@ -323,7 +323,7 @@ class DurableBackend:
             self._opened.add(name)
             code, state = _engine.assert_fact(handle, text)
             if code == _OBSERVED:
-                raise BackendError("durable-rules rejected the case: the session was not empty")
+                raise BackendError("durable-rules rejected the state fact: the session was not empty")
             if code != _HANDLED:
                 clean = True  # no rule matched: durable stored nothing
                 return
@@ -351,7 +351,7 @@ class DurableBackend:
 
         The pending activations are completed (``abandon_action`` would be
         shorter, but durable 2.0.28 corrupts the session with it: the next run
-        segfaults), then the case is retracted.
+        segfaults), then the state fact is retracted.
         """
         try:
             if pending is not None:

@@ -119,7 +119,7 @@ class CompiledKnowledgeBase:
 
 
 def marker(index: int) -> str:
-    """The property that marks rule ``index`` as found ready in a case (rule N is ``rN``)."""
+    """The property that marks rule ``index`` as found ready in a state fact (rule N is ``rN``)."""
     return f"_f{index}"
 
 

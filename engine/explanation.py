@@ -132,14 +132,15 @@ class WhyNot:
     """Why ``advice_id`` is (not) in the answer."""
 
     advice_id: str
-    given_by: AdviceEntry | None
+    shown_by: AdviceEntry | None
     replaced_by: str | None
     checks: tuple[RuleCheck, ...]
     through: tuple[str, ...]
 
     @property
-    def given(self) -> bool:
-        return self.given_by is not None
+    def shown(self) -> bool:
+        """Whether the advice is in the answer (``shown_by`` is the entry that shows it)."""
+        return self.shown_by is not None
 
 
 def _questions_for(kb: KnowledgeBase, names: tuple[str, ...], known: Mapping[str, Value]) -> tuple[str, ...]:
@@ -370,8 +371,8 @@ def _json_check(check: RuleCheck) -> dict[str, Any]:
 def _json_why_not(why: WhyNot) -> dict[str, Any]:
     return {
         "advice": why.advice_id,
-        "given": why.given,
-        "given_by": why.given_by.rule.id if why.given_by and why.given_by.rule else None,
+        "given": why.shown,
+        "given_by": why.shown_by.rule.id if why.shown_by and why.shown_by.rule else None,
         "replaced_by": why.replaced_by,
         "rules": [_json_check(c) for c in why.checks],
         "through": list(why.through),

@@ -26,7 +26,7 @@ from .errors import FactInputError, FactInputErrors, suggest
 from .facts import ValueProblem, check_value
 from .location import Location
 from .model import Fact, FactType, KnowledgeBase
-from .planner import UNKNOWN, Answer, Plan, Question, plan
+from .planner import UNKNOWN, Answer, Question, QuestionPlan, plan
 
 __all__ = ["Aging", "Interview", "SESSION_FORMAT", "SESSION_VERSION", "clock_of", "working_days_between"]
 
@@ -111,7 +111,7 @@ class Interview:
         self._answers: dict[str, Answer] = {}
         self._dates: dict[str, datetime.date] = {}
         self._revising: str | None = None
-        self._plan: Plan | None = None
+        self._plan: QuestionPlan | None = None
         self.aging: Aging | None = None
         for name, value in answers:
             self.answer(name, value)
@@ -126,7 +126,7 @@ class Interview:
         """The answers that are not "unknown"."""
         return {name: value for name, value in self._answers.items() if value is not UNKNOWN}
 
-    def plan(self) -> Plan:
+    def plan(self) -> QuestionPlan:
         if self._plan is None:
             self._plan = plan(self.kb, self._answers)
         return self._plan

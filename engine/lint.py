@@ -129,7 +129,7 @@ def _redundant(kb: KnowledgeBase, domains: Mapping[str, Domain]) -> Iterable[Fin
             continue
         if not possible(AllOf((rule.when, Not(other.when)))) and possible(rule.when):
             twins = set(rule.advise) == set(other.advise) and set(rule.derive) == set(other.derive)
-            if twins and other.order > rule.order and not possible(AllOf((other.when, Not(rule.when)))):
+            if twins and other.position > rule.position and not possible(AllOf((other.when, Not(rule.when)))):
                 continue  # identical twins: report only the later one
             yield Finding(
                 rule.location,

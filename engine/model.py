@@ -263,8 +263,8 @@ def facts_in(condition: Condition) -> tuple[str, ...]:
 class Rule:
     """A rule: when its condition holds it derives facts and gives advice.
 
-    ``priority``: higher fires first and puts its advice higher; ``order`` is
-    the rule's position in the whole knowledge base (files sorted by name),
+    ``priority``: higher fires first and puts its advice higher; ``position`` is
+    the rule's place in the whole knowledge base (files sorted by name),
     which breaks ties so that every run fires rules in the same order.
     """
 
@@ -276,7 +276,7 @@ class Rule:
     source: str
     location: Location
     priority: int = 0
-    order: int = 0
+    position: int = 0
 
     @cached_property
     def reads(self) -> tuple[str, ...]:
@@ -316,7 +316,7 @@ class KnowledgeBase:
         from .graph import RuleGraph
 
         written = list(rules)  # the graph keeps the order the rules were written in
-        ordered = tuple(sorted(written, key=lambda r: (-r.priority, r.order)))
+        ordered = tuple(sorted(written, key=lambda r: (-r.priority, r.position)))
         return cls(
             root=root,  # type: ignore[arg-type]
             facts=MappingProxyType(dict(facts)),

@@ -41,7 +41,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-u
 if TYPE_CHECKING:  # pragma: no cover
     from typing import Final
 
-__all__ = ["UNKNOWN", "Unknown", "Answer", "Interval", "Question", "Plan", "plan", "sample_values"]
+__all__ = ["UNKNOWN", "Unknown", "Answer", "Interval", "Question", "QuestionPlan", "plan", "sample_values"]
 
 #: The planner's name for :func:`.domains.can` (kept for the tests that check the scoring).
 _can = can
@@ -88,7 +88,7 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Plan:
+class QuestionPlan:
     """The advice from what is known, and the questions still worth asking (best first)."""
 
     result: ConsultationResult
@@ -169,7 +169,7 @@ def sample_values(kb: KnowledgeBase, fact: Fact) -> list[Value]:
     return inside  # type: ignore[return-value]
 
 
-def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Plan:
+def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> QuestionPlan:
     """What to ask next, given ``answers`` (fact → value or :data:`UNKNOWN`)."""
     from .inference import engine_for  # the consultation runs on durable; the analysis does not
 
@@ -182,7 +182,7 @@ def plan(kb: KnowledgeBase, answers: Mapping[str, Answer]) -> Plan:
     asked = {question.fact.name for question in questions}
     questions += _deadline_questions(kb, result, answers, asked)
     unknown = tuple(name for name, value in answers.items() if value is UNKNOWN)
-    return Plan(result, tuple(questions), unknown)
+    return QuestionPlan(result, tuple(questions), unknown)
 
 
 def _relevant_rules(kb: KnowledgeBase, result: ConsultationResult, possible: list[Rule]) -> dict[str, Rule]:

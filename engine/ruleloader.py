@@ -290,7 +290,7 @@ class RuleReader:
             source=source,
             location=node.location,
             priority=priority,
-            order=order,
+            position=order,
         )
 
     def _priority(self, node: Node) -> int:

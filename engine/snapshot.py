@@ -110,7 +110,7 @@ def to_snapshot(kb: KnowledgeBase) -> dict[str, Any]:
         return files[file]
 
     table: list[dict[str, str]] = []
-    written = sorted(kb.rules, key=lambda rule: rule.order)
+    written = sorted(kb.rules, key=lambda rule: rule.position)
     body = {
         "facts": encode(kb.facts),
         "advice": encode(kb.advice),

@@ -157,7 +157,7 @@ def extended_kb(kb: KnowledgeBase, total: int, seed: int = 1) -> KnowledgeBase:
     askable = [fact for fact in kb.facts.values() if not fact.derived]
     advice = sorted(kb.advice)
     extra = []
-    order = max((rule.order for rule in kb.rules), default=0)
+    order = max((rule.position for rule in kb.rules), default=0)
     for number in range(total - len(kb.rules)):
         parts = tuple(_random_test(rng, rng.choice(askable)) for _ in range(rng.randint(1, 3)))
         when = rng.choice([AllOf, AllOf, AnyOf])(parts)

@@ -52,7 +52,7 @@ def test_how_lists_replaced_advice_last():
 
 def test_why_not_names_the_first_failed_condition_and_the_value_seen():
     why = explain_why_not(KB, consult(KB, EXAMPLE), "keep_dispute_open")
-    assert not why.given and why.replaced_by is None
+    assert not why.shown and why.replaced_by is None
     check = next(c for c in why.checks if c.rule.id == "dispute_under_way")
     assert describe_comparison(check.held[0]) == "order_status in [shipped, delivered] (seen: shipped)"
     assert check.undecided == ("dispute_status",)
@@ -62,7 +62,7 @@ def test_why_not_names_the_first_failed_condition_and_the_value_seen():
 
 def test_why_not_for_given_and_replaced_advice():
     result = consult(KB, EXAMPLE)
-    assert explain_why_not(KB, result, "open_dispute").given_by.rule.id == "open_dispute_when_needed"
+    assert explain_why_not(KB, result, "open_dispute").shown_by.rule.id == "open_dispute_when_needed"
     suspicious = consult(KB, {**EXAMPLE, "days_left": 30, "seller_response": "not_contacted", "seller_suspicious": True})
     assert explain_why_not(KB, suspicious, "contact_seller").replaced_by == "open_dispute"
     with pytest.raises(KeyError):

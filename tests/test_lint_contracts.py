@@ -176,7 +176,7 @@ def _with_generated_contracts() -> KnowledgeBase:
             requires = Not(tests[0]) if len(item.id) % 2 else AnyOf(tuple(tests))
         advice[item.id] = dataclasses.replace(
             item, requires=requires, urgent_within=5 if item.kind.value == "warning" else None)
-    rules = sorted(kb.rules, key=lambda rule: rule.order)
+    rules = sorted(kb.rules, key=lambda rule: rule.position)
     return KnowledgeBase.assemble(kb.root, kb.facts, advice, rules, kb.sources)
 
 

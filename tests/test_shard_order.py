@@ -69,7 +69,7 @@ def with_rule(kb: KnowledgeBase, rule: Rule) -> KnowledgeBase:
 def never_firing_rule(kb: KnowledgeBase) -> Rule:
     """The review's 65th rule (kb65_sharded/): item_is_replica both true and not true."""
     replica = Comparison("item_is_replica", Operator.EQ, True)
-    order = max(rule.order for rule in kb.rules) + 1
+    order = max(rule.position for rule in kb.rules) + 1
     return Rule("never_fires_extra_rule", "Never fires.", AllOf((replica, Not(replica))), (), ("contact_support",),
                 kb.rules[0].source, Location("<test>"), 0, order)
 

@@ -49,7 +49,7 @@ def render_rules_doc(kb: KnowledgeBase) -> str:
         "when this file is stale). For the situations they cover, see [knowledge.md](knowledge.md).",
     ]
     by_file: dict[str, list[Any]] = {}
-    for rule in sorted(kb.rules, key=lambda r: r.order):
+    for rule in sorted(kb.rules, key=lambda r: r.position):
         by_file.setdefault(Path(rule.location.file).name, []).append(rule)
     for file, rules in by_file.items():
         lines += ["", f"## {file}", ""]
