@@ -65,7 +65,8 @@ def test_the_json_format_is_to_json():
 
 # ---------------------------------------------------------- the renderers
 def test_the_formats_are_the_registry_keys():
-    assert render.FORMATS == tuple(RENDERERS) == ("text", "json", "markdown", "mermaid")
+    assert render.FORMATS == tuple(RENDERERS)
+    assert render.FORMATS[:4] == ("text", "json", "markdown", "mermaid")  # the documented ones, text first
 
 
 def test_the_text_is_composed_of_its_sections():
