@@ -307,15 +307,15 @@ class DurableBackend:
         name = compiled.name
         handle = self._handles[name]
         sid = self._sid[name]
-        state: dict[str, Any] = {"sid": sid, **known}
+        fact: dict[str, Any] = {"sid": sid, **known}
         for position in run.marked:
-            state[marker(position)] = 1
-        if len(state) > MAX_STATE_PROPERTIES:
+            fact[marker(position)] = 1
+        if len(fact) > MAX_STATE_PROPERTIES:
             raise BackendError(
                 f"a consultation may hold at most {MAX_STATE_PROPERTIES} facts and fired rules "
                 "(durable-rules limit)"
             )
-        text = _encode(state)
+        text = _encode(fact)
         state = None
         pending = False
         clean = False
