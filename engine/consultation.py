@@ -99,11 +99,14 @@ class TraceStep:
         return self.provenance.matched(self.rule, self.step)
 
     def to_json(self) -> dict[str, Any]:
+        # Not through ``self.matched`` the first time: on Python 3.11 ``cached_property`` takes a
+        # lock on every first access, a measurable share of ``advise --json`` (docs/performance.md).
+        matched = self.__dict__.get("matched") or self.provenance.matched(self.rule, self.step)
         return {
             "step": self.step,
             "rule": self.rule.id,
-            "matched": {m.name: m.value for m in self.matched},
-            "derived_by": {m.name: m.derived_by for m in self.matched if m.derived_by},
+            "matched": {m.name: m.value for m in matched},
+            "derived_by": {m.name: m.derived_by for m in matched if m.derived_by},
             "derived": dict(self.derived),
             "advised": list(self.advised),
         }
