@@ -73,6 +73,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time each name is imported o
     from .graph import RuleGraph, advice_node, fact_node, rule_node, split_node
     from .inference import InferenceEngine, consult, engine_for, release
     from .interview import Interview, clock_of
+    from .lint import CHECKS as LINT_CHECKS
     from .lint import check_knowledge_base
     from .loader import default_kb_path, load_knowledge_base
     from .location import Location, display_path
@@ -135,6 +136,8 @@ _EXPORTS = {
     "Interview": "interview", "clock_of": "interview",
     # the linter
     "check_knowledge_base": "lint",
+    # the linter's check ids (kb check's json/sarif/github name each finding's check)
+    "LINT_CHECKS": "lint:CHECKS",
     # reading and writing files
     "MAX_FILE_BYTES": "files", "AtomicFile": "files", "decode_text": "files", "read_file_bytes": "files",
     "read_text_file": "files", "remove_stale_temporaries": "files",

@@ -3,13 +3,17 @@
 Each tool is one module of this package with a ``DESCRIPTION``, ``add_arguments(parser)`` and
 ``run(args, env, kb) -> ExitStatus``, listed in :data:`TOOLS` (one line each); ``kb`` loads the
 knowledge base ``--kb`` names and runs the tool named. A new tool is one module and one line.
+
+A tool that reports the knowledge base's load errors itself (``kb check`` and ``kb test``, in the
+format asked for) has ``report_load_errors(args, env, errors) -> ExitStatus``; for the others, the
+errors stop the command as in every other command.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from orderdoctor.engine import ExitStatus
+from orderdoctor.engine import ExitStatus, KnowledgeBaseError, KnowledgeBaseErrors
 
 from ...parser import common_options
 from .. import Environment, load_kb, load_module
@@ -41,7 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    kb = load_kb(args)
     tool = load_module(TOOLS[args.kb_command][0])
+    report = getattr(tool, "report_load_errors", None)
+    try:
+        kb = load_kb(args)
+    except (KnowledgeBaseErrors, KnowledgeBaseError) as exc:
+        if report is None:
+            raise
+        errors = exc.errors if isinstance(exc, KnowledgeBaseErrors) else (exc,)
+        reported: ExitStatus = report(args, env, errors)
+        return reported
     status: ExitStatus = tool.run(args, env, kb)
     return status

@@ -1,10 +1,10 @@
-"""``orderdoctor kb check``: the linter's findings (and the case files that do not load), as one
-line each or as JSON."""
+"""``orderdoctor kb check``: the linter's findings and every load error (knowledge-base, checks and
+case files), in one format: text lines, JSON, SARIF 2.1.0 or GitHub annotations
+(:mod:`orderdoctor.cli.diagnostics`)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
 from orderdoctor.engine import ExitStatus, KnowledgeBase, KnowledgeBaseErrors, load_cases, load_lint_config
 
@@ -12,42 +12,29 @@ from .. import Environment
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
-__all__ = ["DESCRIPTION", "add_arguments", "run"]
+    from ...diagnostics import Diagnostic
+
+__all__ = ["DESCRIPTION", "add_arguments", "report_load_errors", "run"]
 
 DESCRIPTION = (
     "Load the knowledge base and lint its rules: unreachable or redundant rules; advice given "
     "where its contract fails, incompatible advice together, urgent advice beside a far deadline (errors, "
     "each with an example situation); dead ends and gaps in fact ranges. Exit 2 on errors; with --strict, "
-    "1 on unexplained warnings."
+    "1 on unexplained warnings. Every finding and load error goes to standard output in the --format asked for."
+)
+
+FORMAT_HELP = (
+    "text: one line per finding, file:line:col: severity: message [check] (default); json: the same as data; "
+    "sarif: a SARIF 2.1.0 log (GitHub code scanning, GitLab); github: GitHub Actions annotations"
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="exit 1 when there are unexplained warnings")
-    parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="text, one line per finding (default), or json"
-    )
-
-
-def _finding_data(finding: Any) -> dict[str, Any]:
-    return {
-        "file": finding.location.file,
-        "line": finding.location.line,
-        "column": finding.location.column,
-        "severity": "explained" if finding.explained else finding.severity,
-        "message": finding.message,
-        "check": finding.check,
-        "subject": finding.subject,
-        "explanation": finding.explained,
-    }
-
-
-def _load_error_data(error: Any) -> dict[str, Any]:
-    return {"file": error.location.file, "line": error.location.line, "column": error.location.column,
-            "severity": "error", "message": error.message, "check": "load", "subject": error.name,
-            "explanation": None}
+    parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help=FORMAT_HELP)
 
 
 def _case_errors(kb: KnowledgeBase) -> list[Any]:
@@ -59,33 +46,49 @@ def _case_errors(kb: KnowledgeBase) -> list[Any]:
     return []
 
 
+def _counts(diagnostics: Sequence[Diagnostic]) -> dict[str, int]:
+    """How many errors, (unexplained) warnings and explained warnings."""
+    severities = [d.severity for d in diagnostics]
+    errors, explained = severities.count("error"), severities.count("explained")
+    return {"errors": errors, "warnings": len(severities) - errors - explained, "explained": explained}
+
+
+def _write(args: argparse.Namespace, env: Environment, diagnostics: Sequence[Diagnostic], summary: str,
+           status: ExitStatus) -> ExitStatus:
+    from ...diagnostics import FORMATS, Report
+
+    report = Report(tuple(diagnostics), _counts(diagnostics), summary, int(status))
+    env.stdout.write(FORMATS[args.format](report))
+    return status
+
+
+def report_load_errors(args: argparse.Namespace, env: Environment, errors: Sequence[Any]) -> ExitStatus:
+    """The knowledge base does not load: its errors, in the format asked for; exit 2."""
+    from ...diagnostics import Diagnostic
+
+    summary = f"kb check: the knowledge base has {len(errors)} error(s); its rules were not checked"
+    return _write(args, env, [Diagnostic.of_error(e) for e in errors], summary, ExitStatus.BAD_INPUT)
+
+
 def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
     from orderdoctor.engine import check_knowledge_base
 
-    out = env.stdout
-    config = load_lint_config(kb)
+    from ...diagnostics import Diagnostic
+
+    try:
+        config = load_lint_config(kb)
+    except KnowledgeBaseErrors as exc:  # checks.yaml: without it the rules are not checked
+        return report_load_errors(args, env, [*exc.errors, *_case_errors(kb)])
     findings = check_knowledge_base(kb, config)
-    case_errors = _case_errors(kb)
-    errors = len(case_errors) + sum(1 for f in findings if f.severity == "error")
-    warnings = sum(1 for f in findings if f.severity != "error" and not f.explained)
-    explained = sum(1 for f in findings if f.explained)
-    if args.format == "json":
-        data = {
-            "findings": [_finding_data(f) for f in findings] + [_load_error_data(e) for e in case_errors],
-            "errors": errors,
-            "warnings": warnings,
-            "explained": explained,
-        }
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    else:
-        for error in case_errors:
-            out.write(f"{error.format()} [load]\n")
-        for finding in findings:
-            out.write(finding.format() + "\n")
-        out.write(
-            f"kb check: {errors} error(s), {warnings} warning(s), {explained} explained "
-            f"({len(kb.rules)} rules, {len(kb.advice)} advice items, {len(kb.facts)} facts)\n"
-        )
+    diagnostics = [Diagnostic.of_error(e) for e in _case_errors(kb)] + [Diagnostic.of_finding(f) for f in findings]
+    counts = _counts(diagnostics)
+    errors, warnings = counts["errors"], counts["warnings"]
+    summary = (
+        f"kb check: {errors} error(s), {warnings} warning(s), {counts['explained']} explained "
+        f"({len(kb.rules)} rules, {len(kb.advice)} advice items, {len(kb.facts)} facts)"
+    )
     if errors:
-        return ExitStatus.BAD_INPUT
-    return ExitStatus.SOME_FAILED if warnings and args.strict else ExitStatus.OK
+        status = ExitStatus.BAD_INPUT
+    else:
+        status = ExitStatus.SOME_FAILED if warnings and args.strict else ExitStatus.OK
+    return _write(args, env, diagnostics, summary, status)
