@@ -193,6 +193,10 @@ def _sarif_result(diagnostic: Diagnostic, rules: list[str], root: Path) -> dict[
     return result
 
 
+def _describe(check: str) -> str:
+    return CHECK_DESCRIPTIONS.get(check, f"The '{check}' check of orderdoctor kb check")
+
+
 def sarif_log(diagnostics: Sequence[Diagnostic], version: str, exit_code: int) -> dict[str, Any]:
     """The SARIF 2.1.0 log of ``diagnostics``: one run of orderdoctor, every check a rule."""
     rules = [LOAD, *LINT_CHECKS]
@@ -201,10 +205,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic], version: str, exit_code: int) -
     driver = {
         "name": "orderdoctor",
         "version": version,
-        "rules": [
-            {"id": rule, "name": rule, "shortDescription": {"text": CHECK_DESCRIPTIONS.get(rule, f"the '{rule}' check")}}
-            for rule in rules
-        ],
+        "rules": [{"id": rule, "shortDescription": {"text": _describe(rule)}} for rule in rules],
     }
     run = {
         "tool": {"driver": driver},

@@ -62,7 +62,7 @@ BASH_CASES = [
     (["orderdoctor", "ad"], ["advise"]),
     (["orderdoctor", "advise", "--js"], ["--json"]),
     (["orderdoctor", "kb", "ch"], ["check"]),
-    (["orderdoctor", "kb", "check", "--format", ""], ["text", "json"]),
+    (["orderdoctor", "kb", "check", "--format", ""], ["text", "json", "sarif", "github"]),
     (["orderdoctor", "explain", "--format", "m"], ["markdown", "mermaid"]),
     (["orderdoctor", "advise", "--set", "order_st"], ["order_status="]),
     (["orderdoctor", "advise", "--set", "order_status", "=", "sh"], ["shipped"]),  # '=' splits words

@@ -130,8 +130,8 @@ def test_errors_fail_kb_check_and_cannot_be_explained(tmp_path):
 def test_the_old_conflict_check_id_is_gone(tmp_path):
     path = contract_kb(tmp_path)
     (path / "checks.yaml").write_text("explained:\n  - check: conflict\n    subject: a+b\n    reason: r\n")
-    status, _, err = run(["kb", "check", "--kb", str(path)])
-    assert status == 2 and "unknown check 'conflict'" in err and "incompatible" in err
+    status, out, _ = run(["kb", "check", "--kb", str(path)])
+    assert status == 2 and "unknown check 'conflict'" in out and "incompatible" in out
 
 
 def test_could_not_prove_is_a_warning(tmp_path, monkeypatch):

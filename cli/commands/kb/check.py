@@ -87,8 +87,7 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
         f"kb check: {errors} error(s), {warnings} warning(s), {counts['explained']} explained "
         f"({len(kb.rules)} rules, {len(kb.advice)} advice items, {len(kb.facts)} facts)"
     )
-    if errors:
-        status = ExitStatus.BAD_INPUT
-    else:
-        status = ExitStatus.SOME_FAILED if warnings and args.strict else ExitStatus.OK
+    status = ExitStatus.OK
+    if errors or (warnings and args.strict):
+        status = ExitStatus.BAD_INPUT if errors else ExitStatus.SOME_FAILED
     return _write(args, env, diagnostics, summary, status)

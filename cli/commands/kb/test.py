@@ -1,19 +1,21 @@
-"""``orderdoctor kb test``: run the scenario cases, report failures and coverage (and JUnit XML)."""
+"""``orderdoctor kb test``: run the scenario cases (all, or those ``--case`` names), report failures
+(with a why-not for each expected advice that did not come) and coverage, as text or JSON, and
+as JUnit XML."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from orderdoctor.engine import ExitStatus, KnowledgeBase, load_cases
+from orderdoctor.engine import ExitStatus, KnowledgeBase, KnowledgeBaseErrors, UsageError, load_cases
 
 from .. import Environment
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
-__all__ = ["DESCRIPTION", "add_arguments", "run"]
+__all__ = ["DESCRIPTION", "add_arguments", "report_load_errors", "run"]
 
 DESCRIPTION = (
     "Run the scenario cases (facts in, expected advice out) and report which fail and "
@@ -37,21 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "files", nargs="*", metavar="FILE", help="case files (default: the knowledge base's cases/*.yaml)"
     )
     parser.add_argument("--min-coverage", type=_percent, metavar="PERCENT", help="fail when fewer rules fire (0-100)")
-    parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
-
-
-def _failure(outcome: Any) -> str:
-    """A failed case: its problems, what it expected, what it got, and the trace."""
-    case = outcome.case
-    lines = [f"FAIL {case.id} ({case.location}): {case.story}\n"]
-    lines += [f"  - {problem}\n" for problem in outcome.problems]
-    lines.append(f"  expected: must {list(case.must)}, must not {list(case.must_not)}")
-    lines.append(f", first {case.first}\n" if case.first else "\n")
-    lines.append(f"  got: {list(outcome.result.advice_ids)}\n  trace:\n")
-    for step in outcome.result.trace:
-        matched = ", ".join(f"{m.name}={m.value}" for m in step.matched)
-        lines.append(f"    {step.step}. {step.rule.id} ({matched}) → {list(step.advised) or dict(step.derived)}\n")
-    return "".join(lines)
+    parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML (with file and line)")
+    parser.add_argument("--case", action="append", metavar="ID", help="run only this case (repeat for more)")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json: every case as data"
+    )
 
 
 def _coverage(coverage: Any) -> str:
@@ -78,48 +70,86 @@ def _coverage(coverage: Any) -> str:
     )
 
 
+def _chosen(cases: Sequence[Any], wanted: Sequence[str] | None) -> list[Any]:
+    """The cases ``--case`` names (all when it is not given); an unknown id is a usage error."""
+    if not wanted:
+        return list(cases)
+    ids = [case.id for case in cases]
+    for case_id in wanted:
+        if case_id not in ids:
+            from orderdoctor.engine import did_you_mean, suggest
+
+            raise UsageError(f"--case '{case_id}': no such case{did_you_mean(suggest(case_id, ids))}")
+    return [case for case in cases if case.id in wanted]
+
+
+def report_load_errors(args: argparse.Namespace, env: Environment, errors: Sequence[Any]) -> ExitStatus:
+    """The knowledge base or a case file does not load: its errors (as JSON with ``--format
+    json``, else one line each on standard error); no case runs; exit 2."""
+    from ...diagnostics import Diagnostic
+    from ...render import printable
+
+    diagnostics = [Diagnostic.of_error(error) for error in errors]
+    if args.format == "json":
+        import json
+
+        data = {"cases": [], "passed": 0, "failed": 0, "coverage": None,
+                "errors": [d.to_json() for d in diagnostics]}
+        env.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for diagnostic in diagnostics:
+            env.stderr.write(printable(diagnostic.text()) + "\n")
+        env.stderr.write(f"kb test: the knowledge base and its cases have {len(errors)} error(s); no case was run\n")
+    return ExitStatus.BAD_INPUT
+
+
 def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
     from orderdoctor.engine import run_cases
 
-    out = env.stdout
-    cases = load_cases(kb, args.files or None)
-    report = run_cases(kb, cases)
-    for outcome in report.failed:
-        out.write(_failure(outcome))
+    from ...casereport import junit_xml
+
+    try:
+        cases = load_cases(kb, args.files or None)
+    except KnowledgeBaseErrors as exc:
+        return report_load_errors(args, env, exc.errors)
+    report = run_cases(kb, _chosen(cases, args.case))
     coverage = report.coverage
+    below = args.min_coverage is not None and coverage.rule_percent + 1e-9 < args.min_coverage
+    if args.format == "json":
+        _write_json(env, kb, report, args.min_coverage, below)
+    else:
+        _write_text(env, kb, report, args.min_coverage, below)
+    if args.junit:
+        from ...output import write_output
+
+        write_output(args.junit, junit_xml(kb, report))  # '-' refused: the report is on standard output
+    return ExitStatus.SOME_FAILED if report.failed or below else ExitStatus.OK
+
+
+def _write_text(env: Environment, kb: KnowledgeBase, report: Any, minimum: float | None, below: bool) -> None:
+    from ...casereport import failure_text
+
+    out = env.stdout
+    for outcome in report.failed:
+        out.write(failure_text(kb, outcome))
     passed = len(report.outcomes) - len(report.failed)
     out.write(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed\n")
-    out.write(_coverage(coverage))
-    if args.junit:
-        _write_junit(args.junit, report)
-    if report.failed:
-        return ExitStatus.SOME_FAILED
-    if args.min_coverage is not None and coverage.rule_percent + 1e-9 < args.min_coverage:
-        out.write(f"rule coverage {coverage.rule_percent:.1f}% is below --min-coverage {args.min_coverage:g}\n")
-        return ExitStatus.SOME_FAILED
-    return ExitStatus.OK
+    out.write(_coverage(report.coverage))
+    if below and not report.failed:
+        out.write(f"rule coverage {report.coverage.rule_percent:.1f}% is below --min-coverage {minimum:g}\n")
 
 
-def _write_junit(path: str, report: Any) -> None:
-    from xml.sax.saxutils import escape, quoteattr
+def _write_json(env: Environment, kb: KnowledgeBase, report: Any, minimum: float | None, below: bool) -> None:
+    import json
 
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuite name="orderdoctor kb test" tests="{len(report.outcomes)}" '
-        f'failures="{len(report.failed)}" errors="0">',
-    ]
-    for outcome in report.outcomes:
-        case = outcome.case
-        classname = quoteattr("kb.cases." + Path(case.location.file).stem)
-        lines.append(f"  <testcase classname={classname} name={quoteattr(case.id)}>")
-        if not outcome.passed:
-            message = "; ".join(outcome.problems)
-            detail = f"{case.story}\nadvice: {list(outcome.result.advice_ids)}"
-            lines.append(f"    <failure message={quoteattr(message)}>{escape(detail)}</failure>")
-        lines.append("  </testcase>")
-    lines.append("</testsuite>")
-    from ...output import write_output
+    from ...casereport import case_json, coverage_json
 
-    write_output(path, "\n".join(lines) + "\n")  # '-' refused: the report is on standard output
-
-
+    data = {
+        "cases": [case_json(kb, outcome) for outcome in report.outcomes],
+        "passed": len(report.outcomes) - len(report.failed),
+        "failed": len(report.failed),
+        "coverage": coverage_json(report.coverage),
+        "min_coverage": None if minimum is None else {"required": minimum, "met": not below},
+        "errors": [],
+    }
+    env.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
