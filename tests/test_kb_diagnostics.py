@@ -127,7 +127,7 @@ def test_check_text_is_one_line_per_finding_then_the_summary(here):
     data = json.loads(run(["kb", "check", "--kb", "kb", "--format", "json"])[1])
     lines = out.splitlines()
     assert status == 0 and err == "" and len(lines) == len(data["findings"]) + 1
-    for line, finding in zip(lines, data["findings"]):
+    for line, finding in zip(lines, data["findings"], strict=False):
         severity, check = finding["severity"], finding["check"]
         assert line.startswith(f"{finding['file']}:{finding['line']}:{finding['column']}: {severity}: ")
         assert f"[{check}]" in line
@@ -159,7 +159,7 @@ def test_check_sarif_is_a_valid_log_with_the_checks_as_rules(here):
     assert all(rule["shortDescription"]["text"] for rule in driver["rules"])
     results = the_run["results"]
     assert len(results) == len(data["findings"])
-    for result, finding in zip(results, data["findings"]):
+    for result, finding in zip(results, data["findings"], strict=True):
         assert result["ruleId"] == finding["check"] and result["message"]["text"] == finding["message"]
         physical = result["locations"][0]["physicalLocation"]
         assert physical["artifactLocation"] == {"uri": finding["file"], "uriBaseId": "%SRCROOT%"}
@@ -177,13 +177,16 @@ def test_check_github_is_one_annotation_per_finding(here):
     data = json.loads(run(["kb", "check", "--kb", "kb", "--format", "json"])[1])
     lines = out.splitlines()
     assert status == 0 and len(lines) == len(data["findings"]) + 1 and lines[-1].startswith("kb check: ")
-    pattern = re.compile(r"::(error|warning|notice) file=([^,]+),line=(\d+),col=(\d+),title=orderdoctor ([a-z-]+)::(.+)")
-    for line, finding in zip(lines, data["findings"]):
+    pattern = re.compile(
+        r"::(error|warning|notice) file=([^,]+),line=(\d+),col=(\d+),title=orderdoctor ([a-z-]+)::(.+)"
+    )
+    for line, finding in zip(lines, data["findings"], strict=False):
         match = pattern.fullmatch(line)
         assert match, line
         command, file, row, col, check, message = match.groups()
         assert command == {"warning": "warning", "explained": "notice"}[finding["severity"]]
-        assert (file, int(row), int(col), check) == (finding["file"], finding["line"], finding["column"], finding["check"])
+        where = (finding["file"], finding["line"], finding["column"], finding["check"])
+        assert (file, int(row), int(col), check) == where
         assert message.startswith(finding["message"])  # ':' and ',' are escaped only in properties
     assert "(explained: fine, 100%25 sure)" in out  # '%' escaped in a message
 
@@ -193,7 +196,8 @@ def test_exit_codes_are_the_same_in_every_format(here, fmt):
     kb = _kb_with_warnings(here)
     assert run(["kb", "check", "--kb", "kb", "--format", fmt])[0] == 0
     assert run(["kb", "check", "--kb", "kb", "--format", fmt, "--strict"])[0] == 1  # unexplained warnings
-    (kb / "rules" / "main.yaml").write_text((kb / "rules" / "main.yaml").read_text().replace("days_left:", "days_lft:", 1))
+    rules = kb / "rules" / "main.yaml"
+    rules.write_text(rules.read_text().replace("days_left:", "days_lft:", 1))
     assert run(["kb", "check", "--kb", "kb", "--format", fmt])[0] == 2
 
 
