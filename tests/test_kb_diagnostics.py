@@ -456,3 +456,15 @@ def test_junit_testcases_carry_file_line_and_the_failure_text(cases_kb, here):
     assert failure.get("message") == "expected advice 'reorder' is missing"
     assert "failed first: coupon_used = welcome (seen: none)" in failure.text
     assert cases["passes"].find("failure") is None
+
+
+def test_why_not_names_advice_withheld_by_its_contract(here):
+    from contract_kb import contract_kb
+
+    kb = contract_kb(here)
+    (here / "c.yaml").write_text("- id: hurry\n  story: Three days left.\n"
+                                 "  facts: {order_status: shipped, days_left: 3}\n  must: [contact_seller]\n")
+    status, out, _ = run(["kb", "test", "--kb", str(kb), "c.yaml"])
+    assert status == 1
+    assert "  why not 'contact_seller':\n    - rule r_contact (" in out
+    assert "): fired, but the advice was withheld: its contract ('requires') fails\n" in out
