@@ -28,7 +28,15 @@ from orderdoctor.engine import (
 from .. import Environment, is_terminal
 
 __all__ = [
-    "DESCRIPTION", "Drawing", "add_arguments", "drawing", "render_dot", "render_mermaid", "resolve_node", "run", "select",
+    "DESCRIPTION",
+    "Drawing",
+    "add_arguments",
+    "drawing",
+    "render_dot",
+    "render_mermaid",
+    "resolve_node",
+    "run",
+    "select",
 ]
 
 DESCRIPTION = (
@@ -96,7 +104,7 @@ def drawing(kb: KnowledgeBase, nodes: set[str], left_out: list[str], *, clusters
     for source, target, data in sorted(graph.edges(data=True)):
         if source in nodes and target in nodes:
             role = data["role"]
-            label = tuple(data.get("condition", ())) if role == "condition" else ()
+            label: tuple[str, ...] = tuple(data.get("condition", ())) if role == "condition" else ()
             if role == "derives":
                 label = (f"= {data['value']}",)
             edges.append((source, target, role, label))
@@ -191,7 +199,7 @@ def render_dot(picture: Drawing) -> str:
     def declare(node: str, indent: str = "  ") -> str:
         return f'{indent}"{node}" [label="{_dot_text(split_node(node)[1])}", {_DOT_STYLE[_style_key(kb, node)]}];'
 
-    clustered = set()
+    clustered: set[str] = set()
     for number, (file, members) in enumerate(picture.clusters):
         lines += [f"  subgraph cluster_{number} {{",
                   f'    label="{_dot_text(file)}"; fontsize=10; style="rounded,dashed"; color="#7a8fb0";']
@@ -237,7 +245,7 @@ def render_mermaid(picture: Drawing) -> str:
         lines.append("  end")
         links += [(f"legend_{s}", f"legend_{t}", role, (words,) if words else ()) for s, t, role, words
                   in _LEGEND_EDGES]
-    clustered = set()
+    clustered: set[str] = set()
     for number, (file, members) in enumerate(picture.clusters):
         lines.append(f'  subgraph file{number} ["{_mermaid_text(file)}"]')
         lines += ["    " + _mermaid_node(ids[node], "rule", split_node(node)[1]) for node in members]
@@ -245,6 +253,13 @@ def render_mermaid(picture: Drawing) -> str:
         clustered.update(members)
     lines += ["  " + _mermaid_node(ids[n], keys[ids[n]], split_node(n)[1]) for n in picture.nodes if n not in clustered]
     links += [(ids[source], ids[target], role, label) for source, target, role, label in picture.edges]
+    return "\n".join([*lines, *_mermaid_links(links, keys)]) + "\n"
+
+
+def _mermaid_links(links: list[tuple[str, str, str, tuple[str, ...]]], keys: dict[str, str]) -> list[str]:
+    """The links, then the classes that colour the nodes (``keys``: id → style key) and the
+    styles of the relation links (``linkStyle`` counts links in the order they are written)."""
+    lines = []
     styled: dict[str, list[str]] = {}
     for number, (source, target, role, label) in enumerate(links):
         text = "<br/>".join(_mermaid_text(line) for line in _wrapped(label))
@@ -256,7 +271,7 @@ def render_mermaid(picture: Drawing) -> str:
         if members:
             lines += [f"  classDef {key} fill:{colour}", f"  class {','.join(members)} {key}"]
     lines += [f"  linkStyle {','.join(numbers)} {_MERMAID_LINK_STYLE[role]}" for role, numbers in styled.items()]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 #: What ``kb graph`` writes for each file extension: DOT or Mermaid text, or a picture.
