@@ -36,7 +36,7 @@ __all__ = [
     "GraphIndex",
     "RuleGraph",
     "advice_node",
-    "condition_labels",
+    "describe_conditions",
     "fact_node",
     "rule_node",
     "split_node",
@@ -320,7 +320,7 @@ def _build(facts: Mapping[str, Fact], rules: Iterable[Rule], advice: Mapping[str
     for rule in rules:
         node = rule_node(rule.id)
         graph.add_node(node, kind="rule", priority=rule.priority, file=rule.location.file, line=rule.location.line)
-        labels = condition_labels(rule.when)
+        labels = describe_conditions(rule.when)
         for name in rule.reads:
             edge(fact_node(name), node, "condition", condition=labels.get(name, ()))
         for name, value in rule.derive:
@@ -330,7 +330,7 @@ def _build(facts: Mapping[str, Fact], rules: Iterable[Rule], advice: Mapping[str
     return nx.freeze(graph)
 
 
-def condition_labels(condition: Condition) -> dict[str, tuple[str, ...]]:
+def describe_conditions(condition: Condition) -> dict[str, tuple[str, ...]]:
     """What ``condition`` asks of each fact it reads, in the operators' own words (their
     ``describe`` without the fact's name), one line per comparison, first mention first.
 
@@ -346,7 +346,7 @@ def condition_labels(condition: Condition) -> dict[str, tuple[str, ...]]:
 
 
 def _phrases(condition: Condition, negated: bool, others: tuple[str, ...]) -> Iterable[tuple[str, str]]:
-    """``(fact, text)`` for each comparison in ``condition`` (see :func:`condition_labels`);
+    """``(fact, text)`` for each comparison in ``condition`` (see :func:`describe_conditions`);
     ``others`` are the facts of the other alternatives of the nearest enclosing ``any``."""
     match condition:
         case Comparison():

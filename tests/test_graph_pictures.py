@@ -14,7 +14,7 @@ import pytest
 from helpers import FIXTURES
 from orderdoctor.cli.main import main
 from orderdoctor.engine import load_knowledge_base
-from orderdoctor.engine.graph import advice_node, condition_labels, fact_node, rule_node
+from orderdoctor.engine.graph import advice_node, describe_conditions, fact_node, rule_node
 from orderdoctor.engine.operators import OPERATORS
 
 GRAPH_KB = FIXTURES / "kb" / "graph"
@@ -71,9 +71,9 @@ def test_labels_come_from_the_operators_describe():
 
     lt, gte = OPERATORS["lt"], OPERATORS["gte"]
     condition = AllOf((Not(AnyOf((Comparison("a", lt, 3), Comparison("b", lt, 5)))),))  # not(any) = all of the nots
-    assert condition_labels(condition) == {"a": (gte.describe("", 3, str).strip(),), "b": ("≥ 5",)}
+    assert describe_conditions(condition) == {"a": (gte.describe("", 3, str).strip(),), "b": ("≥ 5",)}
     condition = Not(AllOf((Comparison("a", lt, 3), Comparison("b", lt, 5))))  # not(all) = any of the nots
-    assert condition_labels(condition) == {"a": ("≥ 3 (or b)",), "b": ("≥ 5 (or a)",)}
+    assert describe_conditions(condition) == {"a": ("≥ 3 (or b)",), "b": ("≥ 5 (or a)",)}
 
 
 def test_derivations_carry_the_value_and_rules_their_file(kb):

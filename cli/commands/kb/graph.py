@@ -31,7 +31,7 @@ __all__ = [
     "DESCRIPTION",
     "Drawing",
     "add_arguments",
-    "drawing",
+    "draw",
     "render_dot",
     "render_mermaid",
     "resolve_node",
@@ -96,7 +96,7 @@ class Drawing:
     legend: bool = True
 
 
-def drawing(kb: KnowledgeBase, nodes: set[str], left_out: list[str], *, clusters: bool = True,
+def draw(kb: KnowledgeBase, nodes: set[str], left_out: list[str], *, clusters: bool = True,
             legend: bool = True) -> Drawing:
     """The :class:`Drawing` of ``nodes``: every edge between two of them, labelled."""
     graph = kb.graph.digraph
@@ -338,7 +338,7 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
     out = env.stdout
     center = resolve_node(kb, args.around) if args.around else None
     nodes, left_out = select(kb, center, args.depth, args.direction)
-    picture = drawing(kb, nodes, left_out, clusters=args.clusters, legend=args.legend)
+    picture = draw(kb, nodes, left_out, clusters=args.clusters, legend=args.legend)
     output = args.output
     fmt = _graph_format(args.format, output)
     to_stdout = output is None or output == "-"

@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-u
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DESCRIPTION", "add_arguments", "impact", "run"]
+__all__ = ["DESCRIPTION", "add_arguments", "assess_impact", "run"]
 
 DESCRIPTION = (
     "List what an edit to one fact, rule or advice can touch: the questions, facts and rules "
@@ -83,7 +83,7 @@ def _word(value: object) -> str:
     return str(value)
 
 
-def impact(kb: KnowledgeBase, node: str) -> dict[str, Any]:
+def assess_impact(kb: KnowledgeBase, node: str) -> dict[str, Any]:
     """What ``kb impact`` reports about ``node``, as JSON data."""
     graph = kb.graph
     upstream, downstream = graph.upstream(node), graph.downstream(node)
@@ -153,7 +153,7 @@ def _write_text(data: dict[str, Any], out: Any) -> None:
 
 
 def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
-    data = impact(kb, resolve_node(kb, args.name))
+    data = assess_impact(kb, resolve_node(kb, args.name))
     if args.format == "json":
         env.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
