@@ -96,8 +96,9 @@ class Drawing:
     legend: bool = True
 
 
-def draw(kb: KnowledgeBase, nodes: set[str], left_out: list[str], *, clusters: bool = True,
-            legend: bool = True) -> Drawing:
+def draw(
+    kb: KnowledgeBase, nodes: set[str], left_out: list[str], *, clusters: bool = True, legend: bool = True
+) -> Drawing:
     """The :class:`Drawing` of ``nodes``: every edge between two of them, labelled."""
     graph = kb.graph.digraph
     edges = []
@@ -109,13 +110,13 @@ def draw(kb: KnowledgeBase, nodes: set[str], left_out: list[str], *, clusters: b
                 label = (f"= {data['value']}",)
             edges.append((source, target, role, label))
     edges += [(s, t, role, ()) for s, t, role in kb.graph.relations() if s in nodes and t in nodes]
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[str]] = {}  # by the file's path, named by its name
     for node in sorted(nodes):
         file = graph.nodes[node].get("file") if clusters else None
         if split_node(node)[0] == "rule" and file and file != "<memory>":
-            groups.setdefault(os.path.basename(file), []).append(node)
-    return Drawing(kb, tuple(sorted(nodes)), tuple(edges), tuple((f, tuple(n)) for f, n in sorted(groups.items())),
-                   tuple(left_out), legend)
+            groups.setdefault(file, []).append(node)
+    grouped = tuple((os.path.basename(file), tuple(members)) for file, members in sorted(groups.items()))
+    return Drawing(kb, tuple(sorted(nodes)), tuple(edges), grouped, tuple(left_out), legend)
 
 
 _DOT_STYLE = {
