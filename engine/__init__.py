@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time each name is imported o
         read_text_file,
         remove_stale_temporaries,
     )
-    from .graph import RuleGraph, advice_node, fact_node, rule_node, split_node
+    from .graph import DIRECTIONS, RuleGraph, advice_node, fact_node, rule_node, split_node
     from .inference import InferenceEngine, consult, engine_for, release
     from .interview import Interview, clock_of
     from .lint import CHECKS as LINT_CHECKS
@@ -129,7 +129,7 @@ _EXPORTS = {
     "parse_facts_document": "facts", "validate_facts": "facts",
     # the rule graph
     "RuleGraph": "graph", "advice_node": "graph", "fact_node": "graph", "rule_node": "graph",
-    "split_node": "graph",
+    "split_node": "graph", "DIRECTIONS": "graph",
     # consulting
     "InferenceEngine": "inference", "consult": "inference", "engine_for": "inference", "release": "inference",
     # interviews

@@ -3,10 +3,15 @@
 Nodes are strings ``fact:NAME``, ``rule:ID`` and ``advice:ID`` with a ``kind``
 attribute; edges are ``fact → rule`` (the rule's condition reads the fact),
 ``rule → fact`` (the rule derives it) and ``rule → advice`` (the rule gives
-it), with a ``role`` attribute. networkx does the graph work: strongly
-connected components (the loader's cycle check), ancestors and descendants
-(``kb impact``, the questions that could decide a fact), neighbourhoods
-(``kb graph --around``).
+it), with a ``role`` attribute. A rule node carries the ``file`` and ``line`` it was
+written at; a condition edge carries the ``condition`` on the fact, in the operators' own
+words (``is none``, ``≥ 10``, ``not (is between 0 and 7)``, ``is true (or days_left)`` for
+one alternative of an ``any`` group), a derivation edge the ``value`` derived. The advice
+catalogue's ``replaces`` and ``incompatible_with`` are not edges of that graph (they do not
+carry facts forward): :meth:`RuleGraph.relations` lists them. networkx does the graph work:
+strongly connected components (the loader's cycle check), ancestors and descendants
+(``kb impact``, the questions that could decide a fact), neighbourhoods, in either direction
+or both (``kb graph --around``).
 
 This module owns the graph and the :class:`GraphIndex`, the part of it a
 consultation, an interview and an explanation ask for (who reads, derives or
@@ -20,21 +25,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .model import Advice, Fact, Rule
+from .model import Advice, AllOf, AnyOf, Comparison, Condition, Fact, Not, Rule, Value, facts_in, never
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "DIRECTIONS",
     "GraphIndex",
     "RuleGraph",
     "advice_node",
+    "describe_conditions",
     "fact_node",
     "rule_node",
     "split_node",
     "strongly_connected_components",
 ]
+
+
+#: The ways ``kb graph --around`` may walk: along the edges, against them, or either way.
+DIRECTIONS = ("both", "down", "up")
 
 
 def fact_node(name: str) -> str:
@@ -235,11 +246,42 @@ class RuleGraph:
 
         return set(nx.descendants(self.digraph, node)) if node in self.digraph else set()
 
-    def around(self, center: str, depth: int) -> set[str]:
-        """The nodes at most ``depth`` edges (either direction) from ``center``."""
+    def around(self, center: str, depth: int, direction: str = "both") -> set[str]:
+        """The nodes at most ``depth`` edges from ``center``: following the edges (``down``:
+        facts → rules → derived facts and advice), against them (``up``), or either way at
+        each step (``both``, which from a fact read by many rules reaches all of them)."""
         import networkx as nx
 
-        return set(nx.ego_graph(self.digraph, center, radius=depth, undirected=True))
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction {direction!r}: say one of {', '.join(DIRECTIONS)}")
+        graph = self.digraph.reverse(copy=False) if direction == "up" else self.digraph
+        return set(nx.ego_graph(graph, center, radius=depth, undirected=direction == "both"))
+
+    def relations(self) -> tuple[tuple[str, str, str], ...]:
+        """The advice catalogue's relations as ``(source, target, role)`` node triples: role
+        ``replaces`` (source replaces target), or ``incompatible`` (either way: listed once, in
+        the order the first item of the pair names the other). Only ids the catalogue declares."""
+        found: dict[tuple[str, str, str], None] = {}
+        for advice_id, item in self._advice.items():
+            for other in item.replaces:
+                if other in self._advice:
+                    found[(advice_node(advice_id), advice_node(other), "replaces")] = None
+            for other in item.incompatible_with:
+                if other in self._advice and (advice_node(other), advice_node(advice_id), "incompatible") not in found:
+                    found[(advice_node(advice_id), advice_node(other), "incompatible")] = None
+        return tuple(found)
+
+    def relations_of(self, advice_id: str) -> dict[str, tuple[str, ...]]:
+        """What ``advice_id`` replaces, what replaces it and what it is incompatible with (either
+        side declared it), as advice ids in catalogue order."""
+        related: dict[str, list[str]] = {"replaces": [], "replaced_by": [], "incompatible_with": []}
+        for source, target, role in self.relations():
+            one, other = split_node(source)[1], split_node(target)[1]
+            if role == "replaces" and advice_id in (one, other):
+                related["replaces" if one == advice_id else "replaced_by"].append(other if one == advice_id else one)
+            elif role == "incompatible" and advice_id in (one, other):
+                related["incompatible_with"].append(other if one == advice_id else one)
+        return {role: tuple(dict.fromkeys(ids)) for role, ids in related.items()}
 
     def cycles(self) -> list[list[str]]:
         """One cycle per tangle of rules and derived facts, as a node path.
@@ -269,22 +311,83 @@ def _build(facts: Mapping[str, Fact], rules: Iterable[Rule], advice: Mapping[str
     for advice_id, item in advice.items():
         graph.add_node(advice_node(advice_id), kind="advice", advice_kind=item.kind.value)
 
-    def edge(source: str, target: str, role: str) -> None:
+    def edge(source: str, target: str, role: str, **data: Any) -> None:
         for node in (source, target):
             if node not in graph:  # a name the knowledge base does not declare (the loader reports it)
                 graph.add_node(node, kind=split_node(node)[0])
-        graph.add_edge(source, target, role=role)
+        graph.add_edge(source, target, role=role, **data)
 
     for rule in rules:
         node = rule_node(rule.id)
-        graph.add_node(node, kind="rule", priority=rule.priority)
+        graph.add_node(node, kind="rule", priority=rule.priority, file=rule.location.file, line=rule.location.line)
+        labels = describe_conditions(rule.when)
         for name in rule.reads:
-            edge(fact_node(name), node, "condition")
-        for name, _ in rule.derive:
-            edge(node, fact_node(name), "derives")
+            edge(fact_node(name), node, "condition", condition=labels.get(name, ()))
+        for name, value in rule.derive:
+            edge(node, fact_node(name), "derives", value=_word(value))
         for advice_id in rule.advise:
             edge(node, advice_node(advice_id), "advises")
     return nx.freeze(graph)
+
+
+def describe_conditions(condition: Condition) -> dict[str, tuple[str, ...]]:
+    """What ``condition`` asks of each fact it reads, in the operators' own words (their
+    ``describe`` without the fact's name), one line per comparison, first mention first.
+
+    A ``not`` is pushed inwards (De Morgan, which holds in the three-valued logic too) until it
+    meets a comparison, which becomes its operator's negation (``is not x``, ``≥ 3``), or
+    ``not (…)`` when the operator has none. A comparison that is one alternative of an ``any``
+    group names the facts of the other alternatives: ``is true (or days_left)``.
+    """
+    labels: dict[str, dict[str, None]] = {}
+    for fact, text in _phrases(condition, negated=False, others=()):
+        labels.setdefault(fact, {})[text] = None
+    return {fact: tuple(texts) for fact, texts in labels.items()}
+
+
+def _phrases(condition: Condition, negated: bool, others: tuple[str, ...]) -> Iterable[tuple[str, str]]:
+    """``(fact, text)`` for each comparison in ``condition`` (see :func:`describe_conditions`);
+    ``others`` are the facts of the other alternatives of the nearest enclosing ``any``."""
+    match condition:
+        case Comparison():
+            operator = condition.operator
+            if negated and operator.negation is not None:
+                text = _said(operator.negation, condition.value)
+            elif negated:
+                text = f"not ({_said(operator, condition.value)})"
+            else:
+                text = _said(operator, condition.value)
+            yield condition.fact, text + _alternatives(others)
+        case Not():
+            yield from _phrases(condition.condition, not negated, others)
+        case AllOf() | AnyOf():
+            alternatives = isinstance(condition, AnyOf) != negated  # not(all) is any of the nots
+            for part in condition.conditions:
+                if alternatives and len(condition.conditions) > 1:
+                    rest = [c for c in condition.conditions if c is not part]
+                    outside = tuple(dict.fromkeys(f for c in rest for f in facts_in(c)))
+                else:
+                    outside = others
+                yield from _phrases(part, negated, outside)
+        case _:  # pragma: no cover
+            never(condition)
+
+
+def _said(operator: Any, expected: Any) -> str:
+    return str(operator.describe("", expected, _word)).strip()
+
+
+def _alternatives(others: tuple[str, ...]) -> str:
+    if not others:
+        return ""
+    return f" (or {', '.join(others[:2])}{', …' if len(others) > 2 else ''})"
+
+
+def _word(value: Value) -> str:
+    """A value as the kb writes it (``true``, ``none``, ``10``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _cycle_through(component: Any, start: str) -> list[str]:

@@ -1,12 +1,20 @@
 """``orderdoctor kb graph``: the rule graph (or the part around one node) as Graphviz DOT or
-Mermaid text, or a picture drawn by Graphviz; and :func:`resolve_node`, which ``kb impact`` shares."""
+Mermaid text, or a picture drawn by Graphviz; and :func:`resolve_node`, which ``kb impact`` shares.
+
+The engine's :class:`RuleGraph` is the model (nodes, edges and their conditions, the advice
+relations, neighbourhoods); this module chooses what to show (:func:`select`), gathers it into
+a :class:`Drawing` and writes that in either notation: each edge labelled with its condition or
+derived value, ``replaces`` dashed and ``incompatible`` dotted red, the rules grouped by their
+file, and a legend."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 
 from orderdoctor.engine import (
+    DIRECTIONS,
     ExitStatus,
     KnowledgeBase,
     UsageError,
@@ -19,7 +27,17 @@ from orderdoctor.engine import (
 
 from .. import Environment, is_terminal
 
-__all__ = ["DESCRIPTION", "add_arguments", "render_dot", "render_mermaid", "resolve_node", "run"]
+__all__ = [
+    "DESCRIPTION",
+    "Drawing",
+    "add_arguments",
+    "draw",
+    "render_dot",
+    "render_mermaid",
+    "resolve_node",
+    "run",
+    "select",
+]
 
 DESCRIPTION = (
     "Print the rule graph (facts, rules, advice and how they connect) as Graphviz DOT or "
@@ -42,10 +60,63 @@ def resolve_node(kb: KnowledgeBase, name: str) -> str:
     raise UsageError(f"no fact, rule or advice called '{name}'{did_you_mean(suggest(name, names))}")
 
 
-def _nodes_around(kb: KnowledgeBase, center: str | None, depth: int) -> set[str]:
+def select(kb: KnowledgeBase, center: str | None, depth: int, direction: str = "both") -> tuple[set[str], list[str]]:
+    """The nodes to draw, and the ones left out because nothing connects them.
+
+    The whole graph leaves out what no edge or advice relation touches (``nothing_applies``,
+    which the consultation gives when no rule advises anything, rather than a rule). Around a
+    node, the nodes ``depth`` steps away in ``direction``; around an advice item, also the
+    items it replaces, is replaced by or is incompatible with.
+    """
+    graph = kb.graph
     if center is None:
-        return set(kb.graph.digraph.nodes)
-    return kb.graph.around(center, depth)
+        related = {node for source, target, _ in graph.relations() for node in (source, target)}
+        alone = sorted(n for n in graph.digraph.nodes if graph.digraph.degree(n) == 0 and n not in related)
+        return set(graph.digraph.nodes) - set(alone), alone
+    nodes = graph.around(center, depth, direction)
+    if depth > 0 and split_node(center)[0] == "advice":
+        for source, target, _ in graph.relations():
+            if center in (source, target):
+                nodes |= {source, target}
+    return nodes, []
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What a picture shows, in whichever notation: the nodes, the edges with their labels
+    (``(source, target, role, label lines)``; role ``condition``, ``derives``, ``advises``,
+    ``replaces`` or ``incompatible``), the rules grouped by the file they are written in, and
+    what was left out."""
+
+    kb: KnowledgeBase
+    nodes: tuple[str, ...]
+    edges: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    clusters: tuple[tuple[str, tuple[str, ...]], ...]
+    left_out: tuple[str, ...] = ()
+    legend: bool = True
+
+
+def draw(
+    kb: KnowledgeBase, nodes: set[str], left_out: list[str], *, clusters: bool = True, legend: bool = True
+) -> Drawing:
+    """The :class:`Drawing` of ``nodes``: every edge between two of them, labelled."""
+    graph = kb.graph.digraph
+    edges = []
+    for source, target, data in sorted(graph.edges(data=True)):
+        if source in nodes and target in nodes:
+            role = data["role"]
+            label: tuple[str, ...] = tuple(data.get("condition", ())) if role == "condition" else ()
+            if role == "derives":
+                label = (f"= {data['value']}",)
+            edges.append((source, target, role, label))
+    edges += [(s, t, role, ()) for s, t, role in kb.graph.relations() if s in nodes and t in nodes]
+    groups: dict[str, list[str]] = {}  # by the file's path, named by its name
+    for node in sorted(nodes):
+        file = graph.nodes[node].get("file") if clusters else None
+        if split_node(node)[0] == "rule" and file and file != "<memory>":
+            groups.setdefault(file, []).append(node)
+    grouped = tuple((os.path.basename(file), tuple(members)) for file, members in sorted(groups.items()))
+    return Drawing(kb, tuple(sorted(nodes)), tuple(edges), grouped, tuple(left_out), legend)
 
 
 _DOT_STYLE = {
@@ -56,50 +127,152 @@ _DOT_STYLE = {
     "warning": 'shape=hexagon, style=filled, fillcolor="#ffc9c9"',
     "info": 'shape=hexagon, style=filled, fillcolor="#e6e6e6"',
 }
+_DOT_EDGE = {
+    "condition": "",
+    "derives": "",
+    "advises": "",
+    "replaces": 'style=dashed, color="#555555", fontcolor="#555555"',
+    "incompatible": 'dir=none, style=dotted, penwidth=1.6, color="#cc0000", fontcolor="#cc0000", constraint=false',
+}
+#: The legend: one node of each kind, one edge of each style (with the words that explain it).
+_LEGEND_NODES = (
+    ("fact", "question (a fact asked)"), ("derived", "derived fact"), ("rule", "rule"),
+    ("warning", "warning"), ("action", "action"), ("info", "info"),
+)
+_LEGEND_EDGES = (
+    ("fact", "rule", "condition", "the condition on the fact"),
+    ("rule", "derived", "derives", "= the value derived"),
+    ("rule", "warning", "advises", "gives the advice"),
+    ("rule", "action", "advises", ""),
+    ("action", "info", "replaces", "replaces (hides it)"),
+    ("warning", "info", "incompatible", "incompatible (never shown together)"),
+)
+_WRAP = 34
+
+
+def _wrapped(lines: tuple[str, ...]) -> list[str]:
+    """Label lines cut at about :data:`_WRAP` characters, between words."""
+    import textwrap
+
+    return [part for line in lines for part in textwrap.wrap(line, _WRAP, break_on_hyphens=False) or [""]]
 
 
 def _style_key(kb: KnowledgeBase, node: str) -> str:
     kind, name = split_node(node)
     if kind == "fact":
-        return "derived" if kb.facts[name].derived else "fact"
-    if kind == "advice":
+        return "derived" if name in kb.facts and kb.facts[name].derived else "fact"
+    if kind == "advice" and name in kb.advice:
         return kb.advice[name].kind.value
-    return "rule"
+    return "rule" if kind == "rule" else "info"
 
 
-def render_dot(kb: KnowledgeBase, nodes: set[str]) -> str:
-    graph = kb.graph.digraph
-    lines = ["digraph orderdoctor {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
-    for node in sorted(nodes):
-        label = split_node(node)[1]
-        lines.append(f'  "{node}" [label="{label}", {_DOT_STYLE[_style_key(kb, node)]}];')
-    for source, target in sorted(graph.edges):
-        if source in nodes and target in nodes:
-            lines.append(f'  "{source}" -> "{target}";')
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _dot_edge(source: str, target: str, role: str, label: tuple[str, ...]) -> str:
+    attributes = [_DOT_EDGE[role]] if _DOT_EDGE[role] else []
+    if label:
+        attributes.insert(0, 'label="' + "\\n".join(_dot_text(line) for line in _wrapped(label)) + '"')
+    return f'  "{source}" -> "{target}"' + (f" [{', '.join(attributes)}]" if attributes else "") + ";"
+
+
+def _dot_legend() -> list[str]:
+    lines = ["  subgraph cluster_legend {", '    label="legend"; fontsize=10; style="rounded"; color="#999999";']
+    for key, words in _LEGEND_NODES:
+        lines.append(f'    "legend:{key}" [label="{words}", {_DOT_STYLE[key]}];')
+    for source, target, role, words in _LEGEND_EDGES:  # laid out left to right, relations too
+        edge = _dot_edge(f"legend:{source}", f"legend:{target}", role, (words,) if words else ())
+        lines.append("  " + edge.replace(", constraint=false", ""))
+    return [*lines, "  }"]
+
+
+def render_dot(picture: Drawing) -> str:
+    kb = picture.kb
+    lines = ["digraph orderdoctor {", "  rankdir=LR;", '  graph [fontname="Helvetica"];',
+             '  node [fontname="Helvetica", fontsize=10];',
+             '  edge [fontname="Helvetica", fontsize=8];']
+    if picture.left_out:
+        lines.append(f"  // connected to nothing, left out: {', '.join(picture.left_out)}")
+    if picture.legend:
+        lines += _dot_legend()
+
+    def declare(node: str, indent: str = "  ") -> str:
+        return f'{indent}"{node}" [label="{_dot_text(split_node(node)[1])}", {_DOT_STYLE[_style_key(kb, node)]}];'
+
+    clustered: set[str] = set()
+    for number, (file, members) in enumerate(picture.clusters):
+        lines += [f"  subgraph cluster_{number} {{",
+                  f'    label="{_dot_text(file)}"; fontsize=10; style="rounded,dashed"; color="#7a8fb0";']
+        lines += [declare(node, "    ") for node in members]
+        lines.append("  }")
+        clustered.update(members)
+    lines += [declare(node) for node in picture.nodes if node not in clustered]
+    lines += [_dot_edge(*edge) for edge in picture.edges]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def render_mermaid(kb: KnowledgeBase, nodes: set[str]) -> str:
-    graph = kb.graph.digraph
-    ids = {node: f"n{i}" for i, node in enumerate(sorted(nodes))}
-    shapes = {"fact": ('(["', '"])'), "derived": ('(["', '"])'), "rule": ('["', '"]')}
+_MERMAID_SHAPES = {"fact": ('(["', '"])'), "derived": ('(["', '"])'), "rule": ('["', '"]')}
+_MERMAID_LINKS = {"condition": "-->", "derives": "-->", "advises": "-->", "replaces": "-.->", "incompatible": "-.-"}
+_MERMAID_LINK_STYLE = {"replaces": "stroke:#555555,stroke-dasharray:6 4",
+                       "incompatible": "stroke:#cc0000,stroke-dasharray:2 3"}
+_COLOURS = {"fact": "#dde8ff", "derived": "#fff4c2", "rule": "#dff5df", "action": "#c9f0c9",
+            "warning": "#ffc9c9", "info": "#e6e6e6"}
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _mermaid_node(node_id: str, key: str, text: str) -> str:
+    opening, closing = _MERMAID_SHAPES.get(key, ('{{"', '"}}'))
+    return f"{node_id}{opening}{_mermaid_text(text)}{closing}"
+
+
+def render_mermaid(picture: Drawing) -> str:
+    kb = picture.kb
+    ids = {node: f"n{i}" for i, node in enumerate(picture.nodes)}
+    keys = {ids[node]: _style_key(kb, node) for node in picture.nodes}
     lines = ["flowchart LR"]
-    for node, node_id in ids.items():
-        key = _style_key(kb, node)
-        opening, closing = shapes.get(key, ('{{"', '"}}'))
-        lines.append(f"  {node_id}{opening}{split_node(node)[1]}{closing}")
-    for source, target in sorted(graph.edges):
-        if source in ids and target in ids:
-            lines.append(f"  {ids[source]} --> {ids[target]}")
-    colours = {"fact": "#dde8ff", "derived": "#fff4c2", "rule": "#dff5df", "action": "#c9f0c9",
-               "warning": "#ffc9c9", "info": "#e6e6e6"}
-    for key, colour in colours.items():
-        members = [ids[n] for n in ids if _style_key(kb, n) == key]
+    if picture.left_out:
+        lines.append(f"  %% connected to nothing, left out: {', '.join(picture.left_out)}")
+    links: list[tuple[str, str, str, tuple[str, ...]]] = []
+    if picture.legend:
+        lines.append('  subgraph legend ["legend"]')
+        for key, words in _LEGEND_NODES:
+            lines.append("    " + _mermaid_node(f"legend_{key}", key, words))
+            keys[f"legend_{key}"] = key
+        lines.append("  end")
+        links += [(f"legend_{s}", f"legend_{t}", role, (words,) if words else ()) for s, t, role, words
+                  in _LEGEND_EDGES]
+    clustered: set[str] = set()
+    for number, (file, members) in enumerate(picture.clusters):
+        lines.append(f'  subgraph file{number} ["{_mermaid_text(file)}"]')
+        lines += ["    " + _mermaid_node(ids[node], "rule", split_node(node)[1]) for node in members]
+        lines.append("  end")
+        clustered.update(members)
+    lines += ["  " + _mermaid_node(ids[n], keys[ids[n]], split_node(n)[1]) for n in picture.nodes if n not in clustered]
+    links += [(ids[source], ids[target], role, label) for source, target, role, label in picture.edges]
+    return "\n".join([*lines, *_mermaid_links(links, keys)]) + "\n"
+
+
+def _mermaid_links(links: list[tuple[str, str, str, tuple[str, ...]]], keys: dict[str, str]) -> list[str]:
+    """The links, then the classes that colour the nodes (``keys``: id → style key) and the
+    styles of the relation links (``linkStyle`` counts links in the order they are written)."""
+    lines = []
+    styled: dict[str, list[str]] = {}
+    for number, (source, target, role, label) in enumerate(links):
+        text = "<br/>".join(_mermaid_text(line) for line in _wrapped(label))
+        lines.append(f"  {source} {_MERMAID_LINKS[role]}" + (f'|"{text}"|' if text else "") + f" {target}")
+        if role in _MERMAID_LINK_STYLE:
+            styled.setdefault(role, []).append(str(number))
+    for key, colour in _COLOURS.items():
+        members = [node_id for node_id, known in keys.items() if known == key]
         if members:
-            lines.append(f"  classDef {key} fill:{colour}")
-            lines.append(f"  class {','.join(members)} {key}")
-    return "\n".join(lines) + "\n"
+            lines += [f"  classDef {key} fill:{colour}", f"  class {','.join(members)} {key}"]
+    lines += [f"  linkStyle {','.join(numbers)} {_MERMAID_LINK_STYLE[role]}" for role, numbers in styled.items()]
+    return lines
 
 
 #: What ``kb graph`` writes for each file extension: DOT or Mermaid text, or a picture.
@@ -165,7 +338,8 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
 
     out = env.stdout
     center = resolve_node(kb, args.around) if args.around else None
-    nodes = _nodes_around(kb, center, args.depth)
+    nodes, left_out = select(kb, center, args.depth, args.direction)
+    picture = draw(kb, nodes, left_out, clusters=args.clusters, legend=args.legend)
     output = args.output
     fmt = _graph_format(args.format, output)
     to_stdout = output is None or output == "-"
@@ -173,11 +347,11 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
         raise UsageError(f"a {fmt.upper()} picture is not for a terminal: use --output graph.{fmt}, or redirect")
     data: str | bytes
     if fmt == "mermaid":
-        data = render_mermaid(kb, nodes)
+        data = render_mermaid(picture)
     elif fmt == "markdown":
-        data = "```mermaid\n" + render_mermaid(kb, nodes) + "```\n"
+        data = "```mermaid\n" + render_mermaid(picture) + "```\n"
     else:
-        data = render_dot(kb, nodes)
+        data = render_dot(picture)
         if fmt in PICTURES:
             data = _render_picture(data, fmt)
     write_output(output or "-", data, out)
@@ -207,6 +381,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--around", metavar="NODE", help="only the part around this fact, rule or advice id")
     parser.add_argument("--depth", type=_steps, default=2, help="how many steps around --around (default 2)")
+    parser.add_argument(
+        "--direction",
+        choices=DIRECTIONS,
+        default="both",
+        help="which way --around walks: down (facts → rules → derived facts and advice), up (the reverse), "
+        "or both at every step (default)",
+    )
+    parser.add_argument(
+        "--no-clusters", dest="clusters", action="store_false", help="do not group the rules by the file they are in"
+    )
+    parser.add_argument("--no-legend", dest="legend", action="store_false", help="leave the legend out")
     parser.add_argument(
         "--output",
         metavar="FILE",
