@@ -63,9 +63,15 @@ if TYPE_CHECKING:  # a knowledge base read from the load cache needs no reader a
     from .yamlfile import Node
 
 __all__ = [
+    "ADVICE_FIELDS",
+    "DEADLINE_FIELDS",
+    "FACT_FIELDS",
     "MAX_FILE_BYTES",
     "RESERVED_CHOICE_VALUES",
     "RESERVED_FACT_NAMES",
+    "SOURCE_FIELDS",
+    "SOURCE_ID",
+    "URL",
     "decode_text",
     "default_kb_path",
     "load_knowledge_base",
@@ -80,6 +86,20 @@ RESERVED_CHOICE_VALUES = {
     "unknown": "in 'ask' it means \"I don't know\"; name the choice for what it says (e.g. 'no_reason_given')",
     "idk": "in 'ask' it means \"I don't know\"; name the choice for what it says",
 }
+
+
+#: The fields of an item of each file (required, optional); :mod:`.schema` writes them into the
+#: JSON Schemas editors use, so a field added here reaches the editors with `kb schema`.
+SOURCE_FIELDS = (("id", "title"), ("file", "url", "authority"))
+FACT_FIELDS = (("name", "type", "description"), ("values", "min", "max", "derived", "question", "help"))
+ADVICE_FIELDS = (
+    ("id", "kind", "title", "text", "source"),
+    ("replaces", "deadline", "incompatible_with", "requires", "urgent_within"),
+)
+DEADLINE_FIELDS = (("days_from",), ("plus",))
+#: A source id: lower-case words joined by '-' (or '_'); a source's web address.
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+URL = re.compile(r"^https?://[^\s]+$")
 
 
 def default_kb_path() -> Path:
@@ -255,14 +275,14 @@ class _Loader:
 
     # ---------------------------------------------------------------- sources
     def _source(self, node: Node) -> Source | None:
-        fields = self.reader.fields(node, "source", ("id", "title"), ("file", "url", "authority"))
+        fields = self.reader.fields(node, "source", *SOURCE_FIELDS)
         if fields is None:
             return None
         source_id = self._identifier_like(fields["id"], "source id")
         title = self.reader.text(fields["title"], "title")
         file = self.reader.text(fields.get("file"), "file") if "file" in fields else None
         url = self.reader.text(fields.get("url"), "url") if "url" in fields else None
-        if url is not None and not re.match(r"^https?://[^\s]+$", url):
+        if url is not None and not URL.match(url):
             self.errors.append(
                 SchemaError(fields["url"].location, f"url {url!r} must be a web address starting with https:// or http://")
             )
@@ -278,7 +298,7 @@ class _Loader:
 
     def _identifier_like(self, node: Node, what: str) -> str | None:
         value = node.value
-        if not isinstance(value, str) or not re.match(r"^[a-z0-9][a-z0-9_-]*$", value):
+        if not isinstance(value, str) or not SOURCE_ID.match(value):
             self.errors.append(
                 SchemaError(node.location, f"{what} {value!r} must be lower-case words joined by '-'")
             )
@@ -287,12 +307,7 @@ class _Loader:
 
     # ------------------------------------------------------------------ facts
     def _fact(self, node: Node) -> Fact | None:
-        fields = self.reader.fields(
-            node,
-            "fact",
-            ("name", "type", "description"),
-            ("values", "min", "max", "derived", "question", "help"),
-        )
+        fields = self.reader.fields(node, "fact", *FACT_FIELDS)
         if fields is None:
             return None
         name = self._fact_name(fields["name"])
@@ -405,12 +420,7 @@ class _Loader:
 
     # ----------------------------------------------------------------- advice
     def _advice(self, node: Node) -> Advice | None:
-        fields = self.reader.fields(
-            node,
-            "advice item",
-            ("id", "kind", "title", "text", "source"),
-            ("replaces", "deadline", "incompatible_with", "requires", "urgent_within"),
-        )
+        fields = self.reader.fields(node, "advice item", *ADVICE_FIELDS)
         if fields is None:
             return None
         advice_id = self.reader.identifier(fields["id"], "advice id")
@@ -461,7 +471,7 @@ class _Loader:
 
     def _deadline(self, node: Node) -> Deadline | None:
         """``deadline: {days_from: FACT, plus: N}`` with FACT an integer fact (a countdown)."""
-        fields = self.reader.fields(node, "deadline", ("days_from",), ("plus",))
+        fields = self.reader.fields(node, "deadline", *DEADLINE_FIELDS)
         if fields is None:
             return None
         name_node = fields["days_from"]

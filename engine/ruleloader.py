@@ -34,11 +34,14 @@ if TYPE_CHECKING:
     from .reader import YamlReader
     from .yamlfile import Node
 
-__all__ = ["CONNECTIVES", "RuleReader"]
+__all__ = ["CONNECTIVES", "RULE_FIELDS", "THEN_FIELDS", "RuleReader"]
 
 #: The keys that combine conditions.
 CONNECTIVES = ("all", "any", "not")
 _OPERATORS = {op.value: op for op in Operator}
+#: The fields of a rule and of its ``then`` (required, optional); also in the JSON Schemas (:mod:`.schema`).
+RULE_FIELDS = (("id", "description", "when", "then", "source"), ("priority",))
+THEN_FIELDS = ((), ("derive", "advise"))
 
 
 class RuleReader:
@@ -266,9 +269,7 @@ class RuleReader:
     # ------------------------------------------------------------------ rules
     def rule(self, node: Node, order: int) -> Rule | None:
         """One rule of a rules file; ``order`` is its place among all rules."""
-        fields = self.reader.fields(
-            node, "rule", ("id", "description", "when", "then", "source"), ("priority",)
-        )
+        fields = self.reader.fields(node, "rule", *RULE_FIELDS)
         if fields is None:
             return None
         rule_id = self.reader.identifier(fields["id"], "rule id")
@@ -306,7 +307,7 @@ class RuleReader:
         return int(value)
 
     def _conclusions(self, node: Node) -> tuple[tuple[tuple[str, Value], ...] | None, tuple[str, ...] | None]:
-        fields = self.reader.fields(node, "rule's 'then'", (), ("derive", "advise"))
+        fields = self.reader.fields(node, "rule's 'then'", *THEN_FIELDS)
         if fields is None:
             return None, None
         if not fields:
