@@ -94,7 +94,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time each name is imported o
     from .review import Review, ReviewTooLargeError, Row, Situation
     from .review import review as review_situations
     from .reviewconfig import load_review_config
-    from .schema import SCHEMA_FOLDER, kb_schemas, modeline, render_schema
+    from .schema import FILE_KINDS, SCHEMA_FOLDER, kb_schemas, modeline, render_schema
     from .values import format_value
 
 #: Each public name → the module that defines it (``module:name`` when the public name differs
@@ -155,7 +155,7 @@ _EXPORTS = {
     # the review's configuration (kb/review.yaml)
     "load_review_config": "reviewconfig",
     # JSON Schemas of the kb files, for editors
-    "SCHEMA_FOLDER": "schema", "kb_schemas": "schema", "modeline": "schema", "render_schema": "schema",
+    "FILE_KINDS": "schema", "SCHEMA_FOLDER": "schema", "kb_schemas": "schema", "modeline": "schema", "render_schema": "schema",
     # values as text
     "format_value": "values",
 }

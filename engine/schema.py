@@ -1,6 +1,6 @@
 """JSON Schemas of a knowledge base's files, for editors (yaml-language-server) and other tools.
 
-:func:`kb_schemas` builds one schema per kind of file (:data:`KINDS`: facts, advice, sources,
+:func:`kb_schemas` builds one schema per kind of file (:data:`FILE_KINDS`: facts, advice, sources,
 rules, cases, checks, review) from two things:
 
 * the format — the fields each loader accepts (``FACT_FIELDS`` … in :mod:`.loader` and
@@ -35,7 +35,7 @@ from .model import AdviceKind, Fact, FactType, KnowledgeBase, SourceAuthority
 __all__ = [
     "CASE_FIELDS",
     "DRAFT",
-    "KINDS",
+    "FILE_KINDS",
     "MODELINE",
     "SCHEMA_FOLDER",
     "kb_schemas",
@@ -50,7 +50,7 @@ DRAFT = "http://json-schema.org/draft-07/schema#"
 #: The folder of the knowledge base that holds the schemas.
 SCHEMA_FOLDER = "schemas"
 #: Each kind of file → the files of that kind (a pattern relative to the knowledge-base folder).
-KINDS = {
+FILE_KINDS = {
     "facts": "facts.yaml",
     "advice": "advice.yaml",
     "sources": "sources.yaml",
@@ -125,7 +125,7 @@ def schema_file(kind: str) -> str:
 def kind_of(relative: str) -> str | None:
     """The kind of the knowledge-base file at ``relative`` (a path inside the folder), if any."""
     path = PurePosixPath(relative)
-    for kind, pattern in KINDS.items():
+    for kind, pattern in FILE_KINDS.items():
         if path.match(pattern) and len(path.parts) == len(PurePosixPath(pattern).parts):
             return kind
     return None
@@ -158,7 +158,7 @@ def kb_schemas(kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
         "checks": build.checks(),
         "review": build.review(),
     }
-    return {schema_file(kind): made[kind] for kind in KINDS}
+    return {schema_file(kind): made[kind] for kind in FILE_KINDS}
 
 
 # ------------------------------------------------------------------ building blocks
@@ -410,9 +410,8 @@ class _Schemas:
         facts = {"type": "object", "additionalProperties": False,
                  "properties": {f.name: {"$ref": f"#/definitions/value.{f.name}"} for f in given}}
         source = self.source_id()
-        if "enum" in source:  # a source id, then optionally where in the source ("megabonus L33")
-            ids = "|".join(source["enum"])  # source ids need no escaping: [a-z0-9_-]
-            source = {"anyOf": [source, {"type": "string", "pattern": f"^(?:{ids})(?![a-z0-9_-])"}]}
+        if "enum" in source:  # a source id (completed), then where in it; the loader reads it as text
+            source = {"anyOf": [source, _TEXT]}
         case = _obj(CASE_FIELDS, _described("case", {
             "id": self.identifier,
             "story": _TEXT,

@@ -6,7 +6,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from orderdoctor.engine import SCHEMA_FOLDER, ExitStatus, KnowledgeBase, display_path, kb_schemas, render_schema
+from orderdoctor.engine import (
+    FILE_KINDS,
+    SCHEMA_FOLDER,
+    ExitStatus,
+    KnowledgeBase,
+    display_path,
+    kb_schemas,
+    modeline,
+    render_schema,
+)
 
 from .. import Environment
 
@@ -35,6 +44,9 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
     out = env.stdout
     folder = Path(args.output) if args.output else Path(kb.root) / SCHEMA_FOLDER
     texts = {name: render_schema(schema) for name, schema in kb_schemas(kb).items()}
+    missing = _without_modeline(Path(kb.root)) if not args.output else []
+    for path, line in missing:
+        out.write(f"{display_path(path)}:1:1: warning: the first line does not name the file's schema: make it '{line}'\n")
     if args.check:
         stale = [name for name, text in texts.items() if _current(folder / name) != text]
         extra = sorted(p.name for p in folder.glob("*.schema.json") if p.name not in texts) if folder.is_dir() else []
@@ -42,7 +54,7 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
             out.write(f"{display_path(folder / name)} is stale: run 'orderdoctor kb schema'\n")
         for name in extra:
             out.write(f"{display_path(folder / name)} is not a schema of this knowledge base: remove it\n")
-        if stale or extra:
+        if stale or extra or missing:
             return ExitStatus.SOME_FAILED
         out.write(f"{display_path(folder)}: the {len(texts)} schemas are current\n")
         return ExitStatus.OK
@@ -51,6 +63,22 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
         write_output(folder / name, text)
     out.write(f"wrote {len(texts)} schemas to {display_path(folder)}: {', '.join(texts)}\n")
     return ExitStatus.OK
+
+
+def _without_modeline(root: Path) -> list[tuple[Path, str]]:
+    """The knowledge-base files whose first line is not the modeline naming their schema (with it)."""
+    missing = []
+    for pattern in FILE_KINDS.values():
+        for path in sorted(root.glob(pattern)):
+            line = modeline(path.relative_to(root).as_posix())
+            if line is not None and path.is_file() and _first_line(path) != line:
+                missing.append((path, line))
+    return missing
+
+
+def _first_line(path: Path) -> str:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        return handle.readline(4096).rstrip("\r\n")
 
 
 def _current(path: Path) -> str | None:
