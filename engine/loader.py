@@ -190,6 +190,8 @@ class _Loader:
         self.errors = self.reader.errors
         #: the sources, facts and advice read so far, and the references to them
         self.refs: RuleReader = RuleReader(self.reader)
+        #: where each id in an advice item's ``replaces`` / ``incompatible_with`` is written
+        self.listed: dict[tuple[str, str, str], Location] = {}
 
     # ------------------------------------------------------------------ files
     def load(self) -> KnowledgeBase:
@@ -325,7 +327,7 @@ class _Loader:
                     f"derived fact '{name}' is concluded by rules and cannot have a question",
                 )
             )
-        choices = self._fact_values(fields, node, fact_type)
+        choices = self._fact_values(fields, node, fact_type, name)
         minimum, maximum = self._fact_bounds(fields, fact_type)
         if name is None or description is None:
             return None
@@ -355,10 +357,20 @@ class _Loader:
             return None
         return name
 
-    def _fact_values(self, fields: dict[str, Node], node: Node, fact_type: FactType) -> tuple[Choice, ...]:
-        """The values of a choice fact; other facts have none."""
+    def _fact_values(
+        self, fields: dict[str, Node], node: Node, fact_type: FactType, name: str | None
+    ) -> tuple[Choice, ...]:
+        """The values of a choice fact; other facts have none. Values refused are remembered
+        (:attr:`~.ruleloader.RuleReader.unbuilt_values`): rules using them are not reported again."""
         if fact_type is FactType.CHOICE:
-            return self._choices(fields.get("values"), node)
+            choices = self._choices(fields.get("values"), node)
+            values = fields.get("values")
+            if name is not None and values is not None and (values.is_list or values.is_mapping):
+                written = [str(v.value) for v in values.value] if values.is_list else list(values.value)
+                refused = set(written) - {c.value for c in choices}
+                if refused:
+                    self.refs.unbuilt_values[name] = refused
+            return choices
         if "values" in fields:
             self.errors.append(
                 SchemaError(fields["values"].location, f"only choice facts have 'values'; this is {fact_type.value}")
@@ -420,7 +432,7 @@ class _Loader:
 
     # ----------------------------------------------------------------- advice
     def _advice(self, node: Node) -> Advice | None:
-        fields = self.reader.fields(node, "advice item", *ADVICE_FIELDS)
+        fields = self.reader.fields(node, "advice item", *ADVICE_FIELDS, misplaced=self.refs.misplaced("advice item"))
         if fields is None:
             return None
         advice_id = self.reader.identifier(fields["id"], "advice id")
@@ -428,6 +440,7 @@ class _Loader:
         title = self.reader.text(fields["title"], "title")
         text = self.reader.text(fields["text"], "text")
         source = self.refs.source_ref(fields["source"])
+        self._listed_at(advice_id, fields)
         replaces = self._advice_ids(fields, "replaces")
         deadline = self._deadline(fields["deadline"]) if "deadline" in fields else None
         incompatible = self._advice_ids(fields, "incompatible_with")
@@ -453,6 +466,15 @@ class _Loader:
             urgent_within,
         )
 
+    def _listed_at(self, advice_id: str | None, fields: dict[str, Node]) -> None:
+        """Remember where each id of ``replaces`` and ``incompatible_with`` is written, so that an
+        unknown one is reported at the id itself (:meth:`_check_replacements`)."""
+        for key in ("replaces", "incompatible_with"):
+            if advice_id is not None and key in fields:
+                items = fields[key].value if fields[key].is_list else [fields[key]]
+                for item in items:
+                    self.listed.setdefault((advice_id, key, str(item.value)), item.location)
+
     def _advice_ids(self, fields: dict[str, Node], key: str) -> list[str] | None:
         """The advice ids of the optional field ``key`` (none when it is absent)."""
         return self.reader.word_list(fields[key], key, "advice id") if key in fields else []
@@ -471,7 +493,7 @@ class _Loader:
 
     def _deadline(self, node: Node) -> Deadline | None:
         """``deadline: {days_from: FACT, plus: N}`` with FACT an integer fact (a countdown)."""
-        fields = self.reader.fields(node, "deadline", *DEADLINE_FIELDS)
+        fields = self.reader.fields(node, "deadline", *DEADLINE_FIELDS, misplaced=self.refs.misplaced("deadline"))
         if fields is None:
             return None
         name_node = fields["days_from"]
@@ -502,7 +524,7 @@ class _Loader:
                 if other not in advice and other not in unbuilt:
                     self.errors.append(
                         UnknownAdviceError(
-                            item.location,
+                            self.listed.get((item.id, "incompatible_with", other), item.location),
                             f"advice '{item.id}' is incompatible with unknown advice id '{other}'",
                             name=other,
                             suggestion=suggest(other, advice),
@@ -514,7 +536,7 @@ class _Loader:
                 if other not in advice:
                     self.errors.append(
                         UnknownAdviceError(
-                            item.location,
+                            self.listed.get((item.id, "replaces", other), item.location),
                             f"advice '{item.id}' replaces unknown advice id '{other}'",
                             name=other,
                             suggestion=suggest(other, advice),

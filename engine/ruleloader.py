@@ -12,6 +12,8 @@ generic field checks are :class:`~.reader.YamlReader`'s, whose error list this s
 
 from __future__ import annotations
 
+import re
+
 from .errors import (
     SchemaError,
     UndeclaredDerivationError,
@@ -23,12 +25,14 @@ from .errors import (
     suggest,
 )
 from .facts import ValueProblem, check_value, is_integer
-from .model import AllOf, AnyOf, Comparison, Not, Operator, Rule
+from .model import AllOf, AnyOf, Comparison, FactType, Not, Operator, Rule
 from .operators import Shape
 from .reader import kind
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .location import Location
     from .model import Advice, Condition, Fact, KnowledgeBase, Source, Value
     from .reader import YamlReader
@@ -42,6 +46,17 @@ _OPERATORS = {op.value: op for op in Operator}
 #: The fields of a rule and of its ``then`` (required, optional); also in the JSON Schemas (:mod:`.schema`).
 RULE_FIELDS = (("id", "description", "when", "then", "source"), ("priority",))
 THEN_FIELDS = ((), ("derive", "advise"))
+
+
+def _quoted(fact: Fact, value: object) -> str:
+    """What to add when ``value`` is a number or boolean written in quotes ("10", "true")."""
+    if not isinstance(value, str):
+        return ""
+    if fact.type is FactType.INTEGER and re.fullmatch(r"[+-]?(?:0|[1-9][0-9]{0,15})", value.strip(), re.ASCII):
+        return f": remove the quotes (write {value.strip()})"
+    if fact.type is FactType.BOOLEAN and value.strip() in ("true", "false"):
+        return f": remove the quotes (write {value.strip()})"
+    return ""
 
 
 class RuleReader:
@@ -67,11 +82,39 @@ class RuleReader:
         #: ids of sources, facts and advice items that are written but had errors of their
         #: own: references to them are not reported again as unknown (no cascade)
         self.unbuilt: dict[str, set[str]] = {"sources.yaml": set(), "facts.yaml": set(), "advice.yaml": set()}
+        #: choice values facts.yaml lists but refused (reserved, not snake_case), by fact: not
+        #: reported again where a rule or case uses them
+        self.unbuilt_values: dict[str, set[str]] = {}
 
     @classmethod
     def of(cls, kb: KnowledgeBase, reader: YamlReader, *, advice: bool = True) -> RuleReader:
         """A reader of references to ``kb``'s facts (and advice items), its sources unchecked."""
         return cls(reader, facts=dict(kb.facts), advice=dict(kb.advice) if advice else None)
+
+    # ------------------------------------------------------------ misplaced fields
+    def misplaced(self, what: str) -> Callable[[str], str | None]:
+        """For :meth:`~.reader.YamlReader.fields`: where an unknown key of a ``what`` (``rule``,
+        ``then``, ``advice item``, ``deadline``) belongs, when it is a name that goes elsewhere."""
+        from .loader import ADVICE_FIELDS, DEADLINE_FIELDS
+
+        def fields_of(spec: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[str, ...]:
+            return spec[0] + spec[1]
+
+        conditions = {"rule": "when", "advice item": "requires"}
+        inner = {"rule": ("then", fields_of(THEN_FIELDS)), "advice item": ("deadline", fields_of(DEADLINE_FIELDS))}
+        outer = {"then": ("rule", fields_of(RULE_FIELDS)), "deadline": ("advice item", fields_of(ADVICE_FIELDS))}
+
+        def where(key: str) -> str | None:
+            if what in conditions and (key in CONNECTIVES or (self.facts is not None and key in self.facts)):
+                word = "a condition" if key in CONNECTIVES else "a fact"
+                return f"'{key}' is {word}, and conditions go under '{conditions[what]}'"
+            if what in inner and key in inner[what][1]:
+                return f"'{key}' goes under '{inner[what][0]}'"
+            if what in outer and key in outer[what][1]:
+                return f"'{key}' is a field of the {outer[what][0]}, not of its '{what}'"
+            return None
+
+        return where
 
     # ------------------------------------------------------------ references
     def lookup_fact(self, name: str, location: Location) -> Fact | None:
@@ -151,10 +194,11 @@ class RuleReader:
             return checked
         if checked.out_of_range and not exact:
             return node.value  # `gt: 1000` may lie outside the bounds; it simply never holds
+        if checked.out_of_range and str(node.value) in self.unbuilt_values.get(fact.name, ()):
+            return None  # a value facts.yaml lists but refused (its own error says why): no cascade
         cls = ValueNotAllowedError if checked.out_of_range else WrongTypeError
-        self.errors.append(
-            cls(node.location, checked.message, name=str(node.value), suggestion=checked.suggestion)
-        )
+        message = checked.message + _quoted(fact, node.value)
+        self.errors.append(cls(node.location, message, name=str(node.value), suggestion=checked.suggestion))
         return None
 
     # ------------------------------------------------------------ conditions
@@ -269,7 +313,7 @@ class RuleReader:
     # ------------------------------------------------------------------ rules
     def rule(self, node: Node, order: int) -> Rule | None:
         """One rule of a rules file; ``order`` is its place among all rules."""
-        fields = self.reader.fields(node, "rule", *RULE_FIELDS)
+        fields = self.reader.fields(node, "rule", *RULE_FIELDS, misplaced=self.misplaced("rule"))
         if fields is None:
             return None
         rule_id = self.reader.identifier(fields["id"], "rule id")
@@ -307,7 +351,7 @@ class RuleReader:
         return int(value)
 
     def _conclusions(self, node: Node) -> tuple[tuple[tuple[str, Value], ...] | None, tuple[str, ...] | None]:
-        fields = self.reader.fields(node, "rule's 'then'", *THEN_FIELDS)
+        fields = self.reader.fields(node, "rule's 'then'", *THEN_FIELDS, misplaced=self.misplaced("then"))
         if fields is None:
             return None, None
         if not fields:
