@@ -155,7 +155,8 @@ _EXPORTS = {
     # the review's configuration (kb/review.yaml)
     "load_review_config": "reviewconfig",
     # JSON Schemas of the kb files, for editors
-    "FILE_KINDS": "schema", "SCHEMA_FOLDER": "schema", "kb_schemas": "schema", "modeline": "schema", "render_schema": "schema",
+    "FILE_KINDS": "schema", "SCHEMA_FOLDER": "schema", "kb_schemas": "schema", "modeline": "schema",
+    "render_schema": "schema",
     # values as text
     "format_value": "values",
 }

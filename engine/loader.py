@@ -29,15 +29,13 @@ from .errors import (
     KnowledgeBaseErrors,
     RuleCycleError,
     SchemaError,
-    UnknownAdviceError,
     UnreadableKnowledgeBaseFileError,
     ValueNotAllowedError,
     WrongTypeError,
-    suggest,
 )
 from .facts import is_integer
 from .files import MAX_FILE_BYTES, decode_text, read_file_bytes, read_text_file  # also this module's API
-from .graph import RuleGraph, split_node, strongly_connected_components
+from .graph import RuleGraph, split_node
 from .kbcache import cache_enabled, cache_key, read_cache, write_cache
 from .location import Location, display_path
 from .model import (
@@ -63,15 +61,10 @@ if TYPE_CHECKING:  # a knowledge base read from the load cache needs no reader a
     from .yamlfile import Node
 
 __all__ = [
-    "ADVICE_FIELDS",
-    "DEADLINE_FIELDS",
-    "FACT_FIELDS",
+    "ADVICE_FIELDS", "DEADLINE_FIELDS", "FACT_FIELDS", "SOURCE_FIELDS", "SOURCE_ID", "URL",
     "MAX_FILE_BYTES",
     "RESERVED_CHOICE_VALUES",
     "RESERVED_FACT_NAMES",
-    "SOURCE_FIELDS",
-    "SOURCE_ID",
-    "URL",
     "decode_text",
     "default_kb_path",
     "load_knowledge_base",
@@ -92,10 +85,8 @@ RESERVED_CHOICE_VALUES = {
 #: JSON Schemas editors use, so a field added here reaches the editors with `kb schema`.
 SOURCE_FIELDS = (("id", "title"), ("file", "url", "authority"))
 FACT_FIELDS = (("name", "type", "description"), ("values", "min", "max", "derived", "question", "help"))
-ADVICE_FIELDS = (
-    ("id", "kind", "title", "text", "source"),
-    ("replaces", "deadline", "incompatible_with", "requires", "urgent_within"),
-)
+ADVICE_FIELDS = (("id", "kind", "title", "text", "source"),
+                 ("replaces", "deadline", "incompatible_with", "requires", "urgent_within"))
 DEADLINE_FIELDS = (("days_from",), ("plus",))
 #: A source id: lower-case words joined by '-' (or '_'); a source's web address.
 SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -201,7 +192,7 @@ class _Loader:
         refs.facts = self._load_list("facts.yaml", self._fact, required=True)
         refs.advice = self._load_list("advice.yaml", self._advice, required=True)
         if refs.advice:
-            self._check_replacements(refs.advice)
+            refs.check_advice_references(refs.advice, self.listed)
         rules = self._rules()
         kb = KnowledgeBase.assemble(self.root, refs.facts or {}, refs.advice or {}, rules, refs.sources)
         if not self.errors:
@@ -360,16 +351,10 @@ class _Loader:
     def _fact_values(
         self, fields: dict[str, Node], node: Node, fact_type: FactType, name: str | None
     ) -> tuple[Choice, ...]:
-        """The values of a choice fact; other facts have none. Values refused are remembered
-        (:attr:`~.ruleloader.RuleReader.unbuilt_values`): rules using them are not reported again."""
+        """The values of a choice fact (those refused noted: no cascade); other facts have none."""
         if fact_type is FactType.CHOICE:
             choices = self._choices(fields.get("values"), node)
-            values = fields.get("values")
-            if name is not None and values is not None and (values.is_list or values.is_mapping):
-                written = [str(v.value) for v in values.value] if values.is_list else list(values.value)
-                refused = set(written) - {c.value for c in choices}
-                if refused:
-                    self.refs.unbuilt_values[name] = refused
+            self.refs.note_refused_values(name, fields.get("values"), {c.value for c in choices})
             return choices
         if "values" in fields:
             self.errors.append(
@@ -467,8 +452,7 @@ class _Loader:
         )
 
     def _listed_at(self, advice_id: str | None, fields: dict[str, Node]) -> None:
-        """Remember where each id of ``replaces`` and ``incompatible_with`` is written, so that an
-        unknown one is reported at the id itself (:meth:`_check_replacements`)."""
+        """Where each id of ``replaces``/``incompatible_with`` is written (an unknown one is reported there)."""
         for key in ("replaces", "incompatible_with"):
             if advice_id is not None and key in fields:
                 items = fields[key].value if fields[key].is_list else [fields[key]]
@@ -515,50 +499,6 @@ class _Loader:
                 return None
             offset = fields["plus"].value
         return Deadline(fact.name, offset)
-
-    def _check_replacements(self, advice: dict[str, Advice]) -> None:
-        """Every replaced id exists, no item replaces itself, no circle of replacements."""
-        unbuilt = self.refs.unbuilt["advice.yaml"]
-        for item in advice.values():
-            for other in item.incompatible_with:
-                if other not in advice and other not in unbuilt:
-                    self.errors.append(
-                        UnknownAdviceError(
-                            self.listed.get((item.id, "incompatible_with", other), item.location),
-                            f"advice '{item.id}' is incompatible with unknown advice id '{other}'",
-                            name=other,
-                            suggestion=suggest(other, advice),
-                        )
-                    )
-            for other in item.replaces:
-                if other in unbuilt:
-                    continue
-                if other not in advice:
-                    self.errors.append(
-                        UnknownAdviceError(
-                            self.listed.get((item.id, "replaces", other), item.location),
-                            f"advice '{item.id}' replaces unknown advice id '{other}'",
-                            name=other,
-                            suggestion=suggest(other, advice),
-                        )
-                    )
-                elif other == item.id:
-                    self.errors.append(SchemaError(item.location, f"advice '{item.id}' replaces itself"))
-        self._check_replacement_circles(advice)
-
-    def _check_replacement_circles(self, advice: dict[str, Advice]) -> None:
-        edges = {item.id: [other for other in item.replaces if other in advice] for item in advice.values()}
-        for component in strongly_connected_components(edges):
-            if len(component) > 1:
-                circle = sorted(component)
-                first = advice[circle[0]]
-                self.errors.append(
-                    SchemaError(
-                        first.location,
-                        "advice items replace each other in a circle, so all would vanish: "
-                        + ", ".join(circle),
-                    )
-                )
 
     # ----------------------------------------------------------------- cycles
     def _check_cycles(self, graph: RuleGraph, rules: list[Rule]) -> None:

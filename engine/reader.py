@@ -173,7 +173,7 @@ class YamlReader:
         allowed = required + tuple(optional)
         ok = True
         previous: str | None = None
-        for key, location in node.key_locations.items():
+        for key in node.key_locations:
             if key not in allowed:
                 ok = False
                 self.errors.append(self._unknown_field(node, key, what, allowed, previous, misplaced))

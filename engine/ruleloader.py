@@ -31,7 +31,7 @@ from .reader import kind
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from .location import Location
     from .model import Advice, Condition, Fact, KnowledgeBase, Source, Value
@@ -90,6 +90,14 @@ class RuleReader:
     def of(cls, kb: KnowledgeBase, reader: YamlReader, *, advice: bool = True) -> RuleReader:
         """A reader of references to ``kb``'s facts (and advice items), its sources unchecked."""
         return cls(reader, facts=dict(kb.facts), advice=dict(kb.advice) if advice else None)
+
+    def note_refused_values(self, fact: str | None, values: Node | None, kept: set[str]) -> None:
+        """Remember the values facts.yaml lists for ``fact`` but refused (:attr:`unbuilt_values`)."""
+        if fact is not None and values is not None and (values.is_list or values.is_mapping):
+            written = [str(v.value) for v in values.value] if values.is_list else list(values.value)
+            refused = set(written) - kept
+            if refused:
+                self.unbuilt_values[fact] = refused
 
     # ------------------------------------------------------------ misplaced fields
     def misplaced(self, what: str) -> Callable[[str], str | None]:
@@ -186,6 +194,55 @@ class RuleReader:
             )
         )
         return False
+
+    def check_advice_references(
+        self, advice: dict[str, Advice], listed: Mapping[tuple[str, str, str], Location]
+    ) -> None:
+        """Every id an item replaces or is incompatible with exists (reported where ``listed`` says
+        it is written), no item replaces itself, no circle of replacements."""
+        unbuilt = self.unbuilt["advice.yaml"]
+        for item in advice.values():
+            for other in item.incompatible_with:
+                if other not in advice and other not in unbuilt:
+                    self.errors.append(
+                        UnknownAdviceError(
+                            listed.get((item.id, "incompatible_with", other), item.location),
+                            f"advice '{item.id}' is incompatible with unknown advice id '{other}'",
+                            name=other,
+                            suggestion=suggest(other, advice),
+                        )
+                    )
+            for other in item.replaces:
+                if other in unbuilt:
+                    continue
+                if other not in advice:
+                    self.errors.append(
+                        UnknownAdviceError(
+                            listed.get((item.id, "replaces", other), item.location),
+                            f"advice '{item.id}' replaces unknown advice id '{other}'",
+                            name=other,
+                            suggestion=suggest(other, advice),
+                        )
+                    )
+                elif other == item.id:
+                    self.errors.append(SchemaError(item.location, f"advice '{item.id}' replaces itself"))
+        self._check_replacement_circles(advice)
+
+    def _check_replacement_circles(self, advice: dict[str, Advice]) -> None:
+        from .graph import strongly_connected_components
+
+        edges = {item.id: [other for other in item.replaces if other in advice] for item in advice.values()}
+        for component in strongly_connected_components(edges):
+            if len(component) > 1:
+                circle = sorted(component)
+                first = advice[circle[0]]
+                self.errors.append(
+                    SchemaError(
+                        first.location,
+                        "advice items replace each other in a circle, so all would vanish: "
+                        + ", ".join(circle),
+                    )
+                )
 
     def value(self, fact: Fact, node: Node, *, exact: bool) -> Value | None:
         """Check ``node`` is a value ``fact`` can take (bounds only for exact tests)."""

@@ -288,7 +288,8 @@ class _Schemas:
         """The definition ``name``: a condition testing ``facts`` (and all / any / not of them)."""
         itself = {"$ref": f"#/definitions/{name}"}
         properties: dict[str, Any] = {
-            "all": {"description": "Every condition in the list holds.", "type": "array", "minItems": 1, "items": itself},
+            "all": {"description": "Every condition in the list holds.", "type": "array", "minItems": 1,
+                    "items": itself},
             "any": {"description": "At least one condition in the list holds.", "type": "array", "minItems": 1,
                     "items": itself},
             "not": {"description": "The condition is known to fail.", "allOf": [itself]},
@@ -303,6 +304,10 @@ class _Schemas:
             "if": {"anyOf": [{"required": [key]} for key in ("all", "any", "not")]},
             "then": {"maxProperties": 1},
         }
+
+    def all_facts(self) -> tuple[str, list[Fact]]:
+        """The definition ``condition``: a condition on any fact, given or derived."""
+        return "condition", list(self.kb.facts.values())
 
     def fact_definitions(self, *conditions: tuple[str, list[Fact]]) -> dict[str, Any]:
         """The value and test of every fact, and the conditions named (name, facts tested)."""
@@ -357,7 +362,8 @@ class _Schemas:
             {"if": {"required": ["derived"], "properties": {"derived": {"const": True}}},
              "then": {"not": {"required": ["question"]}}},
         ])
-        root = {"description": "Every fact the rules may use.", "type": "array", "items": {"$ref": "#/definitions/fact"}}
+        root = {"description": "Every fact the rules may use.", "type": "array",
+                "items": {"$ref": "#/definitions/fact"}}
         return _document("orderdoctor facts.yaml", root, {"fact": fact})
 
     def advice(self) -> dict[str, Any]:
@@ -380,7 +386,7 @@ class _Schemas:
             "requires": {"allOf": [{"$ref": "#/definitions/condition"}]},
             "urgent_within": {"type": "integer", "minimum": 0, "maximum": 365},
         }))
-        definitions = {"advice": item, "advice_id": self.advice_enum(), **self.fact_definitions(("condition", list(self.kb.facts.values())))}
+        definitions = {"advice": item, "advice_id": self.advice_enum(), **self.fact_definitions(self.all_facts())}
         root = {"description": "The advice catalogue.", "type": "array", "items": {"$ref": "#/definitions/advice"}}
         return _document("orderdoctor advice.yaml", root, definitions)
 
@@ -400,7 +406,7 @@ class _Schemas:
             "source": self.source_id(),
             "priority": {"type": "integer", "minimum": -1000, "maximum": 1000},
         }))
-        definitions = {"rule": rule, "advice_id": self.advice_enum(), **self.fact_definitions(("condition", list(self.kb.facts.values())))}
+        definitions = {"rule": rule, "advice_id": self.advice_enum(), **self.fact_definitions(self.all_facts())}
         root = {"description": "Rules: when a condition holds, derive facts and give advice.", "type": "array",
                 "items": {"$ref": "#/definitions/rule"}}
         return _document("orderdoctor rules/*.yaml", root, definitions)
@@ -421,7 +427,8 @@ class _Schemas:
             "first": self.advice_enum(AdviceKind.ACTION),
             "source": source,
         }))
-        definitions = {"case": case, "advice_id": self.advice_enum(), **{f"value.{f.name}": self.value(f) for f in given}}
+        values = {f"value.{f.name}": self.value(f) for f in given}
+        definitions = {"case": case, "advice_id": self.advice_enum(), **values}
         root = {"description": "Scenario cases: a story, the facts, and what the answer must (not) contain.",
                 "type": "array", "items": {"$ref": "#/definitions/case"}}
         return _document("orderdoctor cases/*.yaml", root, definitions)
@@ -461,5 +468,5 @@ class _Schemas:
             "out_of_scope": {"type": "array", "items": out_of_scope},
             "explained": {"type": "array", "items": explained},
         })
-        definitions = self.fact_definitions(("condition", list(self.kb.facts.values())), ("given_condition", given))
+        definitions = self.fact_definitions(self.all_facts(), ("given_condition", given))
         return _document("orderdoctor review.yaml", root, definitions)

@@ -265,7 +265,9 @@ def _syntax_error(text: str, filename: str, mark: Any, problem: str) -> tuple[Lo
     elif tab_column >= 0:
         location = Location(filename, mark.line + 1, tab_column + 1)
     if tab_column >= 0 or "tab" in problem:
-        return location, f"YAML syntax: {problem}: a tab character; YAML allows only spaces here, replace it with spaces"
+        return location, (
+            f"YAML syntax: {problem}: a tab character; YAML allows only spaces here, replace it with spaces"
+        )
     if not any(words in problem for words in _INDENTATION_PROBLEMS):
         return location, f"YAML syntax: {problem}"
     colon = line.find(": ")

@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help=f"the folder to write them in (default: {SCHEMA_FOLDER}/ inside the knowledge base's folder)",
     )
-    parser.add_argument("--check", action="store_true", help="only check that the schemas are current (exit 1 if stale)")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that the schemas are current (exit 1 if stale)"
+    )
 
 
 def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
     texts = {name: render_schema(schema) for name, schema in kb_schemas(kb).items()}
     missing = _without_modeline(Path(kb.root)) if not args.output else []
     for path, line in missing:
-        out.write(f"{display_path(path)}:1:1: warning: the first line does not name the file's schema: make it '{line}'\n")
+        out.write(f"{display_path(path)}:1:1: warning: the first line does not name the file's schema: '{line}'\n")
     if args.check:
         stale = [name for name, text in texts.items() if _current(folder / name) != text]
         extra = sorted(p.name for p in folder.glob("*.schema.json") if p.name not in texts) if folder.is_dir() else []
