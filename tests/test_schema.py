@@ -68,7 +68,8 @@ def test_every_shipped_kb_file_names_its_schema_on_its_first_line():
 def test_the_committed_schemas_are_current():
     kb = load_knowledge_base(SHIPPED)
     for name, schema in kb_schemas(kb).items():
-        assert (SHIPPED / "schemas" / name).read_text() == render_schema(schema), f"run 'orderdoctor kb schema' ({name})"
+        committed = (SHIPPED / "schemas" / name).read_text()
+        assert committed == render_schema(schema), f"run 'orderdoctor kb schema' ({name})"
     status, out, _ = run_cli(["kb", "schema", "--check"])
     assert status == 0, out
 
@@ -196,7 +197,8 @@ def test_kb_schema_writes_then_check_sees_a_stale_schema_after_a_kb_edit(tmp_pat
     assert sorted(p.name for p in (kb / "schemas").iterdir()) == sorted(schema_file(k) for k in FILE_KINDS)
     assert run_cli(["kb", "schema", "--check", "--kb", str(kb)])[0] == 0
     facts = kb / "facts.yaml"
-    facts.write_text(facts.read_text().replace("    delivered: Delivered.\n", "    delivered: Delivered.\n    lost: Lost.\n"))
+    added = "    delivered: Delivered.\n    lost: Lost.\n"
+    facts.write_text(facts.read_text().replace("    delivered: Delivered.\n", added))
     status, out, _ = run_cli(["kb", "schema", "--check", "--kb", str(kb)])
     assert status == 1 and "rules.schema.json is stale: run 'orderdoctor kb schema'" in out
     assert "facts.schema.json" not in out  # the facts schema has no fact values in it
