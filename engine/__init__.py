@@ -95,6 +95,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time each name is imported o
     from .review import Review, ReviewTooLargeError, Row, Situation
     from .review import review as review_situations
     from .reviewconfig import load_review_config
+    from .schema import FILE_KINDS, SCHEMA_FOLDER, kb_schemas, modeline, render_schema
     from .values import format_value
 
 #: Each public name → the module that defines it (``module:name`` when the public name differs
@@ -156,6 +157,9 @@ _EXPORTS = {
     "review_situations": "review:review",
     # the review's configuration (kb/review.yaml)
     "load_review_config": "reviewconfig",
+    # JSON Schemas of the kb files, for editors
+    "FILE_KINDS": "schema", "SCHEMA_FOLDER": "schema", "kb_schemas": "schema", "modeline": "schema",
+    "render_schema": "schema",
     # values as text
     "format_value": "values",
 }

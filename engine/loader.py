@@ -29,15 +29,13 @@ from .errors import (
     KnowledgeBaseErrors,
     RuleCycleError,
     SchemaError,
-    UnknownAdviceError,
     UnreadableKnowledgeBaseFileError,
     ValueNotAllowedError,
     WrongTypeError,
-    suggest,
 )
 from .facts import is_integer
 from .files import MAX_FILE_BYTES, decode_text, read_file_bytes, read_text_file  # also this module's API
-from .graph import RuleGraph, split_node, strongly_connected_components
+from .graph import RuleGraph, split_node
 from .kbcache import cache_enabled, cache_key, read_cache, write_cache
 from .location import Location, display_path
 from .model import (
@@ -63,6 +61,7 @@ if TYPE_CHECKING:  # a knowledge base read from the load cache needs no reader a
     from .yamlfile import Node
 
 __all__ = [
+    "ADVICE_FIELDS", "DEADLINE_FIELDS", "FACT_FIELDS", "SOURCE_FIELDS", "SOURCE_ID", "URL",
     "MAX_FILE_BYTES",
     "RESERVED_CHOICE_VALUES",
     "RESERVED_FACT_NAMES",
@@ -80,6 +79,18 @@ RESERVED_CHOICE_VALUES = {
     "unknown": "in 'ask' it means \"I don't know\"; name the choice for what it says (e.g. 'no_reason_given')",
     "idk": "in 'ask' it means \"I don't know\"; name the choice for what it says",
 }
+
+
+#: The fields of an item of each file (required, optional); :mod:`.schema` writes them into the
+#: JSON Schemas editors use, so a field added here reaches the editors with `kb schema`.
+SOURCE_FIELDS = (("id", "title"), ("file", "url", "authority"))
+FACT_FIELDS = (("name", "type", "description"), ("values", "min", "max", "derived", "question", "help"))
+ADVICE_FIELDS = (("id", "kind", "title", "text", "source"),
+                 ("replaces", "deadline", "incompatible_with", "requires", "urgent_within"))
+DEADLINE_FIELDS = (("days_from",), ("plus",))
+#: A source id: lower-case words joined by '-' (or '_'); a source's web address.
+SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+URL = re.compile(r"^https?://[^\s]+$")
 
 
 def default_kb_path() -> Path:
@@ -170,6 +181,8 @@ class _Loader:
         self.errors = self.reader.errors
         #: the sources, facts and advice read so far, and the references to them
         self.refs: RuleReader = RuleReader(self.reader)
+        #: where each id in an advice item's ``replaces`` / ``incompatible_with`` is written
+        self.listed: dict[tuple[str, str, str], Location] = {}
 
     # ------------------------------------------------------------------ files
     def load(self) -> KnowledgeBase:
@@ -179,7 +192,7 @@ class _Loader:
         refs.facts = self._load_list("facts.yaml", self._fact, required=True)
         refs.advice = self._load_list("advice.yaml", self._advice, required=True)
         if refs.advice:
-            self._check_replacements(refs.advice)
+            refs.check_advice_references(refs.advice, self.listed)
         rules = self._rules()
         kb = KnowledgeBase.assemble(self.root, refs.facts or {}, refs.advice or {}, rules, refs.sources)
         if not self.errors:
@@ -255,14 +268,14 @@ class _Loader:
 
     # ---------------------------------------------------------------- sources
     def _source(self, node: Node) -> Source | None:
-        fields = self.reader.fields(node, "source", ("id", "title"), ("file", "url", "authority"))
+        fields = self.reader.fields(node, "source", *SOURCE_FIELDS)
         if fields is None:
             return None
         source_id = self._identifier_like(fields["id"], "source id")
         title = self.reader.text(fields["title"], "title")
         file = self.reader.text(fields.get("file"), "file") if "file" in fields else None
         url = self.reader.text(fields.get("url"), "url") if "url" in fields else None
-        if url is not None and not re.match(r"^https?://[^\s]+$", url):
+        if url is not None and not URL.match(url):
             self.errors.append(
                 SchemaError(fields["url"].location, f"url {url!r} must be a web address starting with https:// or http://")
             )
@@ -278,7 +291,7 @@ class _Loader:
 
     def _identifier_like(self, node: Node, what: str) -> str | None:
         value = node.value
-        if not isinstance(value, str) or not re.match(r"^[a-z0-9][a-z0-9_-]*$", value):
+        if not isinstance(value, str) or not SOURCE_ID.match(value):
             self.errors.append(
                 SchemaError(node.location, f"{what} {value!r} must be lower-case words joined by '-'")
             )
@@ -287,12 +300,7 @@ class _Loader:
 
     # ------------------------------------------------------------------ facts
     def _fact(self, node: Node) -> Fact | None:
-        fields = self.reader.fields(
-            node,
-            "fact",
-            ("name", "type", "description"),
-            ("values", "min", "max", "derived", "question", "help"),
-        )
+        fields = self.reader.fields(node, "fact", *FACT_FIELDS)
         if fields is None:
             return None
         name = self._fact_name(fields["name"])
@@ -310,7 +318,7 @@ class _Loader:
                     f"derived fact '{name}' is concluded by rules and cannot have a question",
                 )
             )
-        choices = self._fact_values(fields, node, fact_type)
+        choices = self._fact_values(fields, node, fact_type, name)
         minimum, maximum = self._fact_bounds(fields, fact_type)
         if name is None or description is None:
             return None
@@ -340,10 +348,14 @@ class _Loader:
             return None
         return name
 
-    def _fact_values(self, fields: dict[str, Node], node: Node, fact_type: FactType) -> tuple[Choice, ...]:
-        """The values of a choice fact; other facts have none."""
+    def _fact_values(
+        self, fields: dict[str, Node], node: Node, fact_type: FactType, name: str | None
+    ) -> tuple[Choice, ...]:
+        """The values of a choice fact (those refused noted: no cascade); other facts have none."""
         if fact_type is FactType.CHOICE:
-            return self._choices(fields.get("values"), node)
+            choices = self._choices(fields.get("values"), node)
+            self.refs.note_refused_values(name, fields.get("values"), {c.value for c in choices})
+            return choices
         if "values" in fields:
             self.errors.append(
                 SchemaError(fields["values"].location, f"only choice facts have 'values'; this is {fact_type.value}")
@@ -405,12 +417,7 @@ class _Loader:
 
     # ----------------------------------------------------------------- advice
     def _advice(self, node: Node) -> Advice | None:
-        fields = self.reader.fields(
-            node,
-            "advice item",
-            ("id", "kind", "title", "text", "source"),
-            ("replaces", "deadline", "incompatible_with", "requires", "urgent_within"),
-        )
+        fields = self.reader.fields(node, "advice item", *ADVICE_FIELDS, misplaced=self.refs.misplaced("advice item"))
         if fields is None:
             return None
         advice_id = self.reader.identifier(fields["id"], "advice id")
@@ -418,6 +425,7 @@ class _Loader:
         title = self.reader.text(fields["title"], "title")
         text = self.reader.text(fields["text"], "text")
         source = self.refs.source_ref(fields["source"])
+        self._listed_at(advice_id, fields)
         replaces = self._advice_ids(fields, "replaces")
         deadline = self._deadline(fields["deadline"]) if "deadline" in fields else None
         incompatible = self._advice_ids(fields, "incompatible_with")
@@ -443,6 +451,14 @@ class _Loader:
             urgent_within,
         )
 
+    def _listed_at(self, advice_id: str | None, fields: dict[str, Node]) -> None:
+        """Where each id of ``replaces``/``incompatible_with`` is written (an unknown one is reported there)."""
+        for key in ("replaces", "incompatible_with"):
+            if advice_id is not None and key in fields:
+                items = fields[key].value if fields[key].is_list else [fields[key]]
+                for item in items:
+                    self.listed.setdefault((advice_id, key, str(item.value)), item.location)
+
     def _advice_ids(self, fields: dict[str, Node], key: str) -> list[str] | None:
         """The advice ids of the optional field ``key`` (none when it is absent)."""
         return self.reader.word_list(fields[key], key, "advice id") if key in fields else []
@@ -461,7 +477,7 @@ class _Loader:
 
     def _deadline(self, node: Node) -> Deadline | None:
         """``deadline: {days_from: FACT, plus: N}`` with FACT an integer fact (a countdown)."""
-        fields = self.reader.fields(node, "deadline", ("days_from",), ("plus",))
+        fields = self.reader.fields(node, "deadline", *DEADLINE_FIELDS, misplaced=self.refs.misplaced("deadline"))
         if fields is None:
             return None
         name_node = fields["days_from"]
@@ -483,50 +499,6 @@ class _Loader:
                 return None
             offset = fields["plus"].value
         return Deadline(fact.name, offset)
-
-    def _check_replacements(self, advice: dict[str, Advice]) -> None:
-        """Every replaced id exists, no item replaces itself, no circle of replacements."""
-        unbuilt = self.refs.unbuilt["advice.yaml"]
-        for item in advice.values():
-            for other in item.incompatible_with:
-                if other not in advice and other not in unbuilt:
-                    self.errors.append(
-                        UnknownAdviceError(
-                            item.location,
-                            f"advice '{item.id}' is incompatible with unknown advice id '{other}'",
-                            name=other,
-                            suggestion=suggest(other, advice),
-                        )
-                    )
-            for other in item.replaces:
-                if other in unbuilt:
-                    continue
-                if other not in advice:
-                    self.errors.append(
-                        UnknownAdviceError(
-                            item.location,
-                            f"advice '{item.id}' replaces unknown advice id '{other}'",
-                            name=other,
-                            suggestion=suggest(other, advice),
-                        )
-                    )
-                elif other == item.id:
-                    self.errors.append(SchemaError(item.location, f"advice '{item.id}' replaces itself"))
-        self._check_replacement_circles(advice)
-
-    def _check_replacement_circles(self, advice: dict[str, Advice]) -> None:
-        edges = {item.id: [other for other in item.replaces if other in advice] for item in advice.values()}
-        for component in strongly_connected_components(edges):
-            if len(component) > 1:
-                circle = sorted(component)
-                first = advice[circle[0]]
-                self.errors.append(
-                    SchemaError(
-                        first.location,
-                        "advice items replace each other in a circle, so all would vanish: "
-                        + ", ".join(circle),
-                    )
-                )
 
     # ----------------------------------------------------------------- cycles
     def _check_cycles(self, graph: RuleGraph, rules: list[Rule]) -> None:

@@ -29,7 +29,7 @@ from .location import display_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from enum import Enum
     from pathlib import Path
     from typing import TypeVar
@@ -54,6 +54,34 @@ def kind(node: Node) -> str:
     if node.value is None:
         return "nothing"
     return f"{node.value!r}"
+
+
+def _missing_field(node: Node, key: str, what: str) -> SchemaError:
+    """``what`` has no ``key``: located at a ``key`` written inside another field, if there is one."""
+    for field, value in node.value.items():
+        found = _nested_key(value, key, depth=3)
+        if found is not None:
+            return SchemaError(
+                found,
+                f"{what} has no '{key}' field: this '{key}' is inside '{field}'; check the indentation",
+                name=key,
+            )
+    return SchemaError(node.location, f"{what} has no '{key}' field")
+
+
+def _nested_key(node: Node, key: str, depth: int) -> Location | None:
+    """Where ``key`` is written as a key inside ``node`` (at most ``depth`` levels down)."""
+    if depth == 0:
+        return None
+    if node.is_mapping and key in node.key_locations:
+        location: Location = node.key_locations[key]
+        return location
+    children = node.value.values() if node.is_mapping else node.value if node.is_list else ()
+    for child in children:
+        found = _nested_key(child, key, depth - 1)
+        if found is not None:
+            return found
+    return None
 
 
 class YamlReader:
@@ -121,9 +149,21 @@ class YamlReader:
         return True
 
     def fields(
-        self, node: Node, what: str, required: Iterable[str], optional: Iterable[str]
+        self,
+        node: Node,
+        what: str,
+        required: Iterable[str],
+        optional: Iterable[str],
+        *,
+        misplaced: Callable[[str], str | None] | None = None,
     ) -> dict[str, Node] | None:
-        """Check ``node`` is a mapping with the required keys and no unknown ones."""
+        """Check ``node`` is a mapping with the required keys and no unknown ones.
+
+        Mis-indentation is named where it is the likely cause: an unknown key that ``misplaced``
+        places elsewhere (it says where: "'tracking_note' is a fact, and conditions go under
+        'when'"), or one written right after a field holding a mapping (or nothing) and close to
+        no field name; a missing key written inside another field.
+        """
         if not node.is_mapping:
             self.errors.append(
                 SchemaError(node.location, f"a {what} must be a mapping of fields, not {kind(node)}")
@@ -132,22 +172,37 @@ class YamlReader:
         required = tuple(required)
         allowed = required + tuple(optional)
         ok = True
-        for key, location in node.key_locations.items():
+        previous: str | None = None
+        for key in node.key_locations:
             if key not in allowed:
                 ok = False
-                self.errors.append(
-                    SchemaError(
-                        location,
-                        f"unknown field '{key}' in a {what} (fields: {', '.join(allowed)})",
-                        name=key,
-                        suggestion=suggest(key, allowed),
-                    )
-                )
+                self.errors.append(self._unknown_field(node, key, what, allowed, previous, misplaced))
+            previous = key
         for key in required:
             if key not in node.value:
                 ok = False
-                self.errors.append(SchemaError(node.location, f"{what} has no '{key}' field"))
+                self.errors.append(_missing_field(node, key, what))
         return node.value if ok else None
+
+    @staticmethod
+    def _unknown_field(
+        node: Node,
+        key: str,
+        what: str,
+        allowed: tuple[str, ...],
+        previous: str | None,
+        misplaced: Callable[[str], str | None] | None,
+    ) -> SchemaError:
+        message = f"unknown field '{key}' in a {what} (fields: {', '.join(allowed)})"
+        suggestion = suggest(key, allowed)
+        why = misplaced(key) if misplaced is not None else None
+        if why is None and suggestion is None and previous is not None:
+            before = node.value[previous]
+            if before.is_mapping or before.value is None:
+                why = f"it may belong inside '{previous}' above it"
+        if why is not None:
+            return SchemaError(node.key_locations[key], f"{message}: {why}; check the indentation", name=key)
+        return SchemaError(node.key_locations[key], message, name=key, suggestion=suggestion)
 
     def text(self, node: Node | None, what: str) -> str | None:
         """Non-empty text without control characters; runs of spaces folded on one line."""

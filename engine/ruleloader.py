@@ -12,6 +12,8 @@ generic field checks are :class:`~.reader.YamlReader`'s, whose error list this s
 
 from __future__ import annotations
 
+import re
+
 from .errors import (
     SchemaError,
     UndeclaredDerivationError,
@@ -23,22 +25,38 @@ from .errors import (
     suggest,
 )
 from .facts import ValueProblem, check_value, is_integer
-from .model import AllOf, AnyOf, Comparison, Not, Operator, Rule
+from .model import AllOf, AnyOf, Comparison, FactType, Not, Operator, Rule
 from .operators import Shape
 from .reader import kind
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from .location import Location
     from .model import Advice, Condition, Fact, KnowledgeBase, Source, Value
     from .reader import YamlReader
     from .yamlfile import Node
 
-__all__ = ["CONNECTIVES", "RuleReader"]
+__all__ = ["CONNECTIVES", "RULE_FIELDS", "THEN_FIELDS", "RuleReader"]
 
 #: The keys that combine conditions.
 CONNECTIVES = ("all", "any", "not")
 _OPERATORS = {op.value: op for op in Operator}
+#: The fields of a rule and of its ``then`` (required, optional); also in the JSON Schemas (:mod:`.schema`).
+RULE_FIELDS = (("id", "description", "when", "then", "source"), ("priority",))
+THEN_FIELDS = ((), ("derive", "advise"))
+
+
+def _quoted(fact: Fact, value: object) -> str:
+    """What to add when ``value`` is a number or boolean written in quotes ("10", "true")."""
+    if not isinstance(value, str):
+        return ""
+    if fact.type is FactType.INTEGER and re.fullmatch(r"[+-]?(?:0|[1-9][0-9]{0,15})", value.strip(), re.ASCII):
+        return f": remove the quotes (write {value.strip()})"
+    if fact.type is FactType.BOOLEAN and value.strip() in ("true", "false"):
+        return f": remove the quotes (write {value.strip()})"
+    return ""
 
 
 class RuleReader:
@@ -64,11 +82,47 @@ class RuleReader:
         #: ids of sources, facts and advice items that are written but had errors of their
         #: own: references to them are not reported again as unknown (no cascade)
         self.unbuilt: dict[str, set[str]] = {"sources.yaml": set(), "facts.yaml": set(), "advice.yaml": set()}
+        #: choice values facts.yaml lists but refused (reserved, not snake_case), by fact: not
+        #: reported again where a rule or case uses them
+        self.unbuilt_values: dict[str, set[str]] = {}
 
     @classmethod
     def of(cls, kb: KnowledgeBase, reader: YamlReader, *, advice: bool = True) -> RuleReader:
         """A reader of references to ``kb``'s facts (and advice items), its sources unchecked."""
         return cls(reader, facts=dict(kb.facts), advice=dict(kb.advice) if advice else None)
+
+    def note_refused_values(self, fact: str | None, values: Node | None, kept: set[str]) -> None:
+        """Remember the values facts.yaml lists for ``fact`` but refused (:attr:`unbuilt_values`)."""
+        if fact is not None and values is not None and (values.is_list or values.is_mapping):
+            written = [str(v.value) for v in values.value] if values.is_list else list(values.value)
+            refused = set(written) - kept
+            if refused:
+                self.unbuilt_values[fact] = refused
+
+    # ------------------------------------------------------------ misplaced fields
+    def misplaced(self, what: str) -> Callable[[str], str | None]:
+        """For :meth:`~.reader.YamlReader.fields`: where an unknown key of a ``what`` (``rule``,
+        ``then``, ``advice item``, ``deadline``) belongs, when it is a name that goes elsewhere."""
+        from .loader import ADVICE_FIELDS, DEADLINE_FIELDS
+
+        def fields_of(spec: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[str, ...]:
+            return spec[0] + spec[1]
+
+        conditions = {"rule": "when", "advice item": "requires"}
+        inner = {"rule": ("then", fields_of(THEN_FIELDS)), "advice item": ("deadline", fields_of(DEADLINE_FIELDS))}
+        outer = {"then": ("rule", fields_of(RULE_FIELDS)), "deadline": ("advice item", fields_of(ADVICE_FIELDS))}
+
+        def where(key: str) -> str | None:
+            if what in conditions and (key in CONNECTIVES or (self.facts is not None and key in self.facts)):
+                word = "a condition" if key in CONNECTIVES else "a fact"
+                return f"'{key}' is {word}, and conditions go under '{conditions[what]}'"
+            if what in inner and key in inner[what][1]:
+                return f"'{key}' goes under '{inner[what][0]}'"
+            if what in outer and key in outer[what][1]:
+                return f"'{key}' is a field of the {outer[what][0]}, not of its '{what}'"
+            return None
+
+        return where
 
     # ------------------------------------------------------------ references
     def lookup_fact(self, name: str, location: Location) -> Fact | None:
@@ -141,6 +195,55 @@ class RuleReader:
         )
         return False
 
+    def check_advice_references(
+        self, advice: dict[str, Advice], listed: Mapping[tuple[str, str, str], Location]
+    ) -> None:
+        """Every id an item replaces or is incompatible with exists (reported where ``listed`` says
+        it is written), no item replaces itself, no circle of replacements."""
+        unbuilt = self.unbuilt["advice.yaml"]
+        for item in advice.values():
+            for other in item.incompatible_with:
+                if other not in advice and other not in unbuilt:
+                    self.errors.append(
+                        UnknownAdviceError(
+                            listed.get((item.id, "incompatible_with", other), item.location),
+                            f"advice '{item.id}' is incompatible with unknown advice id '{other}'",
+                            name=other,
+                            suggestion=suggest(other, advice),
+                        )
+                    )
+            for other in item.replaces:
+                if other in unbuilt:
+                    continue
+                if other not in advice:
+                    self.errors.append(
+                        UnknownAdviceError(
+                            listed.get((item.id, "replaces", other), item.location),
+                            f"advice '{item.id}' replaces unknown advice id '{other}'",
+                            name=other,
+                            suggestion=suggest(other, advice),
+                        )
+                    )
+                elif other == item.id:
+                    self.errors.append(SchemaError(item.location, f"advice '{item.id}' replaces itself"))
+        self._check_replacement_circles(advice)
+
+    def _check_replacement_circles(self, advice: dict[str, Advice]) -> None:
+        from .graph import strongly_connected_components
+
+        edges = {item.id: [other for other in item.replaces if other in advice] for item in advice.values()}
+        for component in strongly_connected_components(edges):
+            if len(component) > 1:
+                circle = sorted(component)
+                first = advice[circle[0]]
+                self.errors.append(
+                    SchemaError(
+                        first.location,
+                        "advice items replace each other in a circle, so all would vanish: "
+                        + ", ".join(circle),
+                    )
+                )
+
     def value(self, fact: Fact, node: Node, *, exact: bool) -> Value | None:
         """Check ``node`` is a value ``fact`` can take (bounds only for exact tests)."""
         checked = check_value(fact, node.value)
@@ -148,10 +251,11 @@ class RuleReader:
             return checked
         if checked.out_of_range and not exact:
             return node.value  # `gt: 1000` may lie outside the bounds; it simply never holds
+        if checked.out_of_range and str(node.value) in self.unbuilt_values.get(fact.name, ()):
+            return None  # a value facts.yaml lists but refused (its own error says why): no cascade
         cls = ValueNotAllowedError if checked.out_of_range else WrongTypeError
-        self.errors.append(
-            cls(node.location, checked.message, name=str(node.value), suggestion=checked.suggestion)
-        )
+        message = checked.message + _quoted(fact, node.value)
+        self.errors.append(cls(node.location, message, name=str(node.value), suggestion=checked.suggestion))
         return None
 
     # ------------------------------------------------------------ conditions
@@ -266,9 +370,7 @@ class RuleReader:
     # ------------------------------------------------------------------ rules
     def rule(self, node: Node, order: int) -> Rule | None:
         """One rule of a rules file; ``order`` is its place among all rules."""
-        fields = self.reader.fields(
-            node, "rule", ("id", "description", "when", "then", "source"), ("priority",)
-        )
+        fields = self.reader.fields(node, "rule", *RULE_FIELDS, misplaced=self.misplaced("rule"))
         if fields is None:
             return None
         rule_id = self.reader.identifier(fields["id"], "rule id")
@@ -306,7 +408,7 @@ class RuleReader:
         return int(value)
 
     def _conclusions(self, node: Node) -> tuple[tuple[tuple[str, Value], ...] | None, tuple[str, ...] | None]:
-        fields = self.reader.fields(node, "rule's 'then'", (), ("derive", "advise"))
+        fields = self.reader.fields(node, "rule's 'then'", *THEN_FIELDS, misplaced=self.misplaced("then"))
         if fields is None:
             return None, None
         if not fields:

@@ -238,6 +238,46 @@ def _check_depth(text: str, filename: str) -> None:
             depth -= 1
 
 
+#: YAML syntax errors that mis-indented lines cause (PyYAML's and libyaml's words).
+_INDENTATION_PROBLEMS = (
+    "mapping values are not allowed",
+    "did not find expected key",
+    "did not find expected '-' indicator",
+    "expected <block end>",
+    "could not find expected ':'",
+    "block sequence entries are not allowed",
+)
+
+
+def _syntax_error(text: str, filename: str, mark: Any, problem: str) -> tuple[Location, str]:
+    """Where a YAML syntax error is and what it says, with the likely cause when one is clear: a tab
+    (YAML indents with spaces only), a colon in unquoted text, or a line indented wrongly."""
+    location = _location(filename, mark)
+    if mark is None:
+        return location, f"YAML syntax: {problem}"
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    # a tab on the line, or at the start of the line before (libyaml reports some on the next one)
+    before = lines[mark.line - 1] if 0 < mark.line <= len(lines) else ""
+    tab_column = line.find("\t") if "\t" in line[: mark.column + 2] else -1  # at, before or just after the mark
+    if tab_column < 0 and "\t" in before[: len(before) - len(before.lstrip(" \t"))]:
+        tab_column, location = before.find("\t"), Location(filename, mark.line, 1)
+    elif tab_column >= 0:
+        location = Location(filename, mark.line + 1, tab_column + 1)
+    if tab_column >= 0 or "tab" in problem:
+        return location, (
+            f"YAML syntax: {problem}: a tab character; YAML allows only spaces here, replace it with spaces"
+        )
+    if not any(words in problem for words in _INDENTATION_PROBLEMS):
+        return location, f"YAML syntax: {problem}"
+    colon = line.find(": ")
+    if "mapping values" in problem and 0 <= colon < mark.column - 1 and not line.lstrip().startswith("- "):
+        return location, (
+            f"YAML syntax: {problem}: text that contains ': ' must be in quotes (or check the indentation)"
+        )
+    return location, f"YAML syntax: {problem}; check the indentation of this line and the one before"
+
+
 def parse_yaml(text: str, filename: str) -> Node | None:
     """Parse one YAML document; None when the document is empty.
 
@@ -249,7 +289,8 @@ def parse_yaml(text: str, filename: str) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlSyntaxError(_location(filename, mark), f"YAML syntax: {problem}") from None
+        location, message = _syntax_error(text, filename, mark, problem)
+        raise YamlSyntaxError(location, message) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position
         character = exc.character if isinstance(exc.character, int) else ord(exc.character or "?")
         raise YamlSyntaxError(

@@ -56,6 +56,9 @@ def test_every_broken_fixture_has_a_test():
         "unknown_advice", "duplicate_rule_id", "undeclared_derivation", "rule_cycle",
         "schema_unknown_field", "unknown_source", "many_errors", "bad_cases",
         "not_utf8", "control_character", "yaml11_integer", "huge_integer",
+        # the error wording's (tests/test_error_wording.py)
+        "indent_then_under_when", "indent_dedented_condition", "indent_mapping_values", "tab_indent",
+        "tab_in_case", "quoted_number", "unknown_incompatible", "refused_choice_value", "advice_unknown_source",
     }
     assert {p.name for p in BROKEN_KB.iterdir()} == tested
 

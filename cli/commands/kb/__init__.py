@@ -31,6 +31,7 @@ TOOLS = {
     "impact": (f"{__name__}.impact", "what an edit to a fact, rule or advice can touch"),
     "docs": (f"{__name__}.docs", "write docs/rules.md from the rules"),
     "review": (f"{__name__}.review", "run every situation a buyer can be in and report the answers' problems"),
+    "schema": (f"{__name__}.schema", "write the JSON Schemas editors check the kb files with"),
 }
 
 
