@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .consultation import ConsultationResult
-from .errors import SchemaError
+from .errors import ConflictingDerivationError, SchemaError
 from .location import Location
 from .model import AdviceKind, FactType, Value
 
@@ -127,8 +127,13 @@ def run_cases(kb: KnowledgeBase, cases: Iterable[Case]) -> CaseReport:
     reached: set[str] = set()
     given: dict[str, set[str]] = {}
     for case in cases:
-        result = engine.consult(case.facts)
-        outcomes.append(check_case(case, result))
+        try:
+            result = engine.consult(case.facts)
+            outcomes.append(check_case(case, result))
+        except ConflictingDerivationError as conflict:  # a kb error: this case fails, the others run
+            assert conflict.partial is not None  # what fired before the conflict: set by the consultation
+            result = conflict.partial
+            outcomes.append(CaseOutcome(case, result, (f"knowledge base error: {conflict.message}",)))
         fired.update(result.fired_rules)
         reached.update(result.advice_ids)
         reached.update(r.entry.id for r in result.replaced)

@@ -216,8 +216,7 @@ class Consultation:
         for name, value in rule.derive:
             if name in self.facts:
                 if self.facts[name] != value:
-                    first = (self.derived_by.get(name, "(given)"), self.facts[name])
-                    raise ConflictingDerivationError(name, first, (rule.id, value))
+                    raise self._conflict(rule, name, value)
                 continue
             added[name] = value
         step = len(self.steps) + 1
@@ -227,6 +226,27 @@ class Consultation:
             self.derived_step[name] = step
         self.steps.append(TraceStep(step, rule, rule.derive, rule.advise, self.provenance))
         return added
+
+    def _conflict(self, rule: Rule, name: str, value: Value) -> ConflictingDerivationError:
+        """The error of ``rule`` deriving ``value`` for ``name``, which already has another: naming
+        both rules and the given facts that led to them (followed back through derived facts)."""
+        earlier = self.derived_by.get(name)
+        first_at = self.kb.rule(earlier).location if earlier is not None else None
+        wanted: set[str] = set()
+        todo = list(rule.reads) + (list(self.kb.rule(earlier).reads) if earlier is not None else [name])
+        while todo:
+            fact = todo.pop()
+            if fact in wanted or fact not in self.facts:
+                continue
+            wanted.add(fact)
+            if fact in self.derived_by:
+                todo += self.kb.rule(self.derived_by[fact]).reads
+        given = [(fact, self.given[fact]) for fact in self.kb.facts if fact in wanted and fact in self.given]
+        error = ConflictingDerivationError(
+            name, (earlier or "(given)", self.facts[name]), (rule.id, value), (first_at, rule.location), given
+        )
+        error.partial = self.result()
+        return error
 
     def _deadline(self, advice: Advice) -> int | None:
         """Days left to act on ``advice``; None without a deadline, or when it has passed."""

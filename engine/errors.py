@@ -18,6 +18,10 @@ from enum import IntEnum
 
 from .location import Location
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
+if TYPE_CHECKING:  # pragma: no cover
+    from .consultation import ConsultationResult
+
 __all__ = [
     "BackendError",
     "ConflictingDerivationError",
@@ -224,14 +228,42 @@ class RuleActionError(BackendError):
         super().__init__(f"rule '{rule_id}' fired but its conclusions failed: {detail}")
 
 
-class ConflictingDerivationError(OrderdoctorError):
-    """Two rules derived different values for one fact in the same consultation."""
+class ConflictingDerivationError(KnowledgeBaseError):
+    """Two rules derived different values for one fact in the same consultation: an error of the
+    knowledge base (``kb check`` finds every pair of rules that can, as ``overlap``), located at
+    the rule that fired second. ``first`` and ``second`` are ``(rule id, value)`` (the first rule
+    id is ``(given)`` when the fact was given); ``locations`` where the two rules are written
+    (None for a given fact); ``given`` the given facts that led there. ``partial`` is set by the
+    consultation that stopped: its result up to the conflict (what had fired), for reports."""
 
-    def __init__(self, fact: str, first: tuple[str, object], second: tuple[str, object]) -> None:
+    def __init__(
+        self,
+        fact: str,
+        first: tuple[str, object],
+        second: tuple[str, object],
+        locations: tuple[Location | None, Location] | None = None,
+        given: Sequence[tuple[str, object]] = (),
+    ) -> None:
         self.fact = fact
         self.first = first
         self.second = second
+        self.given = tuple(given)
+        self.partial: ConsultationResult | None = None
+        first_at, second_at = locations or (None, Location("<consultation>"))
+
+        def rule(found: tuple[str, object], at: Location | None) -> str:
+            return f"'{found[0]}' ({at.short()})" if at is not None else f"'{found[0]}'"
+
+        facts = ", ".join(f"{name}={_shown(value)}" for name, value in self.given) or "no facts"
         super().__init__(
-            f"rules '{first[0]}' and '{second[0]}' derive different values for fact "
-            f"'{fact}' ({first[1]!r} vs {second[1]!r}); the knowledge base must not let both fire"
+            second_at,
+            f"rules {rule(first, first_at)} and {rule(second, second_at)} derive different values for fact "
+            f"'{fact}' ('{_shown(first[1])}' and '{_shown(second[1])}') from the facts {facts}; the knowledge "
+            "base must not let both fire: run `orderdoctor kb check`, which reports every such overlap",
         )
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

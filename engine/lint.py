@@ -21,7 +21,11 @@ check id, subject); nothing here prints. The checks:
 * ``dead-end`` — a derived fact no rule reads or no rule derives, advice no
   rule gives, a fact no rule reads, a choice value no rule mentions;
 * ``gap`` — a combination of the facts ``checks.yaml`` names under
-  ``gaps`` for which no advice at all can be given.
+  ``gaps`` for which no advice at all can be given;
+* ``overlap`` (error) — two rules can derive different values of one fact
+  in one situation; ``range-gap`` — the rules deriving a fact leave a hole
+  between the ranges of an integer fact they compare (both in
+  :mod:`.derivations`).
 
 The three contract checks are proofs over every *complete* situation (each
 askable fact known): a contract known to fail on partial facts fails in
@@ -66,7 +70,7 @@ __all__ = [
     "satisfiable",
 ]
 
-CHECKS = ("unreachable", "redundant", "contract", "incompatible", "urgency", "dead-end", "gap")
+CHECKS = ("unreachable", "redundant", "contract", "incompatible", "urgency", "dead-end", "gap", "overlap", "range-gap")
 
 @dataclass(frozen=True)
 class Finding:
@@ -356,6 +360,8 @@ def _gap_findings(kb: KnowledgeBase, config: LintConfig) -> Iterable[Finding]:
 
 def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None) -> list[Finding]:
     """Run every check; findings a maintainer explained in checks.yaml carry the reason."""
+    from .derivations import overlaps, range_gaps  # it builds on this module's findings
+
     config = config or LintConfig()
     domains = lint_domains(kb, MAX_ALTERNATIVES)  # read here: a test lowers the limit
     prover = Prover(kb, domains, MAX_ALTERNATIVES)
@@ -367,6 +373,8 @@ def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None) ->
         *_urgencies(kb, prover),
         *_dead_ends(kb),
         *_gap_findings(kb, config),
+        *overlaps(kb, prover),
+        *range_gaps(kb, prover),
     ]
     explained = [
         Finding(f.location, f.severity, f.message, f.check, f.subject, _explanation(config, f))

@@ -238,7 +238,8 @@ def test_a_record_the_knowledge_base_fails_on_is_one_error_line(tmp_path, jobs):
     assert status == 1  # was: exit 70, and nothing written
     results = lines(out)
     assert results[0]["advice"] == results[2]["advice"] == ["open_dispute"]
-    assert results[1]["error"].startswith("the knowledge base failed on this record: rules ")
+    assert results[1]["error"].startswith("the knowledge base failed on this record: ")  # then file:line:col
+    assert "run `orderdoctor kb check`" in results[1]["error"]
     assert "derive different values for fact 'urgency'" in results[1]["error"]
 
 

@@ -105,7 +105,13 @@ def test_conflicting_derivations_are_an_error(tmp_path):
     kb = load_knowledge_base(kb_with_rules(tmp_path, rules))
     with pytest.raises(ConflictingDerivationError) as caught:
         consult(kb, {"order_status": "shipped", "days_left": -1})
-    assert "rules 'one' and 'two' derive different values for fact 'urgency'" in str(caught.value)
+    error = caught.value
+    assert error.exit_status == 2 and (error.location.line, error.location.column) == (6, 3)  # at rule 'two'
+    assert error.message.startswith(f"rules 'one' ({error.location.file}:1) and 'two' ({error.location.file}:6) "
+                                    "derive different values for fact 'urgency' ('high' and 'low') from the facts "
+                                    "order_status=shipped, days_left=-1")
+    assert "run `orderdoctor kb check`" in error.message
+    assert error.partial.fired_rules == ("one",)  # what fired before the conflict
     # the engine recovers: the next consultation is fine
     assert consult(kb, {"order_status": "shipped"}).facts["urgency"] == "high"
 

@@ -21,8 +21,9 @@ __all__ = ["DESCRIPTION", "add_arguments", "report_load_errors", "run"]
 
 DESCRIPTION = (
     "Load the knowledge base and lint its rules: unreachable or redundant rules; advice given "
-    "where its contract fails, incompatible advice together, urgent advice beside a far deadline (errors, "
-    "each with an example situation); dead ends and gaps in fact ranges. Exit 2 on errors; with --strict, "
+    "where its contract fails, incompatible advice together, urgent advice beside a far deadline, two rules "
+    "deriving different values of one fact (errors, each with an example situation); holes between the "
+    "ranges a derived fact is derived over; dead ends and gaps in fact ranges. Exit 2 on errors; with --strict, "
     "1 on unexplained warnings. Every finding and load error goes to standard output in the --format asked for."
 )
 
