@@ -27,6 +27,7 @@ TOOLS = {
     "impact": (f"{__name__}.impact", "what an edit to a fact, rule or advice can touch"),
     "docs": (f"{__name__}.docs", "write docs/rules.md from the rules"),
     "review": (f"{__name__}.review", "run every situation a buyer can be in and report the answers' problems"),
+    "diff": (f"{__name__}.diff", "what an edit does to the answers: cases and review space, old kb vs new"),
 }
 
 
