@@ -154,11 +154,10 @@ def _deadlines(old: Answer, new: Answer, common: set[str]) -> list[Change]:
     return found
 
 
-def classify(old: Answer, new: Answer) -> tuple[Change, ...]:
-    """How the answer changed from ``old`` to ``new`` (empty: it did not), in class order."""
-    found = _errors(old, new)
-    if old.stopped or new.stopped:
-        return tuple(found)
+def _advice(old: Answer, new: Answer) -> tuple[list[Change], set[str]]:
+    """nothing_applies appearing or going, advice added, removed, reordered; and the items both
+    answers show."""
+    found = []
     was_nothing, is_nothing = old.advice == (NOTHING_APPLIES,), new.advice == (NOTHING_APPLIES,)
     if is_nothing and not was_nothing:
         found.append(Change("nothing-applies-appeared", "nothing_applies appeared"))
@@ -172,6 +171,16 @@ def classify(old: Answer, new: Answer) -> tuple[Change, ...]:
     kept_before, kept_after = [a for a in before if a in common], [a for a in after if a in common]
     if kept_before != kept_after:
         found.append(Change("reordered", f"order {', '.join(kept_before)} → {', '.join(kept_after)}"))
+    return found, common
+
+
+def classify(old: Answer, new: Answer) -> tuple[Change, ...]:
+    """How the answer changed from ``old`` to ``new`` (empty: it did not), in class order."""
+    found = _errors(old, new)
+    if old.stopped or new.stopped:
+        return tuple(found)
+    advice, common = _advice(old, new)
+    found += advice
     if old.first_action != new.first_action:
         words = f"first action {old.first_action or 'none'} → {new.first_action or 'none'}"
         found.append(Change("first-action", words))
