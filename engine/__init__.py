@@ -74,6 +74,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time each name is imported o
     from .inference import InferenceEngine, consult, engine_for, release
     from .interview import Interview, clock_of
     from .lint import CHECKS as LINT_CHECKS
+    from .kbdiff import KbDiff, diff_kbs
     from .lint import check_knowledge_base
     from .loader import default_kb_path, load_knowledge_base
     from .location import Location, display_path
@@ -152,6 +153,8 @@ _EXPORTS = {
     "Rule": "model", "Value": "model",
     # the questions to ask
     "UNKNOWN": "planner", "Answer": "planner", "Question": "planner", "Reason": "planner",
+    # kb diff: what an edit does to the answers
+    "KbDiff": "kbdiff", "diff_kbs": "kbdiff",
     # the situation-space review
     "Review": "review", "ReviewTooLargeError": "review", "Row": "review", "Situation": "review",
     "review_situations": "review:review",

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .conditions import Truth, evaluate
@@ -49,6 +49,7 @@ __all__ = [
     "PROBLEM_CLASSES",
     "MAX_BASE_SITUATIONS",
     "NOT_GIVEN",
+    "Enumeration",
     "Explanation",
     "OutOfScope",
     "Problem",
@@ -58,6 +59,7 @@ __all__ = [
     "Row",
     "ShownAdvice",
     "Situation",
+    "enumerate_space",
     "fact_values",
     "pairwise_cover",
     "review",
@@ -422,6 +424,50 @@ def _size(values: Mapping[str, Sequence[Value]], names: Sequence[str]) -> int:
     return size
 
 
+@dataclass(frozen=True)
+class Enumeration:
+    """The situations a review runs (and ``kb diff`` compares): every combination of the deciding
+    facts, out-of-scope branches cut as they are built, then the pairwise situations."""
+
+    deciding: tuple[str, ...]
+    remaining: tuple[str, ...]
+    values: Mapping[str, tuple[Value, ...]]
+    axes: Mapping[str, list[object]]
+    scope: Scope
+    base_size: int
+    tests: tuple[dict[str, object], ...]
+    pairs_required: int
+    pairs_out_of_scope: int
+
+    def situations(self, removed: dict[int, int]) -> Iterator[Mapping[str, object]]:
+        """Every in-scope situation (a fact not given is ``NOT_GIVEN`` or absent), counting in
+        ``removed`` the situations each out_of_scope entry cut."""
+        yield from base_situations(self.deciding, self.axes, self.scope, removed)
+        yield from self.tests
+
+
+def enumerate_space(kb: KnowledgeBase, config: ReviewConfig) -> Enumeration:
+    """The situations ``config`` describes for ``kb`` (raises :class:`ReviewTooLargeError`)."""
+    deciding, remaining, values = _space(kb, config)
+    base_size = _size(values, deciding)
+    if base_size > MAX_BASE_SITUATIONS:
+        raise ReviewTooLargeError(
+            f"the deciding facts span {base_size:,} situations, more than {MAX_BASE_SITUATIONS:,}: "
+            "move some of them to the remaining facts (covered pairwise)"
+        )
+    axes: dict[str, list[object]] = {name: [*values[name], NOT_GIVEN] for name in deciding}
+    axes.update({name: list(values[name]) for name in remaining})
+
+    def pruned(facts: Mapping[str, object]) -> bool:
+        return any(
+            all(name in facts for name in entry.reads) and entry.matches(facts) for entry in config.out_of_scope
+        )
+
+    tests, required, impossible = pairwise_cover(axes, deciding, remaining, pruned)
+    return Enumeration(deciding, remaining, values, axes, Scope(config.out_of_scope, deciding), base_size,
+                       tuple(tests), required, impossible)
+
+
 def review(
     kb: KnowledgeBase,
     config: ReviewConfig,
@@ -433,42 +479,26 @@ def review(
         from .inference import engine_for
 
         consult = engine_for(kb).consult
-    deciding, remaining, values = _space(kb, config)
-    base_size = _size(values, deciding)
-    if base_size > MAX_BASE_SITUATIONS:
-        raise ReviewTooLargeError(
-            f"the deciding facts span {base_size:,} situations, more than {MAX_BASE_SITUATIONS:,}: "
-            "move some of them to the remaining facts (covered pairwise)"
-        )
-    axes: dict[str, list[object]] = {name: [*values[name], NOT_GIVEN] for name in deciding}
-    axes.update({name: list(values[name]) for name in remaining})
+    space = enumerate_space(kb, config)
+    deciding, values = space.deciding, space.values
     removed: dict[int, int] = {}
-
-    def pruned(facts: Mapping[str, object]) -> bool:
-        return any(
-            all(name in facts for name in entry.reads) and entry.matches(facts) for entry in config.out_of_scope
-        )
-
-    tests, required, impossible = pairwise_cover(axes, deciding, remaining, pruned)
     tally = _Tally(kb, config, consult, deciding[0] if deciding else None)
-    for situation in base_situations(deciding, axes, Scope(config.out_of_scope, deciding), removed):
+    for situation in space.situations(removed):
         tally.run(situation)
-    for test in tests:
-        tally.run(test)
     rows = sorted((group.row(consult) for group in tally.groups.values()),
                   key=lambda row: (not row.has_problems, -row.count, row.id))
     return Review(
         rows=tuple(rows),
         deciding=deciding,
-        remaining=remaining,
+        remaining=space.remaining,
         values=values,
         space_size=_size(values, list(values)),
-        base_size=base_size,
-        pairwise_situations=len(tests),
-        pairs_required=required,
-        pairs_covered=required - impossible,
-        pairs_out_of_scope=impossible,
-        enumerated=base_size + len(tests),
+        base_size=space.base_size,
+        pairwise_situations=len(space.tests),
+        pairs_required=space.pairs_required,
+        pairs_covered=space.pairs_required - space.pairs_out_of_scope,
+        pairs_out_of_scope=space.pairs_out_of_scope,
+        enumerated=space.base_size + len(space.tests),
         in_scope=tally.in_scope,
         consultations=len(tally.cache) + len(tally.groups),
         out_of_scope=dict(sorted(removed.items())),

@@ -32,6 +32,7 @@ TOOLS = {
     "docs": (f"{__name__}.docs", "write docs/rules.md from the rules"),
     "review": (f"{__name__}.review", "run every situation a buyer can be in and report the answers' problems"),
     "schema": (f"{__name__}.schema", "write the JSON Schemas editors check the kb files with"),
+    "diff": (f"{__name__}.diff", "what an edit does to the answers: cases and review space, old kb vs new"),
 }
 
 
