@@ -3,7 +3,9 @@
 :func:`.lint.gaps` lists every combination of the ``gaps:`` facts of checks.yaml for which no
 advice can be given. Here they become few findings: combinations that differ only in one fact and
 together take every value of it are written once with ``fact=*`` (repeatedly, so a fact value no
-rule handles reads ``order_status=on_hold, tracking_note=*, seller_response=*``). Each finding is
+rule handles reads ``order_status=on_hold, tracking_note=*, seller_response=*``); then patterns that
+differ in one fact only are merged into a set of its values (``seller_response≠offers_refund``,
+``tracking_note in [none, stalled]``). Each finding is
 located at the value in facts.yaml that the fewest rules mention among the values it fixes — the
 value that made the gap, typically one just added — or at ``gaps:`` in checks.yaml when it fixes
 none. Explanations are matched per combination before aggregating, so an ``explained`` pattern
@@ -22,7 +24,7 @@ __all__ = ["ANY", "aggregate", "gap_location", "show_pattern"]
 #: A fact every value of which is in the aggregated combinations.
 ANY = "*"
 
-Pattern = tuple[Value, ...]
+Pattern = tuple["Value | tuple[Value, ...]", ...]
 
 
 def _values(kb: KnowledgeBase, name: str) -> tuple[Value, ...]:
@@ -50,12 +52,42 @@ def aggregate(kb: KnowledgeBase, facts: Sequence[str], combinations: Sequence[Ma
                 else:
                     merged.extend(members)
             patterns = merged
+    return _value_sets(patterns)
+
+
+def _value_sets(patterns: list[Pattern]) -> list[Pattern]:
+    """Patterns that differ in one fact only, merged into one with a tuple of its values."""
+    for index in reversed(range(len(patterns[0]) if patterns else 0)):
+        groups: dict[Pattern, list[Pattern]] = {}
+        for pattern in patterns:
+            groups.setdefault(pattern[:index] + pattern[index + 1:], []).append(pattern)
+        merged: list[Pattern] = []
+        for rest, members in groups.items():
+            singles = [m for m in members if not isinstance(m[index], tuple)]
+            values: list[Value] = [m[index] for m in singles]  # type: ignore[misc]
+            if len(values) > 1 and ANY not in values:
+                merged.append(rest[:index] + (tuple(values),) + rest[index:])
+                merged.extend(m for m in members if isinstance(m[index], tuple))
+            else:
+                merged.extend(members)
+        patterns = merged
     return patterns
 
 
-def show_pattern(facts: Sequence[str], pattern: Pattern) -> str:
-    """``fact=value, fact=*``: the subject of a gap finding."""
-    return ", ".join(f"{name}={_show(value)}" for name, value in zip(facts, pattern, strict=True))
+def show_pattern(kb: KnowledgeBase, facts: Sequence[str], pattern: Pattern) -> str:
+    """``fact=value, fact=*, fact in [a, b], fact≠c``: the subject of a gap finding."""
+    return ", ".join(_show_part(kb, name, value) for name, value in zip(facts, pattern, strict=True))
+
+
+def _show_part(kb: KnowledgeBase, name: str, value: Value | tuple[Value, ...]) -> str:
+    if not isinstance(value, tuple):
+        return f"{name}={_show(value)}"
+    left = [v for v in _values(kb, name) if v not in value]
+    if len(left) == 1:
+        return f"{name}≠{_show(left[0])}"
+    if len(left) < len(value):
+        return f"{name} not in [{', '.join(_show(v) for v in left)}]"
+    return f"{name} in [{', '.join(_show(v) for v in value)}]"
 
 
 def _show(value: Value) -> str:
@@ -74,7 +106,8 @@ def gap_location(
         seen = {(c.fact, v) for c in comparisons_in(rule.when) for v in c.operator.mentioned(c.value)}
         for key in seen:
             mentions[key] = mentions.get(key, 0) + 1
-    fixed = [(name, value) for name, value in zip(facts, pattern, strict=True) if value != ANY]
+    fixed = [(name, value) for name, value in zip(facts, pattern, strict=True)
+             if value != ANY and not isinstance(value, tuple)]
     if not fixed:
         return fallback
     name, value = min(fixed, key=lambda pair: mentions.get(pair, 0))

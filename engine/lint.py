@@ -364,7 +364,7 @@ def _gap_findings(kb: KnowledgeBase, config: LintConfig, used: set[Explained]) -
         by_reason.setdefault(entry.reason if entry else None, []).append(combination)
     for reason, combinations in by_reason.items():
         for pattern in aggregate(kb, facts, combinations):
-            subject = show_pattern(facts, pattern)
+            subject = show_pattern(kb, facts, pattern)
             location = gap_location(kb, facts, pattern, config.value_locations, config.location)
             yield Finding(location, "warning", f"no advice can be given when {subject}", "gap", subject, reason)
 

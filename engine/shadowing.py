@@ -65,7 +65,8 @@ def _named(pairs: Sequence[tuple[str, Rule]]) -> str:
     for advice_id, rule in pairs:
         by_advice.setdefault(advice_id, []).append(f"'{rule.id}'")
     return " or ".join(
-        f"'{advice_id}' (rule{'s' if len(rules) > 1 else ''} {', '.join(rules)})" for advice_id, rules in by_advice.items()
+        f"'{advice_id}' (rule{'s' if len(rules) > 1 else ''} {', '.join(rules)})"
+        for advice_id, rules in by_advice.items()
     )
 
 
