@@ -36,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files", nargs="*", metavar="FILE", help="case files (default: the knowledge base's cases/*.yaml)"
     )
-    parser.add_argument("--min-coverage", type=_percent, metavar="PERCENT", help="fail when fewer rules fire (0-100)")
+    parser.add_argument(
+        "--min-coverage", type=_percent, metavar="PERCENT",
+        help="fail when fewer rules fire or less advice is shown (0-100)",
+    )
     parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
 
 
@@ -55,7 +58,7 @@ def _failure(outcome: Any) -> str:
 
 
 def _coverage(coverage: Any) -> str:
-    """The coverage lines: rules fired, advice reached, fact values given."""
+    """The coverage lines: rules fired, advice shown, fact values and integer boundaries given."""
     never = coverage.rules_never_fired
     text = (
         f"rules fired: {len(coverage.rules_fired)}/{len(coverage.rules)} ({coverage.rule_percent:.1f}%)"
@@ -63,17 +66,28 @@ def _coverage(coverage: Any) -> str:
         + "\n"
     )
     unreached = coverage.advice_never_reached
+    hidden = coverage.rules_never_shown
     text += (
-        f"advice reached: {len(coverage.advice_reached)}/{len(coverage.advice)} ({coverage.advice_percent:.1f}%)"
+        f"advice shown: {len(coverage.advice_reached)}/{len(coverage.advice)} ({coverage.advice_percent:.1f}%)"
         + (f"; never: {', '.join(unreached)}" if unreached else "")
+        + (f"; rules fired but never shown: {', '.join(hidden)}" if hidden else "")
         + "\n"
     )
     missing = [f"{name}={v}" for name, values in coverage.values.items() for v in values
                if v not in coverage.values_given[name]]
     total = sum(len(v) for v in coverage.values.values())
-    return text + (
+    text += (
         f"fact values given: {total - len(missing)}/{total} ({coverage.value_percent:.1f}%)"
         + (f"; never: {', '.join(missing)}" if missing else "")
+        + "\n"
+    )
+    bounds = sum(len(v) for v in coverage.bounds.values())
+    if not bounds:
+        return text
+    absent = coverage.bounds_missing
+    return text + (
+        f"integer boundaries given: {bounds - len(absent)}/{bounds} ({coverage.bound_percent:.1f}%)"
+        + (f"; missing: {', '.join(absent)}" if absent else "")
         + "\n"
     )
 
@@ -94,9 +108,10 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
         _write_junit(args.junit, report)
     if report.failed:
         return ExitStatus.SOME_FAILED
-    if args.min_coverage is not None and coverage.rule_percent + 1e-9 < args.min_coverage:
-        out.write(f"rule coverage {coverage.rule_percent:.1f}% is below --min-coverage {args.min_coverage:g}\n")
-        return ExitStatus.SOME_FAILED
+    for what, percent in (("rule", coverage.rule_percent), ("advice shown", coverage.advice_percent)):
+        if args.min_coverage is not None and percent + 1e-9 < args.min_coverage:
+            out.write(f"{what} coverage {percent:.1f}% is below --min-coverage {args.min_coverage:g}\n")
+            return ExitStatus.SOME_FAILED
     return ExitStatus.OK
 
 
