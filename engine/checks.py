@@ -59,10 +59,14 @@ def _value_locations(reader: YamlReader, kb: KnowledgeBase, names: tuple[str, ..
     for item in document.value if document is not None and document.is_list else []:
         name = item.value.get("name") if item.is_mapping else None
         values = item.value.get("values") if item.is_mapping else None
-        if name is None or name.value not in names or values is None or not values.is_mapping:
+        if name is None or name.value not in names or values is None:
             continue
-        for value, location in values.key_locations.items():
-            found[f"{name.value}={value}"] = location
+        if values.is_mapping:  # value: help text
+            for value, location in values.key_locations.items():
+                found[f"{name.value}={value}"] = location
+        elif values.is_list:  # [a, b, c]
+            for node in values.value:
+                found[f"{name.value}={node.value}"] = node.location
     reader.errors.clear()
     return found
 
@@ -79,7 +83,8 @@ class _ChecksReader:
 
         gap_facts = self._gap_facts(fields["gaps"]) if "gaps" in fields else []
         explained = self._explained(fields["explained"]) if "explained" in fields else []
-        return LintConfig(tuple(gap_facts), tuple(explained), location)
+        where = fields["gaps"].location if "gaps" in fields else location  # gaps no value explains
+        return LintConfig(tuple(gap_facts), tuple(explained), where)
 
     def _gap_facts(self, node: Node) -> list[str]:
         gaps = self.reader.fields(node, "gaps section", ("facts",), ())

@@ -100,14 +100,15 @@ def gap_location(
     kb: KnowledgeBase, facts: Sequence[str], pattern: Pattern,
     value_locations: Mapping[str, Location], fallback: Location,
 ) -> Location:
-    """Where a gap is reported: the fixed value of ``pattern`` the fewest rules mention, in facts.yaml."""
+    """Where a gap is reported: the value ``pattern`` names (alone or in a set) that the fewest rules
+    mention, in facts.yaml; ``fallback`` when it names none."""
     mentions: dict[tuple[str, Value], int] = {}
     for rule in kb.rules:
         seen = {(c.fact, v) for c in comparisons_in(rule.when) for v in c.operator.mentioned(c.value)}
         for key in seen:
             mentions[key] = mentions.get(key, 0) + 1
-    fixed = [(name, value) for name, value in zip(facts, pattern, strict=True)
-             if value != ANY and not isinstance(value, tuple)]
+    fixed = [(name, one) for name, value in zip(facts, pattern, strict=True) if value != ANY
+             for one in (value if isinstance(value, tuple) else (value,))]
     if not fixed:
         return fallback
     name, value = min(fixed, key=lambda pair: mentions.get(pair, 0))
