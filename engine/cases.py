@@ -21,6 +21,8 @@ from .model import AdviceKind, FactType, Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from .model import Fact, KnowledgeBase
     from .reader import YamlReader
     from .ruleloader import RuleReader
@@ -173,12 +175,15 @@ def measure_coverage(kb: KnowledgeBase, outcomes: Iterable[CaseOutcome]) -> Cove
         advice=tuple(sorted(kb.advice)),
         advice_reached=tuple(sorted(shown)),
         values={f.name: f.values for f in choice_facts},
-        values_given={f.name: tuple(v for v in f.values if v in given.get(f.name, set())) for f in choice_facts},
-        rules_never_shown=tuple(sorted(
-            r.id for r in kb.rules if r.advise and r.id in fired and r.id not in rules_shown)),
+        values_given={f.name: _given(f.values, given, f.name) for f in choice_facts},
+        rules_never_shown=tuple(sorted(r.id for r in kb.rules if r.advise and r.id in fired - rules_shown)),
         bounds=bounds,
-        bounds_given={name: tuple(v for v in values if v in given.get(name, set())) for name, values in bounds.items()},
+        bounds_given={name: _given(values, given, name) for name, values in bounds.items()},
     )
+
+
+def _given(values: tuple[Value, ...], given: Mapping[str, set[Value]], name: str) -> tuple[Any, ...]:
+    return tuple(v for v in values if v in given.get(name, set()))
 
 
 @dataclass(frozen=True)
