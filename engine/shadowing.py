@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from .domains import Domain
 from .lint import Finding
 from .model import Comparison, KnowledgeBase, Rule, comparisons_in
-from .proofs import MAX_ALTERNATIVES, Expander, Literal, Prover, TooHard, satisfiable
+from .proofs import MAX_ALTERNATIVES, Expander, Literal, Prover, TooHard, consult_pure, satisfiable
 
 __all__ = ["shadowed_rules", "unreachable_through_derived"]
 
@@ -70,6 +70,16 @@ def _named(pairs: Sequence[tuple[str, Rule]]) -> str:
     )
 
 
+def _shown_in_example(kb: KnowledgeBase, prover: Prover, rule: Rule, literals: Sequence[Literal]) -> bool:
+    """Whether a pure consultation of one situation firing ``rule`` shows some of its advice: the
+    quick disproof that spares most rules the proof."""
+    try:
+        result = consult_pure(kb, prover.example(literals))
+    except Exception:  # noqa: BLE001 - a conflicting derivation: leave it to the proof
+        return False
+    return rule.id in result.fired_rules and any(a in result.advice_ids for a in rule.advise)
+
+
 def shadowed_rules(kb: KnowledgeBase, prover: Prover) -> Iterator[Finding]:
     """``shadowed`` warnings: rules every advice item of which is always replaced where they fire."""
     replacers = _replacers(kb)
@@ -77,8 +87,9 @@ def shadowed_rules(kb: KnowledgeBase, prover: Prover) -> Iterator[Finding]:
         if not rule.advise or any(advice_id not in replacers for advice_id in rule.advise):
             continue
         try:
-            if not prover.situations([(rule.when, True)], limit=1):
-                continue  # it never fires: the unreachable check says so
+            found = prover.situations([(rule.when, True)], limit=1)
+            if not found or _shown_in_example(kb, prover, rule, found[0]):
+                continue  # it never fires (the unreachable check says so), or an example shows its advice
             covered = [(advice_id, _always_replaced(prover, rule, replacers[advice_id])) for advice_id in rule.advise]
         except TooHard:
             continue
