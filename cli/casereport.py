@@ -214,18 +214,21 @@ def case_json(kb: KnowledgeBase, outcome: Any) -> dict[str, Any]:
 
 
 def coverage_json(coverage: Any) -> dict[str, Any]:
-    """What the cases exercised: rules fired, advice reached, choice values given."""
+    """What the cases exercised: rules fired, advice shown, choice values and integer boundaries given."""
     missing = {name: [v for v in values if v not in coverage.values_given[name]]
                for name, values in coverage.values.items()}
     return {
         "rules": {"total": len(coverage.rules), "fired": len(coverage.rules_fired),
                   "percent": round(coverage.rule_percent, 1), "never_fired": list(coverage.rules_never_fired)},
-        "advice": {"total": len(coverage.advice), "reached": len(coverage.advice_reached),
-                   "percent": round(coverage.advice_percent, 1), "never": list(coverage.advice_never_reached)},
+        "advice": {"total": len(coverage.advice), "shown": len(coverage.advice_reached),
+                   "percent": round(coverage.advice_percent, 1), "never": list(coverage.advice_never_reached),
+                   "rules_fired_but_never_shown": list(coverage.rules_never_shown)},
         "values": {"total": sum(len(v) for v in coverage.values.values()),
                    "given": sum(len(v) for v in coverage.values_given.values()),
                    "percent": round(coverage.value_percent, 1),
                    "never": [f"{name}={v}" for name, values in missing.items() for v in values]},
+        "integer_boundaries": {"total": sum(len(v) for v in coverage.bounds.values()),
+                               "missing": list(coverage.bounds_missing)},
     }
 
 

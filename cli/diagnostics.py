@@ -60,6 +60,10 @@ CHECK_DESCRIPTIONS = {
     "urgency": "Advice that says act now can be shown beside a deadline further away than urgent_within",
     "dead-end": "A fact, value or advice item that no rule reads, derives or gives",
     "gap": "A combination of the facts checks.yaml names for which no advice can be given",
+    "overlap": "Two rules can derive different values of one fact in the same situation",
+    "range-gap": "A hole between the ranges of an integer fact over which rules derive a fact",
+    "shadowed": "A rule whose advice is always replaced by other advice given in the same situation",
+    "stale": "An explained: entry in checks.yaml that matches no finding any more",
 }
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

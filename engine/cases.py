@@ -10,7 +10,7 @@ all with coverage. The project's test suite runs every case of the shipped knowl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -21,12 +21,17 @@ from .model import AdviceKind, FactType, Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import KnowledgeBase
+    from typing import Any
+
+    from .model import Fact, KnowledgeBase
     from .reader import YamlReader
     from .ruleloader import RuleReader
     from .yamlfile import Node
 
-__all__ = ["Case", "CaseOutcome", "CaseReport", "Coverage", "check_case", "load_cases", "run_cases"]
+__all__ = [
+    "Case", "CaseOutcome", "CaseReport", "Coverage", "boundaries", "check_case", "load_cases", "measure_coverage",
+    "run_cases",
+]
 
 
 @dataclass(frozen=True)
@@ -73,14 +78,19 @@ def check_case(case: Case, result: ConsultationResult) -> CaseOutcome:
 
 @dataclass(frozen=True)
 class Coverage:
-    """What a set of cases exercised: rules fired, advice reached, fact values given."""
+    """What a set of cases exercised: rules fired, advice *shown* (given and neither replaced nor
+    withheld), fact values given, and the integer boundaries given (:func:`boundaries`)."""
 
     rules: tuple[str, ...]
     rules_fired: tuple[str, ...]
     advice: tuple[str, ...]
-    advice_reached: tuple[str, ...]
+    advice_reached: tuple[str, ...]  # shown in some case
     values: Mapping[str, tuple[str, ...]]
     values_given: Mapping[str, tuple[str, ...]]
+    #: rules that fired and give advice, none of which was shown in any case that fired them
+    rules_never_shown: tuple[str, ...] = ()
+    bounds: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    bounds_given: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def rules_never_fired(self) -> tuple[str, ...]:
@@ -104,6 +114,77 @@ class Coverage:
         given = sum(len(v) for v in self.values_given.values())
         return 100.0 * given / total if total else 100.0
 
+    @property
+    def bounds_missing(self) -> tuple[str, ...]:
+        """``fact=value`` for each integer boundary no case gives."""
+        return tuple(
+            f"{name}={value}" for name, values in self.bounds.items() for value in values
+            if value not in self.bounds_given.get(name, ())
+        )
+
+    @property
+    def bound_percent(self) -> float:
+        total = sum(len(v) for v in self.bounds.values())
+        return 100.0 * (total - len(self.bounds_missing)) / total if total else 100.0
+
+
+def boundaries(kb: KnowledgeBase) -> dict[str, tuple[int, ...]]:
+    """For each askable integer fact, the values where a rule's test on it changes outcome, and
+    their neighbours: ``gte: 10`` gives 9 and 10, ``between: [3, 5]`` 2, 3, 5 and 6 — within the
+    fact's ``min``/``max``."""
+    from .model import comparisons_in
+
+    found: dict[str, set[int]] = {}
+    for rule in kb.rules:
+        for comparison in comparisons_in(rule.when):
+            fact = kb.facts[comparison.fact]
+            if fact.type is not FactType.INTEGER or fact.derived:
+                continue
+            values = found.setdefault(fact.name, set())
+            for low, high in comparison.operator.integers(comparison.value).ranges:
+                values.update(int(v) for v in (low - 1, low, high, high + 1) if abs(v) != float("inf"))
+    return {
+        name: tuple(sorted(v for v in values if _within(kb.facts[name], v)))
+        for name, values in sorted(found.items(), key=lambda item: list(kb.facts).index(item[0]))
+    }
+
+
+def _within(fact: Fact, value: int) -> bool:
+    return (fact.minimum is None or value >= fact.minimum) and (fact.maximum is None or value <= fact.maximum)
+
+
+def measure_coverage(kb: KnowledgeBase, outcomes: Iterable[CaseOutcome]) -> Coverage:
+    """The coverage of the cases' outcomes: what fired, what was shown, which values were given."""
+    fired: set[str] = set()
+    shown: set[str] = set()
+    rules_shown: set[str] = set()
+    given: dict[str, set[Value]] = {}
+    for outcome in outcomes:
+        result = outcome.result
+        ids = set(result.advice_ids)
+        fired.update(result.fired_rules)
+        shown.update(ids)
+        rules_shown.update(step.rule.id for step in result.trace if ids.intersection(step.rule.advise))
+        for name, value in outcome.case.facts.items():
+            given.setdefault(name, set()).add(str(value) if kb.facts[name].type is FactType.CHOICE else value)
+    choice_facts = [f for f in kb.facts.values() if f.type is FactType.CHOICE and not f.derived]
+    bounds = boundaries(kb)
+    return Coverage(
+        rules=tuple(sorted(rule.id for rule in kb.rules)),
+        rules_fired=tuple(sorted(fired)),
+        advice=tuple(sorted(kb.advice)),
+        advice_reached=tuple(sorted(shown)),
+        values={f.name: f.values for f in choice_facts},
+        values_given={f.name: _given(f.values, given, f.name) for f in choice_facts},
+        rules_never_shown=tuple(sorted(r.id for r in kb.rules if r.advise and r.id in fired - rules_shown)),
+        bounds=bounds,
+        bounds_given={name: _given(values, given, name) for name, values in bounds.items()},
+    )
+
+
+def _given(values: tuple[Value, ...], given: Mapping[str, set[Value]], name: str) -> tuple[Any, ...]:
+    return tuple(v for v in values if v in given.get(name, set()))
+
 
 @dataclass(frozen=True)
 class CaseReport:
@@ -123,36 +204,16 @@ def run_cases(kb: KnowledgeBase, cases: Iterable[Case]) -> CaseReport:
 
     engine = engine_for(kb)
     outcomes = []
-    fired: set[str] = set()
-    reached: set[str] = set()
-    given: dict[str, set[str]] = {}
     for case in cases:
         try:
             result = engine.consult(case.facts)
             outcomes.append(check_case(case, result))
         except ConflictingDerivationError as conflict:  # a kb error: this case fails, the others run
             assert conflict.partial is not None  # what fired before the conflict: set by the consultation
-            result = conflict.partial
-            outcomes.append(CaseOutcome(case, result, (f"knowledge base error: {conflict.message}",)))
-        fired.update(result.fired_rules)
-        reached.update(result.advice_ids)
-        reached.update(r.entry.id for r in result.replaced)
-        for name, value in case.facts.items():
-            if kb.facts[name].type is FactType.CHOICE:
-                given.setdefault(name, set()).add(str(value))
-    choice_facts = [f for f in kb.facts.values() if f.type is FactType.CHOICE and not f.derived]
-    coverage = Coverage(
-        rules=tuple(sorted(rule.id for rule in kb.rules)),
-        rules_fired=tuple(sorted(fired)),
-        advice=tuple(sorted(kb.advice)),
-        advice_reached=tuple(sorted(reached)),
-        values={f.name: f.values for f in choice_facts},
-        values_given={f.name: tuple(v for v in f.values if v in given.get(f.name, set())) for f in choice_facts},
-    )
-    return CaseReport(tuple(outcomes), coverage)
+            outcomes.append(CaseOutcome(case, conflict.partial, (f"knowledge base error: {conflict.message}",)))
+    return CaseReport(tuple(outcomes), measure_coverage(kb, outcomes))
 
 
-# ------------------------------------------------------------------ reading case files
 def load_cases(kb: KnowledgeBase, files: Iterable[Path | str] | None = None) -> tuple[Case, ...]:
     """Read scenario cases (default: ``cases/*.yaml`` of ``kb``), checked against ``kb``.
 

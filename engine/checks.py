@@ -11,6 +11,7 @@ file is read, so that importing this module stays cheap.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from .errors import SchemaError, WrongTypeError, suggest
 from .location import Location, display_path
@@ -45,7 +46,29 @@ def load_lint_config(kb: KnowledgeBase) -> LintConfig:
         if fields is not None:
             config = _ChecksReader(reader, refs).config(fields, config.location)
     reader.raise_errors()
+    if config.gap_facts:
+        config = replace(config, value_locations=_value_locations(reader, kb, config.gap_facts))
     return config
+
+
+def _value_locations(reader: YamlReader, kb: KnowledgeBase, names: tuple[str, ...]) -> dict[str, Location]:
+    """``fact=value`` → where facts.yaml declares the value, for the gap facts' choice values (the
+    model keeps one location per fact)."""
+    document = reader.parse(kb.root / "facts.yaml")
+    found: dict[str, Location] = {}
+    for item in document.value if document is not None and document.is_list else []:
+        name = item.value.get("name") if item.is_mapping else None
+        values = item.value.get("values") if item.is_mapping else None
+        if name is None or name.value not in names or values is None:
+            continue
+        if values.is_mapping:  # value: help text
+            for value, location in values.key_locations.items():
+                found[f"{name.value}={value}"] = location
+        elif values.is_list:  # [a, b, c]
+            for node in values.value:
+                found[f"{name.value}={node.value}"] = node.location
+    reader.errors.clear()
+    return found
 
 
 class _ChecksReader:
@@ -60,7 +83,8 @@ class _ChecksReader:
 
         gap_facts = self._gap_facts(fields["gaps"]) if "gaps" in fields else []
         explained = self._explained(fields["explained"]) if "explained" in fields else []
-        return LintConfig(tuple(gap_facts), tuple(explained), location)
+        where = fields["gaps"].location if "gaps" in fields else location  # gaps no value explains
+        return LintConfig(tuple(gap_facts), tuple(explained), where)
 
     def _gap_facts(self, node: Node) -> list[str]:
         gaps = self.reader.fields(node, "gaps section", ("facts",), ())

@@ -70,7 +70,10 @@ __all__ = [
     "satisfiable",
 ]
 
-CHECKS = ("unreachable", "redundant", "contract", "incompatible", "urgency", "dead-end", "gap", "overlap", "range-gap")
+CHECKS = (
+    "unreachable", "redundant", "contract", "incompatible", "urgency", "dead-end", "gap", "overlap", "range-gap",
+    "shadowed", "stale",
+)
 
 @dataclass(frozen=True)
 class Finding:
@@ -109,6 +112,8 @@ class LintConfig:
     gap_facts: tuple[str, ...] = ()
     explained: tuple[Explained, ...] = field(default=())
     location: Location = Location("checks.yaml")
+    #: ``fact=value`` → where facts.yaml declares the value (gap findings are located there)
+    value_locations: Mapping[str, Location] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ checks
@@ -350,46 +355,85 @@ def gaps(kb: KnowledgeBase, facts: Sequence[str]) -> list[dict[str, Value]]:
     return found
 
 
-def _gap_findings(kb: KnowledgeBase, config: LintConfig) -> Iterable[Finding]:
+def _gap_findings(kb: KnowledgeBase, config: LintConfig, used: set[Explained]) -> Iterable[Finding]:
+    """The gaps, explained per combination, then aggregated (:mod:`.gapreport`)."""
+    from .gapreport import aggregate, gap_location, show_pattern
+
     if not config.gap_facts:
         return
-    for combination in gaps(kb, config.gap_facts):
-        subject = ", ".join(f"{k}={v}" for k, v in combination.items())
-        yield Finding(config.location, "warning", f"no advice can be given when {subject}", "gap", subject)
+    facts = config.gap_facts
+    by_reason: dict[str | None, list[dict[str, Value]]] = {}
+    for combination in gaps(kb, facts):
+        subject = ", ".join(f"{k}={_show_value(v)}" for k, v in combination.items())
+        entry = _explaining(config, "gap", subject)
+        if entry is not None:
+            used.add(entry)
+        by_reason.setdefault(entry.reason if entry else None, []).append(combination)
+    for reason, combinations in by_reason.items():
+        for pattern in aggregate(kb, facts, combinations):
+            subject = show_pattern(kb, facts, pattern)
+            location = gap_location(kb, facts, pattern, config.value_locations, config.location)
+            yield Finding(location, "warning", f"no advice can be given when {subject}", "gap", subject, reason)
 
 
 def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None) -> list[Finding]:
     """Run every check; findings a maintainer explained in checks.yaml carry the reason."""
     from .derivations import overlaps, range_gaps  # it builds on this module's findings
+    from .shadowing import shadowed_rules, unreachable_through_derived  # it builds on Finding
 
     config = config or LintConfig()
     domains = lint_domains(kb, MAX_ALTERNATIVES)  # read here: a test lowers the limit
     prover = Prover(kb, domains, MAX_ALTERNATIVES)
     findings = [
         *_unreachable(kb, domains),
+        *unreachable_through_derived(kb, domains),
         *_redundant(kb, domains),
+        *shadowed_rules(kb, prover),
         *_contracts(kb, prover),
         *_incompatibles(kb, prover),
         *_urgencies(kb, prover),
         *_dead_ends(kb),
-        *_gap_findings(kb, config),
         *overlaps(kb, prover),
         *range_gaps(kb, prover),
     ]
+    used: set[Explained] = set()
     explained = [
-        Finding(f.location, f.severity, f.message, f.check, f.subject, _explanation(config, f))
+        Finding(f.location, f.severity, f.message, f.check, f.subject, _explanation(config, f, used))
         for f in findings
     ]
+    explained += _gap_findings(kb, config, used)
+    explained += _stale(config, used, explained)
     return sorted(explained, key=lambda f: (f.location, f.check, f.subject))
 
 
-def _explanation(config: LintConfig, finding: Finding) -> str | None:
+def _explaining(config: LintConfig, check: str, subject: str) -> Explained | None:
+    return next((e for e in config.explained if e.check == check and _matches(e.subject, subject)), None)
+
+
+def _explanation(config: LintConfig, finding: Finding, used: set[Explained]) -> str | None:
     if finding.severity == "error":  # errors are fixed, never explained away
         return None
-    for item in config.explained:
-        if item.check == finding.check and _matches(item.subject, finding.subject):
-            return item.reason
-    return None
+    entry = _explaining(config, finding.check, finding.subject)
+    if entry is None:
+        return None
+    used.add(entry)
+    return entry.reason
+
+
+def _stale(config: LintConfig, used: set[Explained], findings: Sequence[Finding]) -> Iterable[Finding]:
+    """``stale`` warnings: explained entries that match no finding (the rule was fixed or renamed)."""
+    from .errors import did_you_mean, suggest
+
+    for entry in config.explained:
+        if entry in used:
+            continue
+        same = sorted({f.subject for f in findings if f.check == entry.check})
+        hint = suggest(entry.subject, same) or suggest(entry.subject, sorted({f.subject for f in findings}))
+        message = (
+            f"explained {entry.check} warning '{entry.subject}' matches no finding (remove the entry if the "
+            f"warning is gone){did_you_mean(hint)}"
+        )
+        yield Finding(entry.location, "warning", message, "stale", f"{entry.check}:{entry.subject}")
 
 
 def _matches(pattern: str, subject: str) -> bool:

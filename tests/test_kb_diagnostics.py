@@ -468,3 +468,11 @@ def test_why_not_names_advice_withheld_by_its_contract(here):
     assert status == 1
     assert "  why not 'contact_seller':\n    - rule r_contact (" in out
     assert "): fired, but the advice was withheld: its contract ('requires') fails\n" in out
+
+
+def test_every_lint_check_has_a_sarif_description() -> None:
+    """A new check gets its one-line description for SARIF's rule list, not the fallback."""
+    from orderdoctor.cli.diagnostics import CHECK_DESCRIPTIONS
+    from orderdoctor.engine import LINT_CHECKS
+
+    assert [check for check in LINT_CHECKS if check not in CHECK_DESCRIPTIONS] == []

@@ -38,7 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files", nargs="*", metavar="FILE", help="case files (default: the knowledge base's cases/*.yaml)"
     )
-    parser.add_argument("--min-coverage", type=_percent, metavar="PERCENT", help="fail when fewer rules fire (0-100)")
+    parser.add_argument(
+        "--min-coverage", type=_percent, metavar="PERCENT",
+        help="fail when fewer rules fire or less advice is shown (0-100)",
+    )
     parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML (with file and line)")
     parser.add_argument("--case", action="append", metavar="ID", help="run only this case (repeat for more)")
     parser.add_argument(
@@ -47,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _coverage(coverage: Any) -> str:
-    """The coverage lines: rules fired, advice reached, fact values given."""
+    """The coverage lines: rules fired, advice shown, fact values and integer boundaries given."""
     never = coverage.rules_never_fired
     text = (
         f"rules fired: {len(coverage.rules_fired)}/{len(coverage.rules)} ({coverage.rule_percent:.1f}%)"
@@ -55,17 +58,28 @@ def _coverage(coverage: Any) -> str:
         + "\n"
     )
     unreached = coverage.advice_never_reached
+    hidden = coverage.rules_never_shown
     text += (
-        f"advice reached: {len(coverage.advice_reached)}/{len(coverage.advice)} ({coverage.advice_percent:.1f}%)"
+        f"advice shown: {len(coverage.advice_reached)}/{len(coverage.advice)} ({coverage.advice_percent:.1f}%)"
         + (f"; never: {', '.join(unreached)}" if unreached else "")
+        + (f"; rules fired but never shown: {', '.join(hidden)}" if hidden else "")
         + "\n"
     )
     missing = [f"{name}={v}" for name, values in coverage.values.items() for v in values
                if v not in coverage.values_given[name]]
     total = sum(len(v) for v in coverage.values.values())
-    return text + (
+    text += (
         f"fact values given: {total - len(missing)}/{total} ({coverage.value_percent:.1f}%)"
         + (f"; never: {', '.join(missing)}" if missing else "")
+        + "\n"
+    )
+    bounds = sum(len(v) for v in coverage.bounds.values())
+    if not bounds:
+        return text
+    absent = coverage.bounds_missing
+    return text + (
+        f"integer boundaries given: {bounds - len(absent)}/{bounds} ({coverage.bound_percent:.1f}%)"
+        + (f"; missing: {', '.join(absent)}" if absent else "")
         + "\n"
     )
 
@@ -114,9 +128,9 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
         return report_load_errors(args, env, exc.errors)
     report = run_cases(kb, _chosen(cases, args.case))
     coverage = report.coverage
-    below = args.min_coverage is not None and coverage.rule_percent + 1e-9 < args.min_coverage
+    below = _shortfall(coverage, args.min_coverage)
     if args.format == "json":
-        _write_json(env, kb, report, args.min_coverage, below)
+        _write_json(env, kb, report, args.min_coverage, below is not None)
     else:
         _write_text(env, kb, report, args.min_coverage, below)
     if args.junit:
@@ -126,7 +140,17 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
     return ExitStatus.SOME_FAILED if report.failed or below else ExitStatus.OK
 
 
-def _write_text(env: Environment, kb: KnowledgeBase, report: Any, minimum: float | None, below: bool) -> None:
+def _shortfall(coverage: Any, minimum: float | None) -> str | None:
+    """What ``--min-coverage`` finds short (rules fired, then advice shown), or None."""
+    if minimum is None:
+        return None
+    for what, percent in (("rule", coverage.rule_percent), ("advice shown", coverage.advice_percent)):
+        if percent + 1e-9 < minimum:
+            return f"{what} coverage {percent:.1f}% is below --min-coverage {minimum:g}"
+    return None
+
+
+def _write_text(env: Environment, kb: KnowledgeBase, report: Any, minimum: float | None, below: str | None) -> None:
     from ...casereport import failure_text
 
     out = env.stdout
@@ -136,7 +160,7 @@ def _write_text(env: Environment, kb: KnowledgeBase, report: Any, minimum: float
     out.write(f"{len(report.outcomes)} cases: {passed} passed, {len(report.failed)} failed\n")
     out.write(_coverage(report.coverage))
     if below and not report.failed:
-        out.write(f"rule coverage {report.coverage.rule_percent:.1f}% is below --min-coverage {minimum:g}\n")
+        out.write(below + "\n")
 
 
 def _write_json(env: Environment, kb: KnowledgeBase, report: Any, minimum: float | None, below: bool) -> None:
