@@ -54,11 +54,11 @@ def _project(args: argparse.Namespace, kb: KnowledgeBase) -> Path | None:
 def _region_files(project: Path) -> list[Path]:
     """README.md and docs/*.md of ``project`` that hold a generated region (docs/rules.md is
     generated whole)."""
-    from ...generated import START
+    from ...generated import find_regions
 
     candidates = [project / "README.md", *sorted((project / "docs").glob("*.md"))]
-    return [path for path in candidates
-            if path.name != "rules.md" and path.is_file() and START in path.read_text(encoding="utf-8")]
+    return [path for path in candidates if path.name != "rules.md" and path.is_file()
+            and find_regions(path.read_text(encoding="utf-8"), display_path(path))]
 
 
 def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitStatus:
