@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time each name is imported o
         explain_why_not,
     )
     from .facts import ValueProblem, check_value, convert_text, parse_assignment, parse_facts_document, validate_facts
+    from .figures import KnowledgeBaseSize, QuestionCounts, count_questions, measure_knowledge_base
     from .files import (
         MAX_FILE_BYTES,
         AtomicFile,
@@ -140,6 +141,9 @@ _EXPORTS = {
     "check_knowledge_base": "lint",
     # the linter's check ids (kb check's json/sarif/github name each finding's check)
     "LINT_CHECKS": "lint:CHECKS",
+    # the figures the docs state about a knowledge base
+    "KnowledgeBaseSize": "figures", "QuestionCounts": "figures", "count_questions": "figures",
+    "measure_knowledge_base": "figures",
     # reading and writing files
     "MAX_FILE_BYTES": "files", "AtomicFile": "files", "decode_text": "files", "read_file_bytes": "files",
     "read_text_file": "files", "remove_stale_temporaries": "files",

@@ -151,9 +151,17 @@ def test_answers_never_contradict_themselves(facts):
 
 
 def test_docs_knowledge_lists_every_rule():
+    """knowledge.md's counts and rule tables are generated regions (``orderdoctor kb docs``),
+    current, and list every rule with its numbers as the kb has them."""
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parent.parent / "docs" / "knowledge.md").read_text()
+    from orderdoctor.cli.generated import DocData, fill_regions, find_regions
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "knowledge.md"
+    text = path.read_text()
+    assert {"kb-size", "kb-sources", "rules-by-topic"} <= {r.name for r in find_regions(text, str(path))}
+    _, stale = fill_regions(text, str(path), DocData(SHIPPED_KB, CASES))
+    assert [region.name for region in stale] == [], "run 'orderdoctor kb docs'"
     missing = [rule.id for rule in SHIPPED_KB.rules if f"`{rule.id}`" not in text]
     assert missing == []
     assert f"{len(SHIPPED_KB.rules)} rules, {len(SHIPPED_KB.advice)} pieces of advice" in text

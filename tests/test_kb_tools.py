@@ -246,10 +246,15 @@ def test_impact_of_a_rule_and_unknown_names():
     assert status == 2 and "did you mean 'shipped_with_problem'" in err
 
 
-def test_rules_doc_is_current(monkeypatch):
+def test_generated_docs_are_current(monkeypatch):
+    """docs/rules.md and every generated region of README.md and docs/*.md (counts, tables,
+    lists) are as ``orderdoctor kb docs`` writes them: a kb edit needs ``kb docs``, no test edit."""
     monkeypatch.chdir(ROOT)
     status, out, _ = run(["kb", "docs", "--check"])
     assert status == 0, out
+    assert all(line.endswith(" is current") for line in out.splitlines()), out
+    assert {"docs/rules.md", "README.md", "docs/knowledge.md", "docs/interview.md"} <= {
+        line.removesuffix(" is current") for line in out.splitlines()}
 
 
 class _EditingInput(io.StringIO):

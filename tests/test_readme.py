@@ -22,7 +22,14 @@ def test_ci_runs_exactly_the_readme_commands():
 
 
 def test_readme_lists_every_askable_fact(shipped_kb):
+    """The list is a generated region (``orderdoctor kb docs``), current, and names every fact a
+    buyer can give: a new fact needs ``kb docs``, not an edit here or there."""
+    from orderdoctor.cli.generated import DocData, fill_regions, find_regions
+
     text = (ROOT / "README.md").read_text()
+    assert "fact-list" in {region.name for region in find_regions(text, "README.md")}
+    _, stale = fill_regions(text, "README.md", DocData(shipped_kb))
+    assert [region.name for region in stale] == [], "run 'orderdoctor kb docs'"
     for fact in shipped_kb.facts.values():
         if not fact.derived:
             assert f"`{fact.name}`" in text

@@ -29,7 +29,7 @@ TOOLS = {
     "test": (f"{__name__}.test", "run the scenario cases and report coverage"),
     "graph": (f"{__name__}.graph", "the rule graph as DOT or Mermaid, or a picture"),
     "impact": (f"{__name__}.impact", "what an edit to a fact, rule or advice can touch"),
-    "docs": (f"{__name__}.docs", "write docs/rules.md from the rules"),
+    "docs": (f"{__name__}.docs", "write every doc derived from the kb: docs/rules.md and the generated regions"),
     "review": (f"{__name__}.review", "run every situation a buyer can be in and report the answers' problems"),
     "schema": (f"{__name__}.schema", "write the JSON Schemas editors check the kb files with"),
     "diff": (f"{__name__}.diff", "what an edit does to the answers: cases and review space, old kb vs new"),
