@@ -252,7 +252,7 @@ def test_generated_docs_are_current(monkeypatch):
     monkeypatch.chdir(ROOT)
     status, out, _ = run(["kb", "docs", "--check"])
     assert status == 0, out
-    assert all(line.endswith(" is current") for line in out.splitlines()), out
+    assert all(line.endswith(" current") for line in out.splitlines()), out
     assert {"docs/rules.md", "README.md", "docs/knowledge.md", "docs/interview.md"} <= {
         line.removesuffix(" is current") for line in out.splitlines()}
 

@@ -1,6 +1,6 @@
 """``orderdoctor kb docs``: every document derived from the knowledge base — docs/rules.md (every
-rule in words) and the generated regions of README.md and docs/*.md (counts, tables, lists; see
-:mod:`orderdoctor.cli.generated`) — written, or checked to be current (``--check``, run in CI)."""
+rule in words), the generated regions of README.md and docs/*.md (counts, tables, lists; see
+:mod:`orderdoctor.cli.generated`) and the kb's JSON Schemas (``kb schema``) — written, or checked to be current (``--check``, run in CI)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ __all__ = ["DESCRIPTION", "add_arguments", "run"]
 
 DESCRIPTION = (
     "Write everything the docs derive from the knowledge base: docs/rules.md (every rule in words) "
-    "and the generated regions of README.md and docs/*.md (counts, tables, lists); with --check, only "
-    "say whether they are current."
+    "and the generated regions of README.md and docs/*.md (counts, tables, lists), and the kb's JSON "
+    "Schemas (kb/schemas/, as 'kb schema' writes them); with --check, only say whether they are current."
 )
 
 
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
         raise UsageError("kb docs --check compares with a file: give --output FILE, not '-'")
     files = _region_files(project) if project is not None else []
     if args.check:
-        return _check(env, data, Path(rules_target), files)
+        return max(_check(env, data, Path(rules_target), files), _schemas(args, env, kb, project))
     from ...output import write_output
 
     out = env.stdout
@@ -86,7 +86,19 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
             out.write(f"wrote {display_path(path)} (generated regions: {names})\n")
         else:
             out.write(f"{display_path(path)} is current\n")
-    return ExitStatus.OK
+    return _schemas(args, env, kb, project)
+
+
+def _schemas(args: argparse.Namespace, env: Environment, kb: KnowledgeBase, project: Path | None) -> ExitStatus:
+    """The kb's JSON Schemas (``kb schema``) are generated files too: written (or checked) with the
+    docs when the knowledge base keeps them (its schemas/ folder exists)."""
+    from orderdoctor.engine import SCHEMA_FOLDER
+
+    if project is None or not (Path(kb.root) / SCHEMA_FOLDER).is_dir():
+        return ExitStatus.OK
+    from . import schema
+
+    return schema.run(argparse.Namespace(output=None, check=args.check), env, kb)
 
 
 def _filled(path: Path, data: DocData) -> tuple[str, list[Region]]:
