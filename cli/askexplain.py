@@ -173,10 +173,11 @@ def reload_lines(before: Interview, after: Interview) -> list[str]:
     old, new = before.plan(), after.plan()
     diff = compare_results(old.result, new.result)
     lines = []
+    named = {entry.advice.id: f'"{entry.advice.title}"' for entry in (*old.result.advice, *new.result.advice)}
     if diff.added:
-        lines.append(f"The plan gains: {titles(after.kb, diff.added)}.")
+        lines.append(f"The plan gains: {'; '.join(named[a] for a in diff.added)}.")
     if diff.removed:
-        lines.append(f"The plan loses: {titles(before.kb, diff.removed)}.")
+        lines.append(f"The plan loses: {'; '.join(named[a] for a in diff.removed)}.")
     first = _first_step_line(old.result, new.result)
     if first:
         lines.append(first)
