@@ -39,7 +39,6 @@ from orderdoctor.engine import (
     FactType,
     Interview,
     KnowledgeBase,
-    KnowledgeBaseErrors,
     Question,
     did_you_mean,
     explain_what_if,
@@ -64,7 +63,7 @@ from .asksession import (
     write_session,
 )
 from .askterminal import STYLE, PlainTerminal, PromptInterrupted, PromptTerminal, Terminal
-from .askwatch import kb_signature, start_watcher, reload_knowledge_base, set_aside_saved, sort_answers
+from .askwatch import kb_signature, reloaded, set_aside_saved, start_watcher
 
 __all__ = [
     "AskSession",
@@ -309,19 +308,17 @@ class AskSession:
         if signature == self._signature:
             return False
         self._signature = signature
-        try:
-            new_kb = reload_knowledge_base(self.kb.root)
-        except KnowledgeBaseErrors as exc:
+        outcome = reloaded(self.kb.root, self.interview.answers, self.today)
+        if isinstance(outcome, list):
             self.say("The knowledge base changed but has errors; still using the previous rules:", "class:error")
-            for error in exc.errors:
-                self.error(f"  {error.format()}")
+            for line in outcome:
+                self.error(f"  {line}")
             return False
         old_kb, before = self.kb, self.interview
-        kept, aside = sort_answers(new_kb, before.answers)
-        self.kb = self.terminal.kb = new_kb
-        self.interview = Interview(new_kb, kept, today=self.today)
+        self.interview, aside = outcome
+        self.kb = self.terminal.kb = self.interview.kb
         self.say(
-            f"Knowledge base reloaded ({len(new_kb.rules)} rules); your answers were worked out again.", "class:hint"
+            f"Knowledge base reloaded ({len(self.kb.rules)} rules); your answers were worked out again.", "class:hint"
         )
         for item in aside:
             self.say(item.text(), "class:note")

@@ -183,12 +183,19 @@ def reload_lines(before: Interview, after: Interview) -> list[str]:
         lines.append(first)
     elif diff.reordered and not (diff.added or diff.removed):
         lines.append("The same advice now comes in another order.")
-    asked_old = {q.fact.name: q.fact for q in old.questions}
-    asked_new = {q.fact.name: q.fact for q in new.questions}
+    lines += _question_lines(old.questions, new.questions)
+    return lines or ["The plan for your answers stays the same."]
+
+
+def _question_lines(before: Sequence[Question], after: Sequence[Question]) -> list[str]:
+    """The questions now asked, and those no longer needed."""
+    asked_old = {q.fact.name: q.fact for q in before}
+    asked_new = {q.fact.name: q.fact for q in after}
     now = [f'"{fact.question or name}"' for name, fact in asked_new.items() if name not in asked_old]
     gone = [f'"{fact.question or name}"' for name, fact in asked_old.items() if name not in asked_new]
+    lines = []
     if now:
         lines.append(f"Now also asked: {'; '.join(now)}.")
     if gone:
         lines.append(f"No longer needed: {'; '.join(gone)}.")
-    return lines or ["The plan for your answers stays the same."]
+    return lines

@@ -6,6 +6,7 @@ are set aside and named, live and when a saved session is resumed.
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -16,13 +17,17 @@ from orderdoctor.engine import (
     UNKNOWN,
     Answer,
     FactType,
+    Interview,
     KnowledgeBase,
+    KnowledgeBaseErrors,
+    OrderdoctorError,
     ValueProblem,
     check_value,
     format_value,
     load_cases,
     load_knowledge_base,
     load_lint_config,
+    release,
 )
 
 __all__ = [
@@ -33,6 +38,7 @@ __all__ = [
     "kb_signature",
     "misfit",
     "reload_knowledge_base",
+    "reloaded",
     "set_aside_saved",
     "sort_answers",
     "start_watcher",
@@ -65,6 +71,26 @@ def reload_knowledge_base(root: Path) -> KnowledgeBase:
     load_cases(kb)
     load_lint_config(kb)
     return kb
+
+
+def reloaded(
+    root: Path, answers: Iterable[tuple[str, Answer]], today: datetime.date | None
+) -> tuple[Interview, list[SetAside]] | list[str]:
+    """The interview over the rules at ``root`` with the ``answers`` that still fit them (and
+    those set aside); or, when the new rules are refused, the lines saying why: their load
+    errors, or the error they give with those answers (two rules deriving different values)."""
+    try:
+        kb = reload_knowledge_base(root)
+    except KnowledgeBaseErrors as exc:
+        return [error.format() for error in exc.errors]
+    kept, aside = sort_answers(kb, answers)
+    interview = Interview(kb, kept, today=today)
+    try:
+        interview.plan()
+    except OrderdoctorError as exc:
+        release(kb)
+        return [f"with your answers: {exc}"]
+    return interview, aside
 
 
 # --------------------------------------------------------------- answers that no longer fit

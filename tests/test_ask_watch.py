@@ -12,6 +12,7 @@ import datetime
 import io
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -104,8 +105,10 @@ def test_an_edit_while_the_prompt_waits_reloads_before_anything_is_typed(kb_copy
         runner.start()
         try:
             wait_for(buffer, "What does the order list show?")
-            pipe.send_text("shipped\r3\r")
-            asked = wait_for(buffer, "Does the seller look unreliable?")
+            pipe.send_text("shipped\r")  # one answer at a time: keys sent ahead of a prompt can be lost
+            asked = wait_for(buffer, "How many days are left?")
+            pipe.send_text("3\r")
+            asked = wait_for(buffer, "Does the seller look unreliable?", asked)
             pipe.send_text("ye")  # typed, not sent: the prompt is waiting
             wait_for(buffer, "ye", asked)
             edit(kb_copy, {"advise: [deadline_near, open_dispute]": "advise: [deadline_near, contact_seller]"})
@@ -190,6 +193,20 @@ def test_a_broken_edit_keeps_the_previous_rules_and_says_where(kb_copy, tmp_path
     assert "The knowledge base changed but has errors; still using the previous rules:" in out
     assert "rules/main.yaml:17:9: error: unknown fact 'problem_x' (did you mean 'problem'?)" in flat(out)
     assert "Knowledge base reloaded" not in out and "Open a dispute" in out
+
+
+def test_new_rules_that_fail_on_the_answers_given_are_refused_too(kb_copy, tmp_path):
+    def conflicting():
+        path = kb_copy / "rules" / "main.yaml"
+        path.write_text(path.read_text() + "\n- id: also_low\n  description: Conflicts.\n  when: {problem: true}\n"
+                        "  then: {derive: {urgency: low}}\n  source: test-article\n")
+        edit(kb_copy, {})
+
+    out, _ = ask_watch(kb_copy, ["shipped", "3", "yes", "how", "quit"], {4: conflicting}, tmp_path)
+    assert "The knowledge base changed but has errors; still using the previous rules:" in out
+    assert "urgency" in out.split("still using the previous rules:", 1)[1]
+    assert "Knowledge base reloaded" not in out
+    assert "urgent_dispute" in out.split("still using the previous rules:", 1)[1]  # `how` of the previous rules
 
 
 def test_an_answer_to_a_renamed_fact_is_named_and_set_aside(kb_copy, tmp_path):
@@ -301,3 +318,47 @@ def test_continuing_an_unfinished_session_on_a_terminal_names_what_was_set_aside
     assert ("Your answer to 'days_since_shipped' (8) no longer fits the knowledge base (no such fact); "
             "it was set aside.") in flat(buffer.getvalue())
     assert dict(session.interview.answers) == {"order_status": "shipped"}
+
+
+# ------------------------------------------------------------------ the documented example
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "maintaining.md"
+
+
+def test_the_ask_watch_transcript_of_the_maintaining_guide_is_what_ask_prints(tmp_path):
+    """docs/maintaining.md's `ask --watch` transcript, replayed on a copy of the shipped kb with
+    the edit the guide describes, saved while the question it names waits (everything is read
+    from the guide: no wording of the kb is written here)."""
+    section = GUIDE.read_text().split("## `ask --watch`", 1)[1]
+    transcript = re.search(r"```text\n\$ [^\n]*\n(.*?)```", section, re.S).group(1).splitlines()
+    edited = re.search(r"`(kb/[\w/]+\.yaml)` gets", section).group(1)
+    changes = dict(re.findall(r"`([^`]+)`\s+becomes\s+`([^`]+)`", section))
+    waiting = int(re.search(r"saved while question (\d+) waits", section).group(1))
+    answers = [m.group(1) for line in transcript if (m := re.match(r"> (.+)$", line))]
+    root = tmp_path / "kb"
+    shutil.copytree(GUIDE.parent.parent / "kb", root)
+    kb = load_knowledge_base(root)
+    buffer = io.StringIO()
+    with create_pipe_input() as pipe:
+        session = AskSession(kb, PromptTerminal(kb, input=pipe, output=PlainTextOutput(buffer)), None,
+                             tmp_path / "s.json", width=88, today=TODAY)
+        session.watch = True
+        runner = threading.Thread(target=session.run, daemon=True)
+        runner.start()
+        try:
+            asked = wait_for(buffer, "[1] ")
+            for number, answer in enumerate(answers, 2):  # one at a time: keys sent ahead can be lost
+                pipe.send_text(answer + "\r")
+                asked = wait_for(buffer, f"[{number}] ", asked)
+            edit(root, changes, files=(edited.removeprefix("kb/"),))
+            reloaded = wait_for(buffer, "Knowledge base reloaded", asked)
+            wait_for(buffer, f"[{waiting}] ", reloaded)
+        finally:
+            pipe.close()
+            runner.join(WAIT)
+    real, position = flat(buffer.getvalue()), 0
+    for line in transcript:
+        if line.strip() in ("", "…", ">") or line.startswith("> "):
+            continue
+        found = re.compile(re.escape(flat(line)).replace("…", ".*?")).search(real, position)
+        assert found, f"{line!r} is not what ask printed (in this order); it printed:\n{buffer.getvalue()}"
+        position = found.end()
