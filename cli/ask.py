@@ -54,9 +54,9 @@ from .askinput import COMMANDS, Parsed, parse_input
 from .asksession import (
     MAX_SESSION_BYTES,
     NOT_A_SESSION,
+    aging_text,
     default_session_path,
     previous_path,
-    aging_text,
     read_session,
     unfinished,
     unfinished_text,
@@ -328,13 +328,13 @@ class AskSession:
         self.changed()
         return True
 
-    def _look_for_edits(self) -> None:
-        """Before a question is asked: reload if a kb file changed (an interrupt of the prompt
-        the watcher asked for until now is then not needed)."""
+    def _look_for_edits(self) -> bool:
+        """Reload if a kb file changed (True when the rules were switched); an interrupt of the
+        prompt the watcher asked for until now is then not needed."""
         forget = getattr(self.terminal, "forget_interrupt", None)
         if forget is not None:
             forget()
-        self.reload_if_changed()
+        return self.reload_if_changed()
 
     def _asked_again(self, question: Question) -> Question | None:
         """``question`` (of the rules before a reload) in the new rules; None when they no
@@ -404,16 +404,19 @@ class AskSession:
         """Ask, read, act, until the user quits or the input ends."""
         interrupted = False
         typed = ("", "")  # what was typed at a prompt a reload interrupted, and its question
+        look = self.watch  # for kb edits before asking: at the start, and when the watcher interrupted
         while True:
-            if self.watch:
+            if look:
                 self._look_for_edits()
+                look = False
             question = self.interview.next_question()
             prompt = self._prompt_for(question)
             name = question.fact.name if question else ""
+            again = typed[0] if typed[1] == name else ""  # kept only for the question it was typed at
             try:
-                text = self.terminal.ask(prompt, question.fact if question else None, typed[0] * (typed[1] == name))
+                text = self.terminal.ask(prompt, question.fact if question else None, again)
             except PromptInterrupted as exc:  # a kb file changed while the prompt waited
-                typed = (exc.typed, name)
+                typed, look = (exc.typed, name), True
                 continue
             except KeyboardInterrupt:
                 if self._wants_to_quit(interrupted):
@@ -425,7 +428,7 @@ class AskSession:
                     self.show_plan(partial=True)
                 return self.quit()
             interrupted, typed = False, ("", "")
-            if self.watch and self.reload_if_changed() and question is not None:
+            if self.watch and self._look_for_edits() and question is not None:
                 # the line was read at a question of the previous rules: it answers that question
                 question = self._asked_again(question)
                 if question is None and parse_input(text, None, self.kb).command is None:
