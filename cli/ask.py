@@ -39,7 +39,6 @@ from orderdoctor.engine import (
     FactType,
     Interview,
     KnowledgeBase,
-    KnowledgeBaseErrors,
     Question,
     did_you_mean,
     explain_what_if,
@@ -50,19 +49,21 @@ from orderdoctor.engine import (
 )
 
 from . import render
-from .askexplain import how_text, listed, what_if_text, why_lines, why_not_text
+from .askexplain import how_text, reload_lines, what_if_text, why_lines, why_not_text
 from .askinput import COMMANDS, Parsed, parse_input
 from .asksession import (
     MAX_SESSION_BYTES,
     NOT_A_SESSION,
+    aging_text,
     default_session_path,
     previous_path,
     read_session,
     unfinished,
+    unfinished_text,
     write_session,
 )
-from .askterminal import STYLE, PlainTerminal, PromptTerminal, Terminal
-from .askwatch import kb_signature, kept_answers, reload_knowledge_base
+from .askterminal import STYLE, PlainTerminal, PromptInterrupted, PromptTerminal, Terminal
+from .askwatch import kb_signature, reloaded, set_aside_saved, start_watcher
 
 __all__ = [
     "AskSession",
@@ -80,13 +81,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- the session
-def _day(day: datetime.date, today: datetime.date | None = None) -> str:
-    """``Mon 23 Nov``, with the year when it is not ``today``'s (``Mon 01 Jan 0001``)."""
-    if today is not None and day.year != today.year:
-        return f"{day:%a %d %b} {day.year:04d}"
-    return f"{day:%a %d %b}"
-
-
 class AskSession:
     """One run of ``orderdoctor ask`` over a terminal, on the day ``today`` (deadlines count
     from it; a resumed session's countdowns were brought up to it). Unless ``resuming``, an
@@ -306,28 +300,52 @@ class AskSession:
         self.say(f"(Nothing was changed. To keep it, type: change {name})", "class:hint")
 
     # ------------------------------------------------------------- reload
-    def reload_if_changed(self) -> None:
+    def reload_if_changed(self) -> bool:
         """With --watch: when a kb file changed, switch to the new rules if they load and
-        `kb check` finds no errors; otherwise keep the old ones and show the errors."""
+        `kb check` finds no errors, and say what that changed (answers set aside, the plan);
+        otherwise keep the old ones and show the errors. True when the rules were switched."""
         signature = kb_signature(self.kb.root)
         if signature == self._signature:
-            return
+            return False
         self._signature = signature
-        try:
-            new_kb = reload_knowledge_base(self.kb.root)
-        except KnowledgeBaseErrors as exc:
+        outcome = reloaded(self.kb.root, self.interview.answers, self.today)
+        if isinstance(outcome, list):
             self.say("The knowledge base changed but has errors; still using the previous rules:", "class:error")
-            for error in exc.errors:
-                self.error(f"  {error.format()}")
-            return
-        old_kb = self.kb
-        self.kb = new_kb
-        self.interview = Interview(new_kb, kept_answers(new_kb, self.interview.answers), today=self.today)
+            for line in outcome:
+                self.error(f"  {line}")
+            return False
+        old_kb, before = self.kb, self.interview
+        self.interview, aside = outcome
+        self.kb = self.terminal.kb = self.interview.kb
+        self.say(
+            f"Knowledge base reloaded ({len(self.kb.rules)} rules); your answers were worked out again.", "class:hint"
+        )
+        for item in aside:
+            self.say(item.text(), "class:note")
+        for line in reload_lines(before, self.interview):
+            self.say(line, "class:hint")
         release(old_kb)
         self.changed()
-        self.say(
-            f"Knowledge base reloaded ({len(new_kb.rules)} rules); your answers were worked out again.", "class:hint"
-        )
+        return True
+
+    def _look_for_edits(self) -> bool:
+        """Reload if a kb file changed (True when the rules were switched); an interrupt of the
+        prompt the watcher asked for until now is then not needed."""
+        forget = getattr(self.terminal, "forget_interrupt", None)
+        if forget is not None:
+            forget()
+        return self.reload_if_changed()
+
+    def _asked_again(self, question: Question) -> Question | None:
+        """``question`` (of the rules before a reload) in the new rules; None when they no
+        longer ask it."""
+        fact = self.kb.facts.get(question.fact.name)
+        if fact is None or not fact.askable:
+            return None
+        for asked in self.interview.plan().questions:
+            if asked.fact.name == fact.name:
+                return asked
+        return Question(fact, (), 0.0)
 
     # ------------------------------------------------------------ resuming
     def offer_unfinished(self) -> None:
@@ -340,15 +358,7 @@ class AskSession:
         answers = data.get("answers") if data else None
         if not data or data.get("format") is None or not isinstance(answers, list):
             return
-        dates = sorted(a["date"] for a in answers if isinstance(a, dict) and isinstance(a.get("date"), str))
-        when = ""
-        if dates:
-            try:
-                when = f" on {_day(datetime.date.fromisoformat(dates[-1]), self.today)}"
-            except ValueError:
-                when = ""
-        count = len(answers)
-        self.say(f"You have an unfinished consultation, saved{when} ({count} answer{'s' if count != 1 else ''}).")
+        self.say(unfinished_text(answers, self.today))
         try:
             go_on = self.terminal.confirm("Continue it?", default=True)
         except (KeyboardInterrupt, EOFError):
@@ -358,34 +368,21 @@ class AskSession:
                 "Starting a new one; the unfinished one is kept aside when your first answer is saved.", "class:hint"
             )
             return
+        data, aside = set_aside_saved(self.kb, data)
         try:
             interview = Interview.from_data(self.kb, data, str(self.save_path), today=self.today)
         except FactInputErrors as exc:
             self.error(f"It cannot be continued ({exc.errors[0].message}); starting a new one.")
             return
+        for _, item in aside:
+            self.say(item.text(), "class:note")
         self.interview = interview
         self._check_previous = False
 
     def tell_aging(self) -> None:
         """One line on what the days since the answers were given changed."""
-        aging = self.interview.aging
-        if aging is None:
-            return
-        if aging.answered_on is None:
-            self.say(
-                "Your saved answers have no date (an older session file), so I take them as given today.", "class:hint"
-            )
-            return
-        days = aging.days
-        if days <= 0:
-            return
-        passed = f"{days} day{'s' if days != 1 else ''} {'have' if days != 1 else 'has'} passed"
-        answered = f"You answered on {_day(aging.answered_on, aging.today)}; {passed}"
-        if aging.changes:
-            moved = listed([f"{name} is now {new} (was {old})" for name, old, new in aging.changes])
-            self.say(f"{answered}, so {moved}.", "class:hint")
-        else:
-            self.say(f"{answered}, which changes none of your answers.", "class:hint")
+        if text := aging_text(self.interview):
+            self.say(text, "class:hint")
 
     # --------------------------------------------------------------- loop
     def run(self) -> int:
@@ -396,46 +393,75 @@ class AskSession:
             answers = self.interview.answers
             given = ", ".join(f"{n}={'unknown' if v is UNKNOWN else format_value(v)}" for n, v in answers)
             self.say(f"Continuing with your answers so far: {given}", "class:hint")
+        watcher = start_watcher(self.kb.root, lambda: self._signature, self.terminal) if self.watch else None
+        try:
+            return self._converse()
+        finally:
+            if watcher is not None:
+                watcher.stop()
+
+    def _converse(self) -> int:
+        """Ask, read, act, until the user quits or the input ends."""
         interrupted = False
+        typed = ("", "")  # what was typed at a prompt a reload interrupted, and its question
+        look = self.watch  # for kb edits before asking: at the start, and when the watcher interrupted
         while True:
-            if self.watch:
-                self.reload_if_changed()
+            if look:
+                self._look_for_edits()
+                look = False
             question = self.interview.next_question()
-            if question is None and not self.plan_shown:
-                self.show_plan()
-                self.plan_shown = True
-                self.save()
-            if question is not None:
-                key = (question.fact.name, len(self.interview.answers))
-                if key != self._last_shown:
-                    self.terminal.say(self.question_text(question))
-                    self._last_shown = key
-                prompt = "> "
-            else:
-                prompt = "orderdoctor> "
-            fact = question.fact if question else None
+            prompt = self._prompt_for(question)
+            name = question.fact.name if question else ""
+            again = typed[0] if typed[1] == name else ""  # kept only for the question it was typed at
             try:
-                text = self.terminal.ask(prompt, fact)
+                text = self.terminal.ask(prompt, question.fact if question else None, again)
+            except PromptInterrupted as exc:  # a kb file changed while the prompt waited
+                typed, look = (exc.typed, name), True
+                continue
             except KeyboardInterrupt:
-                if interrupted:
-                    try:
-                        if self.terminal.confirm("Quit?"):
-                            return self.quit()
-                    except (KeyboardInterrupt, EOFError):
-                        return self.quit()
-                    interrupted = False
-                    continue
-                interrupted = True
-                self.say("(Question cancelled. Press Ctrl-C again to quit, or answer.)", "class:hint")
+                if self._wants_to_quit(interrupted):
+                    return self.quit()
+                interrupted, typed = not interrupted, ("", "")
                 continue
             except EOFError:
                 if question is not None and not self.terminal.interactive:
                     self.show_plan(partial=True)
                 return self.quit()
-            interrupted = False
-            self.handle(parse_input(text, fact, self.kb), question)
+            interrupted, typed = False, ("", "")
+            if self.watch and self._look_for_edits() and question is not None:
+                # the line was read at a question of the previous rules: it answers that question
+                question = self._asked_again(question)
+                if question is None and parse_input(text, None, self.kb).command is None:
+                    self.say(f"'{render.printable(text)}' answered a question the new rules no longer ask; "
+                             "it was set aside.", "class:note")
+                    continue
+            self.handle(parse_input(text, question.fact if question else None, self.kb), question)
             if self._quitting:
                 return self.quit()
+
+    def _prompt_for(self, question: Question | None) -> str:
+        """Show ``question`` (once), or the plan when there is none left; the prompt to ask at."""
+        if question is None:
+            if not self.plan_shown:
+                self.show_plan()
+                self.plan_shown = True
+                self.save()
+            return "orderdoctor> "
+        key = (question.fact.name, len(self.interview.answers))
+        if key != self._last_shown:
+            self.terminal.say(self.question_text(question))
+            self._last_shown = key
+        return "> "
+
+    def _wants_to_quit(self, again: bool) -> bool:
+        """After Ctrl-C: the first cancels the question; a second asks whether to quit."""
+        if not again:
+            self.say("(Question cancelled. Press Ctrl-C again to quit, or answer.)", "class:hint")
+            return False
+        try:
+            return self.terminal.confirm("Quit?")
+        except (KeyboardInterrupt, EOFError):
+            return True
 
     def handle(self, parsed: Parsed, question: Question | None) -> None:
         """Act on one line read at the prompt of ``question`` (None after the plan)."""

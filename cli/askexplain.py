@@ -1,6 +1,7 @@
 """What ``orderdoctor ask`` says to ``why``, ``how``, ``why not ADVICE`` and ``what if
-FACT=VALUE``: the engine's explanations (:mod:`orderdoctor.engine.explanation`) in the words of
-the conversation — shorter than ``orderdoctor explain``'s, in terms of questions and the plan.
+FACT=VALUE``, and what a ``--watch`` reload changed in the plan: the engine's explanations
+(:mod:`orderdoctor.engine.explanation`) in the words of the conversation — shorter than
+``orderdoctor explain``'s, in terms of questions and the plan.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from collections.abc import Iterable, Sequence
 from orderdoctor.engine import (
     AdviceKind,
     ConsultationResult,
+    Interview,
     KnowledgeBase,
     Question,
     Reason,
     WhatIf,
     WhyNot,
+    compare_results,
     describe_comparison,
     explain,
     format_value,
@@ -22,7 +25,9 @@ from orderdoctor.engine import (
 
 from .explain import text_how
 
-__all__ = ["WHY_LEADS", "WHY_RULES", "how_text", "listed", "what_if_text", "why_lines", "why_not_text"]
+__all__ = [
+    "WHY_LEADS", "WHY_RULES", "how_text", "listed", "reload_lines", "what_if_text", "why_lines", "why_not_text",
+]
 
 #: How many rules ``why`` shows, and how much advice for each (``why all`` shows everything).
 WHY_RULES = 3
@@ -148,3 +153,49 @@ def what_if_text(kb: KnowledgeBase, what: WhatIf) -> str:
             label = "WARNING:" if entry.kind is AdviceKind.WARNING else "Note:"
         lines.append(f"  {label} {entry.advice.title}")
     return "\n".join(lines)
+
+
+def _first_step_line(before: ConsultationResult, after: ConsultationResult) -> str | None:
+    """What became of the plan's first step (None: it stayed)."""
+    old, new = before.first_action, after.first_action
+    was = f'"{old.advice.title}"' if old else "none"
+    if new is not None and (old is None or old.advice.id != new.advice.id):
+        return f'The first step is now "{new.advice.title}" (was {was}).'
+    if new is None and old is not None:
+        return f"There is no first step any more (was {was})."
+    return None
+
+
+def reload_lines(before: Interview, after: Interview) -> list[str]:
+    """What the new rules (``after``, with the answers that still fit) changed in the plan of
+    ``before``: advice gained and lost, the first step, and the questions now asked or no longer
+    needed."""
+    old, new = before.plan(), after.plan()
+    diff = compare_results(old.result, new.result)
+    lines = []
+    named = {entry.advice.id: f'"{entry.advice.title}"' for entry in (*old.result.advice, *new.result.advice)}
+    if diff.added:
+        lines.append(f"The plan gains: {'; '.join(named[a] for a in diff.added)}.")
+    if diff.removed:
+        lines.append(f"The plan loses: {'; '.join(named[a] for a in diff.removed)}.")
+    first = _first_step_line(old.result, new.result)
+    if first:
+        lines.append(first)
+    elif diff.reordered and not (diff.added or diff.removed):
+        lines.append("The same advice now comes in another order.")
+    lines += _question_lines(old.questions, new.questions)
+    return lines or ["The plan for your answers stays the same."]
+
+
+def _question_lines(before: Sequence[Question], after: Sequence[Question]) -> list[str]:
+    """The questions now asked, and those no longer needed."""
+    asked_old = {q.fact.name: q.fact for q in before}
+    asked_new = {q.fact.name: q.fact for q in after}
+    now = [f'"{fact.question or name}"' for name, fact in asked_new.items() if name not in asked_old]
+    gone = [f'"{fact.question or name}"' for name, fact in asked_old.items() if name not in asked_new]
+    lines = []
+    if now:
+        lines.append(f"Now also asked: {'; '.join(now)}.")
+    if gone:
+        lines.append(f"No longer needed: {'; '.join(gone)}.")
+    return lines

@@ -1,23 +1,31 @@
 """Session files of ``orderdoctor ask``: where they live, writing them atomically (private to
-the user), reading them back bounded, and keeping an unfinished one aside as
-``*.previous.json`` instead of writing over it.
+the user), reading them back bounded, keeping an unfinished one aside as ``*.previous.json``
+instead of writing over it, and what is said of a saved one (when it was answered, what the days
+since then changed).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import stat
 from pathlib import Path
 from typing import Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing's names at start-up
+if TYPE_CHECKING:
+    from orderdoctor.engine import Interview
+
 __all__ = [
     "MAX_SESSION_BYTES",
     "NOT_A_SESSION",
+    "aging_text",
     "default_session_path",
     "previous_path",
     "read_session",
     "unfinished",
+    "unfinished_text",
     "write_session",
 ]
 
@@ -103,3 +111,44 @@ def unfinished(path: Path) -> dict[str, Any] | None:
     if isinstance(data, dict) and (data.get("format") is not None or isinstance(data.get("answers"), list)):
         return data
     return {"answers": ["(not a session)"], NOT_A_SESSION: True}
+
+
+def _day(day: datetime.date, today: datetime.date | None = None) -> str:
+    """``Mon 23 Nov``, with the year when it is not ``today``'s (``Mon 01 Jan 0001``)."""
+    if today is not None and day.year != today.year:
+        return f"{day:%a %d %b} {day.year:04d}"
+    return f"{day:%a %d %b}"
+
+
+def unfinished_text(answers: list[Any], today: datetime.date) -> str:
+    """``You have an unfinished consultation, saved on Sun 22 Nov (2 answers).``"""
+    dates = sorted(a["date"] for a in answers if isinstance(a, dict) and isinstance(a.get("date"), str))
+    when = ""
+    if dates:
+        try:
+            when = f" on {_day(datetime.date.fromisoformat(dates[-1]), today)}"
+        except ValueError:
+            when = ""
+    count = len(answers)
+    return f"You have an unfinished consultation, saved{when} ({count} answer{'s' if count != 1 else ''})."
+
+
+def aging_text(interview: Interview) -> str | None:
+    """One line on what the days since the saved answers of ``interview`` were given changed
+    (None: nothing to say)."""
+    from .askexplain import listed
+
+    aging = interview.aging
+    if aging is None:
+        return None
+    if aging.answered_on is None:
+        return "Your saved answers have no date (an older session file), so I take them as given today."
+    days = aging.days
+    if days <= 0:
+        return None
+    passed = f"{days} day{'s' if days != 1 else ''} {'have' if days != 1 else 'has'} passed"
+    answered = f"You answered on {_day(aging.answered_on, aging.today)}; {passed}"
+    if aging.changes:
+        moved = listed([f"{name} is now {new} (was {old})" for name, old, new in aging.changes])
+        return f"{answered}, so {moved}."
+    return f"{answered}, which changes none of your answers."

@@ -1,12 +1,16 @@
 """Where ``orderdoctor ask`` talks: a real prompt (prompt-toolkit: Tab completion with
 descriptions, answers checked as they are typed, history, colours that follow the terminal and
 ``NO_COLOR``), or plain lines from a pipe for scripts (reads bounded: an over-long line is
-skipped, input that is not lines at all ends the reading).
+skipped, input that is not lines at all ends the reading). The real prompt can be interrupted
+from another thread (``ask --watch``'s watcher, when a kb file changes): it then raises
+:class:`PromptInterrupted` with what had been typed, to be asked again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TextIO
 
@@ -24,7 +28,9 @@ from prompt_toolkit.validation import ValidationError, Validator
 from . import render
 from .askinput import COMMANDS, parse_input
 
-__all__ = ["MAX_ANSWER_CHARS", "PlainTerminal", "PromptTerminal", "STYLE", "Terminal", "fit_one_line"]
+__all__ = [
+    "MAX_ANSWER_CHARS", "PlainTerminal", "PromptInterrupted", "PromptTerminal", "STYLE", "Terminal", "fit_one_line",
+]
 
 STYLE = Style.from_dict(
     {
@@ -47,14 +53,25 @@ MAX_ANSWER_CHARS = 4096
 MAX_SKIPPED_CHARS = 1 << 20
 
 
+class PromptInterrupted(Exception):
+    """The waiting prompt was interrupted (:meth:`PromptTerminal.interrupt`); ``typed`` is what
+    had been typed at it."""
+
+    def __init__(self, typed: str) -> None:
+        super().__init__(typed)
+        self.typed = typed
+
+
 class Terminal(Protocol):
-    """Where the conversation happens."""
+    """Where the conversation happens. ``kb`` is the knowledge base answers are read against
+    (replaced when ``--watch`` reloads it)."""
 
     interactive: bool
+    kb: KnowledgeBase
 
     def say(self, fragments: Sequence[tuple[str, str]]) -> None: ...
 
-    def ask(self, prompt: str, fact: Fact | None) -> str: ...
+    def ask(self, prompt: str, fact: Fact | None, typed: str = "") -> str: ...
 
     def confirm(self, prompt: str, default: bool = False) -> bool: ...
 
@@ -79,7 +96,7 @@ class PlainTerminal:
     def say(self, fragments: Sequence[tuple[str, str]]) -> None:
         self.stdout.write("".join(text for _, text in fragments))
 
-    def ask(self, prompt: str, fact: Fact | None) -> str:
+    def ask(self, prompt: str, fact: Fact | None, typed: str = "") -> str:
         self.stdout.write(prompt)
         line = self.stdin.readline(MAX_ANSWER_CHARS + 1)
         if not line:
@@ -219,19 +236,49 @@ class PromptTerminal:
         self.kb = kb
         self.output = output
         self.session: PromptSession[str] = PromptSession(history=InMemoryHistory(), input=input, output=output)
+        self._interrupt = threading.Event()
+        self._asking = False
 
     def say(self, fragments: Sequence[tuple[str, str]]) -> None:
         print_formatted_text(FormattedText(list(fragments)), style=STYLE, output=self.output, end="")
 
-    def ask(self, prompt: str, fact: Fact | None) -> str:
-        return self.session.prompt(
-            FormattedText([("class:question", prompt)]),
-            completer=_Completer(self.kb, fact),
-            complete_while_typing=False,
-            validator=_Validator(self.kb, fact),
-            validate_while_typing=False,
-            style=STYLE,
-        )
+    def ask(self, prompt: str, fact: Fact | None, typed: str = "") -> str:
+        """The line typed at ``prompt`` (starting with ``typed``); PromptInterrupted when
+        :meth:`interrupt` is called while it waits (or was called since :meth:`forget_interrupt`)."""
+        self._asking = True
+        try:
+            return self.session.prompt(
+                FormattedText([("class:question", prompt)]),
+                default=typed,
+                completer=_Completer(self.kb, fact),
+                complete_while_typing=False,
+                validator=_Validator(self.kb, fact),
+                validate_while_typing=False,
+                style=STYLE,
+                pre_run=self._exit_if_interrupted,
+            )
+        finally:
+            self._asking = False
+
+    def interrupt(self) -> None:
+        """From any thread: make the waiting (or next) :meth:`ask` raise PromptInterrupted."""
+        self._interrupt.set()
+        loop = self.session.app.loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # it closed meanwhile: the next pre_run sees it
+                loop.call_soon_threadsafe(self._exit_if_interrupted)
+
+    def forget_interrupt(self) -> None:
+        """The caller has looked for itself: an interrupt asked before now is not needed."""
+        self._interrupt.clear()
+
+    def _exit_if_interrupted(self) -> None:
+        """In the prompt's event loop (its pre_run, or scheduled by :meth:`interrupt`)."""
+        app = self.session.app
+        if not (self._asking and self._interrupt.is_set()) or app.future is None or app.future.done():
+            return
+        self._interrupt.clear()
+        app.exit(exception=PromptInterrupted(app.current_buffer.text))
 
     def confirm(self, prompt: str, default: bool = False) -> bool:
         answer = self.session.prompt(

@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # for type checkers only: at run time each name is imported o
         RuleSupport,
         WhatIf,
         WhyNot,
+        compare_results,
         describe_comparison,
         explain,
         explain_how,
@@ -125,7 +126,8 @@ _EXPORTS = {
     "Explanation": "explanation", "explain": "explanation", "AdviceSupport": "explanation",
     "FactSupport": "explanation", "RuleCheck": "explanation",
     "RuleSupport": "explanation", "WhatIf": "explanation", "WhyNot": "explanation",
-    "describe_comparison": "explanation", "explain_how": "explanation", "explain_what_if": "explanation",
+    "compare_results": "explanation", "describe_comparison": "explanation",
+    "explain_how": "explanation", "explain_what_if": "explanation",
     "explain_why_not": "explanation",
     # given facts
     "ValueProblem": "facts", "check_value": "facts", "convert_text": "facts", "parse_assignment": "facts",

@@ -36,6 +36,7 @@ __all__ = [
     "WhatIf",
     "explain_how",
     "explain_why_not",
+    "compare_results",
     "explain_what_if",
     "check_rule",
     "describe_comparison",
@@ -261,13 +262,21 @@ def explain_what_if(
     before = engine.consult(facts)
     merged = {name: value for name, value in {**dict(before.given), **dict(changes)}.items() if value is not None}
     after = engine.consult(merged)
+    applied = {name: after.given.get(name) for name in changes}
+    return compare_results(before, after, {k: v for k, v in applied.items() if v is not None})
+
+
+def compare_results(
+    before: ConsultationResult, after: ConsultationResult, changes: Mapping[str, Value] | None = None
+) -> WhatIf:
+    """What differs between two consultations (of one knowledge base or of two versions of it,
+    as when ``ask --watch`` reloads the rules): advice added, removed, reordered, rules fired."""
     old, new = before.advice_ids, after.advice_ids
     common_old = [a for a in old if a in new]
     common_new = [a for a in new if a in old]
     fired_before, fired_after = before.fired_rules, after.fired_rules
-    applied = {name: after.given.get(name) for name in changes}
     return WhatIf(
-        changes={k: v for k, v in applied.items() if v is not None},
+        changes=dict(changes or {}),
         before=before,
         after=after,
         added=tuple(a for a in new if a not in old),

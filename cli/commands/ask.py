@@ -14,7 +14,7 @@ from . import Environment, is_terminal, load_kb, today
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TextIO
 
     from orderdoctor.engine import Interview
 
@@ -44,7 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
     )
     save.shown_default = _session_path_for_help  # type: ignore[attr-defined]
-    parser.add_argument("--resume", action="store_true", help="continue the session saved in the session file")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the session saved in the session file (answers the knowledge base no longer takes are "
+        "set aside, with a warning)",
+    )
     parser.add_argument(
         "--answers",
         metavar="FILE",
@@ -53,14 +58,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--watch",
         action="store_true",
-        help="reload the knowledge base when a kb file changes (if it loads without errors)",
+        help="reload the knowledge base as soon as a kb file changes, even while a question waits (if it loads "
+        "without errors), and say what that changed in the plan",
     )
 
 
-def _load_interview(kb: KnowledgeBase, path: Path, what: str, day: datetime.date) -> Interview:
+def _load_interview(
+    kb: KnowledgeBase, path: Path, what: str, day: datetime.date, warnings: TextIO | None = None
+) -> Interview:
+    """The interview saved at ``path``. With ``warnings`` (``--resume``), answers the knowledge
+    base no longer takes (a fact renamed or removed, a value no longer allowed) are set aside
+    with a warning each, and the session goes on without them (the file keeps them until the
+    session saves again); otherwise (``--answers``) they are errors."""
     from orderdoctor.engine import Interview
 
     from ..ask import read_session
+    from ..askwatch import set_aside_saved
 
     try:
         data = read_session(path)
@@ -68,6 +81,11 @@ def _load_interview(kb: KnowledgeBase, path: Path, what: str, day: datetime.date
         raise UsageError(f"{what} {path}: no such session file (start one with 'orderdoctor ask')") from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"{what} {path}: not a readable session file ({exc})") from None
+    if warnings is not None:
+        data, aside = set_aside_saved(kb, data)
+        for number, item in aside:
+            text = item.text()
+            warnings.write(f"{display_path(path)}: answer {number}: warning: {text[0].lower()}{text[1:]}\n")
     return Interview.from_data(kb, data, display_path(path), day)
 
 
@@ -84,7 +102,7 @@ def run(args: argparse.Namespace, env: Environment) -> ExitStatus:
         save_path = Path(os.path.realpath(save_path))
     interview = Interview(kb, today=day)
     if args.resume:
-        interview = _load_interview(kb, save_path, "--resume:", day)
+        interview = _load_interview(kb, save_path, "--resume:", day, env.stderr)
     if args.answers:
         interview = _load_interview(kb, Path(args.answers), "--answers", day)
     if is_terminal(env.stdin) and is_terminal(env.stdout):
