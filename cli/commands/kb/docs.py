@@ -1,6 +1,7 @@
 """``orderdoctor kb docs``: every document derived from the knowledge base — docs/rules.md (every
 rule in words), the generated regions of README.md and docs/*.md (counts, tables, lists; see
-:mod:`orderdoctor.cli.generated`) and the kb's JSON Schemas (``kb schema``) — written, or checked to be current (``--check``, run in CI)."""
+:mod:`orderdoctor.cli.generated`) and the kb's JSON Schemas (``kb schema``) — written, or checked to
+be current (``--check``, run in CI)."""
 
 from __future__ import annotations
 
