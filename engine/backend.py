@@ -66,19 +66,20 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
 from ._durable import load_engine
+from .atoms import PROPERTY_BUDGET
 from .compiler import (
     NONE,
     SHARD_SIZE,
+    AtomTable,
     CompiledKnowledgeBase,
     CompiledRuleset,
     compile_condition,
     compile_ruleset,
     join_shards,
-    marker,
+    plan_atoms,
     plan_shards,
 )
 from .errors import BackendError, OrderdoctorError, RuleActionError
@@ -108,8 +109,9 @@ __all__ = [
 #: returns the facts it adds (empty when it derives nothing new).
 FiringListener = Callable[[Rule, Mapping[str, Value]], Mapping[str, Value]]
 
-#: durable-rules silently drops properties past about 252 on one fact.
-MAX_STATE_PROPERTIES = 240
+#: durable-rules silently drops properties past about 252 on one fact; a state fact holds at most
+#: this many (the compiler cuts shards so: atoms that hold, markers and ``sid``).
+MAX_STATE_PROPERTIES = PROPERTY_BUDGET
 
 #: ``assert_fact`` result codes of durable's matching engine.
 _HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
@@ -125,7 +127,6 @@ def _action_key(message: str) -> str:
     return next(iter(json.loads(message)))  # pragma: no cover - durable's own format never varies
 
 
-@dataclass(eq=False)
 class _ShardRun:
     """One shard's part of a consultation.
 
@@ -135,9 +136,14 @@ class _ShardRun:
     matched the shard (-1: not yet).
     """
 
-    compiled: CompiledRuleset
-    marked: set[int] = field(default_factory=set)
-    matched_at: int = -1
+    __slots__ = ("compiled", "marked", "matched_at", "holding")
+
+    def __init__(self, compiled: CompiledRuleset) -> None:
+        self.compiled = compiled
+        self.marked: set[int] = set()
+        self.matched_at = -1
+        #: The property names of the shard's atoms that hold on the facts known (each ``1``).
+        self.holding: dict[str, int] = {}
 
     def first_reader(self, fact: str, known: Mapping[str, Value]) -> int:
         """The lowest position of an unmarked rule of the shard that reads ``fact`` and whose
@@ -172,8 +178,9 @@ class DurableBackend:
         """Compile ``kb`` into shards of at most :data:`SHARD_SIZE` rules and register them."""
         with self._lock:
             shards: list[CompiledRuleset] = []
+            table = plan_atoms(kb)
             try:
-                for compiled in plan_shards(kb, (f"orderdoctor{n}" for n in self._names)):
+                for compiled in plan_shards(kb, (f"orderdoctor{n}" for n in self._names), table):
                     try:
                         handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
                     except _engine.error as exc:  # durable's bare error codes
@@ -185,7 +192,7 @@ class DurableBackend:
                 for shard in shards:
                     self._unregister_shard(shard)
                 raise
-            return join_shards(tuple(shards))
+            return join_shards(tuple(shards), table)
 
     def unregister(self, compiled: CompiledKnowledgeBase) -> None:
         """Free the registered rulesets so the names and their memory can go (no reload API)."""
@@ -251,6 +258,8 @@ class DurableBackend:
         derived facts.
         """
         shards = [_ShardRun(shard) for shard in compiled.shards]
+        note = _atom_noter(compiled, shards, known)
+        note(known)
         ready: list[tuple[int, str, _ShardRun]] = []
         behind: list[tuple[int, int, int]] = []  # (position, shard number, derivations made then)
         for number, run in enumerate(shards):
@@ -281,6 +290,7 @@ class DurableBackend:
             fired.append(key)
             if added:
                 known.update(added)
+                note(added)
                 derivations += 1
                 for name in added:
                     for number in compiled.shards_reading.get(name, ()):
@@ -307,14 +317,12 @@ class DurableBackend:
         name = compiled.name
         handle = self._handles[name]
         sid = self._sid[name]
-        fact: dict[str, Any] = {"sid": sid, **known}
+        fact: dict[str, Any] = {"sid": sid, **run.holding}
+        marks = compiled.marks
         for position in run.marked:
-            fact[marker(position)] = 1
-        if len(fact) > MAX_STATE_PROPERTIES:
-            raise BackendError(
-                f"a consultation may hold at most {MAX_STATE_PROPERTIES} facts and fired rules "
-                "(durable-rules limit)"
-            )
+            fact[marks[position]] = 1
+        if len(fact) > MAX_STATE_PROPERTIES:  # pragma: no cover - the compiler cuts shards so
+            raise BackendError(f"a state fact of {len(fact)} properties (durable-rules limit)")
         text = _encode(fact)
         state = None
         pending = False
@@ -365,6 +373,47 @@ class DurableBackend:
         # The session could not be emptied: leave it behind; the next run starts a fresh one.
         self._sid[compiled.name] = str(next(self._sessions))
         self._opened.discard(compiled.name)
+
+
+def _atom_noter(
+    compiled: CompiledKnowledgeBase, shards: list[_ShardRun], known: Mapping[str, Value]
+) -> Callable[[Mapping[str, Value]], None]:
+    """A function that, given facts just made known, puts the property of each atom they make
+    hold into the ``holding`` of each shard testing it (facts are only ever added, so an atom
+    that holds goes on holding)."""
+    table: AtomTable | None = compiled.table
+    if table is None:  # pragma: no cover - register() always plans atoms
+        raise BackendError(f"ruleset {compiled.name} was compiled without atoms")
+    atoms, names, testing = table.atoms, table.names, compiled.atom_shards
+    holding, seen = compiled.holding, compiled.seen
+    held: set[int] = set()
+
+    def note(facts: Mapping[str, Value]) -> None:
+        for fact, value in facts.items():
+            values = seen.get(fact)
+            found = values.get(value) if values is not None else None
+            targets, later = found if found is not None else holding(fact, value)
+            for position, name in targets:
+                shards[position].holding[name] = 1
+            for number, rest in later:  # a group that holds if ``rest`` does (empty: test it whole)
+                if number in held:
+                    continue
+                if rest:
+                    for other, passes, must in rest:
+                        if other not in known or passes(known[other]) != must:
+                            break
+                    else:
+                        mark(number)
+                elif atoms[number].test(known):
+                    mark(number)
+
+    def mark(number: int) -> None:
+        held.add(number)
+        name = names[number]
+        for position in testing[number]:
+            shards[position].holding[name] = 1
+
+    return note
 
 
 _backend: DurableBackend | None = None
