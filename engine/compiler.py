@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "GREETING",
     "SHARD_SIZE",
     "AtomTable",
     "CompiledKnowledgeBase",
@@ -39,6 +40,11 @@ __all__ = [
     "plan_shards",
     "join_shards",
 ]
+
+#: The rule of every shard that only the backend's greeting fact matches: a session in which no
+#: action ever ran cannot be deleted safely (``delete_state`` corrupts durable's heap), so the
+#: backend runs this one first in each session.
+GREETING = "hello"
 
 #: What one fact's value makes hold (:meth:`CompiledKnowledgeBase.holding`).
 Holding = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
@@ -91,6 +97,8 @@ class CompiledRuleset:
     atoms: tuple[int, ...] = ()
     #: Position → the property that marks the rule there as found ready.
     marks: Mapping[int, str] = field(default_factory=dict)
+    #: The property of the fact that greets a new session (:data:`GREETING`).
+    greeting: str = ""
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
         """False when no rule of the shard can fire on ``known``: each requires a fact to have a
@@ -322,6 +330,8 @@ class AtomTable:
     markers: tuple[str, ...]
     #: Fact → the atoms that read it.
     reading: Mapping[str, tuple[int, ...]]
+    #: The property of the fact that greets a new session (:data:`GREETING`).
+    hello: str = "h0"
 
 
 def plan_atoms(kb: KnowledgeBase) -> AtomTable:
@@ -352,6 +362,7 @@ def plan_atoms(kb: KnowledgeBase) -> AtomTable:
         tuple(rule_atoms),
         tuple(next(marker_names) for _ in kb.rules),
         MappingProxyType({fact: tuple(at) for fact, at in reading.items()}),
+        next(property_names("h", taken)),
     )
 
 
@@ -370,9 +381,11 @@ def compile_shard(kb: KnowledgeBase, name: str, indices: list[int], table: AtomT
         rules[key] = kb.rules[index]
         markers[key] = table.markers[index]
         used.update(dict.fromkeys(table.rule_atoms[index]))
+    definition[GREETING] = {"all": [{"m": {table.hello: 1}}], "pri": 0}
     return CompiledRuleset(
         name, definition, rules, markers,
         atoms=tuple(used), marks=MappingProxyType({index: table.markers[index] for index in indices}),
+        greeting=table.hello,
     )
 
 
