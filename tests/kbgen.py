@@ -30,9 +30,10 @@ from orderdoctor.engine.operators import Operator
 from strategies import HERE
 
 #: Legal fact names durable-rules cannot tell apart by its 32-bit FNV-1a hash (found by brute
-#: force): each pair hashes alike; ``xisvisyc`` as ``sid``, ``x5e5zqa`` as ``id``, ``xbsr85ra`` as
-#: ``_f0`` (an old marker).
-COLLIDING = ("sid", "id", "xisvisyc", "x5e5zqa", "f_loczw", "f_vfbpa", "xbsr85ra")
+#: force): ``f_loczw`` and ``f_vfbpa`` hash alike; ``xisvisyc`` as ``sid``, ``x5e5zqa`` as ``id``,
+#: ``xbsr85ra`` as ``_f0`` (an old marker), ``x5e5zy5``/``xi2ps_r``/``x5e5zv3`` as the backend's
+#: ``a0``/``m0``/``h0``.
+COLLIDING = ("sid", "id", "xisvisyc", "x5e5zqa", "f_loczw", "f_vfbpa", "xbsr85ra", "x5e5zy5", "xi2ps_r", "x5e5zv3")
 LONG = "b" + "x" * 65_536
 
 
