@@ -11,15 +11,17 @@ the measurements in shared/notes/durable-rules.md):
   ``start_action_for_state``/``complete_and_start_action``,
   ``retract_fact``, ``delete_ruleset`` — so each fired rule costs one call
   into C, and no timer threads or hosts exist at all.
-* **One state fact.** A consultation is one durable fact holding every known
-  fact as a property (``{"sid": "1", "order_status": "shipped", ...}``).
-  Each rule is one pattern over it, compiled from data to durable's JSON by
-  :mod:`.compiler` (each operator compiles its own test: equality,
-  ``$neq``/``$lt``/``$lte``/``$gt``/``$gte``, ``$or`` of equalities for ``in``
-  — durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
-  pushed inwards (De Morgan) so that a test on an unknown fact never holds —
-  the same three-valued logic as :mod:`.conditions`. The compiler also plans
-  the shards (below); this module registers them and drives the matching.
+* **One state fact of atom flags.** A consultation is, for each shard, one
+  durable fact holding a flag for every *atom* of the shard that holds
+  (``{"sid": "1", "a3": 1, "a7": 1, ...}``): :mod:`.atoms` splits each rule's
+  condition at its top-level ``all`` into comparisons (or their negations)
+  and ``any`` groups, worked out here in Python as facts become known, and
+  :mod:`.compiler` gives durable each rule as an ``all`` of its atoms' flags.
+  durable never sees a fact name, a fact value or a ``$or``: names it could
+  confuse (it knows a property only by a 32-bit hash of its name), values it
+  compares wrongly (strings past 65,535 characters) and its limits on tests
+  and connectives (a hang at 512 tests under a node, error 113 past 15
+  ``$and``/``$or``, error 303 past 64 matching sibling tests) cannot arise.
 * **Forward chaining.** durable finds which rules are ready; the backend
   fires them, one at a time. To match a shard (a durable ruleset, below),
   the backend asserts the state fact, takes every activation
@@ -44,13 +46,18 @@ the measurements in shared/notes/durable-rules.md):
   simply not stored (result code 1), so no catch-all rule is needed.
 * **Isolation.** One fixed session per ruleset (durable allows 1,024), and
   every match ends by retracting its state fact, leaving the session empty;
+  a new session first runs the shard's greeting rule, so that
+  ``delete_state`` can free it when the ruleset goes (durable keeps a
+  session's memory otherwise, and corrupts its heap deleting a session in
+  which no action ran);
   a match that fails completes its started action and empties the session
   too, or leaves it behind for a fresh one. A lock serialises
   consultations; use processes, not threads, for parallel work.
 * **Shards.** durable-rules lets one fact match at most 64 sibling tests
-  (error 303) and a ruleset hold at most 4,096 rules, so a knowledge base of
-  more than :data:`SHARD_SIZE` rules is split into several rulesets, ordered
-  by derivation depth, then entry key. A shard is not asserted to when none
+  (error 303) and hold about 252 properties (302), so a knowledge base of
+  more than :data:`SHARD_SIZE` rules, or of more atoms and rules than fit in
+  :data:`.atoms.PROPERTY_BUDGET` properties, is split into several rulesets,
+  ordered by derivation depth, then entry key. A shard is not asserted to when none
   of its rules can fire: every rule has an *entry key* (a fact it requires
   to have one of some values, a derived one if it can), and a shard none of
   whose keys hold on the given facts is not matched until a fact it reads

@@ -8,9 +8,15 @@ What :mod:`.backend` registers with durable's C engine is made here, without imp
   ``not`` pushed inwards (De Morgan) so that a test on an unknown fact never holds;
 * :func:`compile_ruleset` — rules as one durable ruleset, rule N of the kb being ``rN`` with its
   marker ``_fN`` last in the pattern;
-* :func:`plan_shards` — the rules of a large knowledge base split into shards of
-  :data:`SHARD_SIZE` (ordered by derivation depth, then entry key), each with what the backend's
-  scheduling needs: entry keys, the facts its rules read, and each rule's *requirements*.
+* :func:`plan_atoms` — every rule's condition as a conjunction of atoms (:mod:`.atoms`), with the
+  generated, hash-checked property names of the atoms and the rules' markers;
+* :func:`plan_shards` — the rules split into shards of at most :data:`SHARD_SIZE` rules and
+  :data:`.atoms.PROPERTY_BUDGET` properties (ordered by derivation depth, then entry key), each
+  compiled over atom flags (:func:`compile_shard`) with what the backend's scheduling needs:
+  entry keys, the facts its rules read, and each rule's *requirements*.
+
+:func:`compile_condition` and :func:`compile_ruleset` (fact names and values as they are) remain
+for the naive durable peer of the benchmarks; the backend uses atoms.
 """
 
 from __future__ import annotations

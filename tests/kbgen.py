@@ -67,7 +67,8 @@ def _comparison(rng: random.Random, fact: Fact) -> Comparison:
     if fact.type is FactType.BOOLEAN:
         return Comparison(fact.name, Operator.EQ if rng.random() < 0.7 else Operator.NE, rng.random() < 0.6)
     if fact.type is FactType.INTEGER:
-        op = rng.choice([Operator.LT, Operator.LTE, Operator.GT, Operator.GTE, Operator.EQ, Operator.NE, Operator.BETWEEN])
+        op = rng.choice([Operator.LT, Operator.LTE, Operator.GT, Operator.GTE, Operator.EQ, Operator.NE,
+                         Operator.BETWEEN])
         if op is Operator.BETWEEN:
             low = rng.randint(-20, 10)
             return Comparison(fact.name, op, (low, low + rng.randint(0, 10)))
@@ -107,14 +108,16 @@ def random_kb(size: int, seed: int) -> KnowledgeBase:
     for i, key in enumerate(ids[:-1]):
         if rng.random() < 0.2:
             old = advice[key]
-            advice[key] = Advice(old.id, old.kind, old.title, old.text, old.source, HERE, replaces=(rng.choice(ids[i + 1:]),))
+            replaces = (rng.choice(ids[i + 1:]),)
+            advice[key] = Advice(old.id, old.kind, old.title, old.text, old.source, HERE, replaces=replaces)
     rules = []
     for number in range(size):
         level = rng.randint(0, levels)
         readable = askable + [facts[f"d{k}"] for k in range(level)]
         tests = [_condition(rng, readable) for _ in range(rng.randint(1, 3))]
         if rng.random() < 0.02:  # a rule past durable's connective limit (14 `any` groups)
-            tests = [AnyOf((_comparison(rng, rng.choice(askable)), _comparison(rng, rng.choice(askable)))) for _ in range(16)]
+            pair = lambda: (_comparison(rng, rng.choice(askable)), _comparison(rng, rng.choice(askable)))  # noqa: E731
+            tests = [AnyOf(pair()) for _ in range(16)]
         derive: tuple = ((f"d{level}", True),) if level < levels and rng.random() < 0.4 else ()
         advise = tuple(rng.sample(ids, rng.randint(1, 2))) if not derive or rng.random() < 0.5 else ()
         rules.append(Rule(f"rule_{number}", "A generated rule.", AllOf(tuple(tests)), derive, advise, "test",  # type: ignore[arg-type]
