@@ -425,8 +425,8 @@ def _atom_noter(
             values = seen.get(fact)
             found = values.get(value) if values is not None else None
             targets, later = found if found is not None else holding(fact, value)
-            for position, name in targets:
-                shards[position].holding[name] = 1
+            for position, flags in targets:
+                shards[position].holding.update(flags)
             for number, rest in later:  # a group that holds if ``rest`` does (empty: test it whole)
                 if number in held:
                     continue

@@ -53,7 +53,7 @@ __all__ = [
 GREETING = "hello"
 
 #: What one fact's value makes hold (:meth:`CompiledKnowledgeBase.holding`).
-Holding = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
+Holding = tuple[tuple[tuple[int, dict[str, int]], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
 
 #: Values of one fact whose holding atoms are remembered (:meth:`CompiledKnowledgeBase.holding`).
 MEMO_SIZE = 4096
@@ -135,10 +135,10 @@ class CompiledKnowledgeBase:
     seen: dict[str, dict[Value, Holding]] = field(default_factory=dict)
 
     def holding(self, fact: str, value: Value) -> Holding:
-        """What ``fact`` having ``value`` makes hold: (shard position, property) of each
-        comparison atom on the fact, and the group atoms one of whose comparisons on the fact
-        it makes hold (they may hold now). Worked out once per value (at most
-        :data:`MEMO_SIZE` values kept per fact)."""
+        """What ``fact`` having ``value`` makes hold: for each shard position, the properties
+        (each ``1``) of the comparison atoms on the fact that hold; and the group atoms one of
+        whose comparisons on the fact it makes hold (they may hold now). Worked out once per
+        value (at most :data:`MEMO_SIZE` values kept per fact)."""
         values = self.seen.get(fact)
         if values is None:
             values = self.seen[fact] = {}
@@ -153,7 +153,7 @@ class CompiledKnowledgeBase:
         table = self.table
         assert table is not None
         names, shards = table.names, self.atom_shards
-        targets: list[tuple[int, str]] = []
+        targets: dict[int, dict[str, int]] = {}
         later: list[tuple[int, tuple[Literal, ...]]] = []
         for number in table.reading.get(fact, ()):
             atom = table.atoms[number]
@@ -175,8 +175,9 @@ class CompiledKnowledgeBase:
                             break
                         later.append((number, rest))
             if holds:
-                targets.extend((position, names[number]) for position in shards[number])
-        return tuple(targets), tuple(later)
+                for position in shards[number]:
+                    targets.setdefault(position, {})[names[number]] = 1
+        return tuple(targets.items()), tuple(later)
 
     @property
     def name(self) -> str:
