@@ -11,15 +11,17 @@ the measurements in shared/notes/durable-rules.md):
   ``start_action_for_state``/``complete_and_start_action``,
   ``retract_fact``, ``delete_ruleset`` — so each fired rule costs one call
   into C, and no timer threads or hosts exist at all.
-* **One state fact.** A consultation is one durable fact holding every known
-  fact as a property (``{"sid": "1", "order_status": "shipped", ...}``).
-  Each rule is one pattern over it, compiled from data to durable's JSON by
-  :mod:`.compiler` (each operator compiles its own test: equality,
-  ``$neq``/``$lt``/``$lte``/``$gt``/``$gte``, ``$or`` of equalities for ``in``
-  — durable has no ``$in``), ``$and``/``$or`` for ``all``/``any``, and ``not``
-  pushed inwards (De Morgan) so that a test on an unknown fact never holds —
-  the same three-valued logic as :mod:`.conditions`. The compiler also plans
-  the shards (below); this module registers them and drives the matching.
+* **One state fact of atom flags.** A consultation is, for each shard, one
+  durable fact holding a flag for every *atom* of the shard that holds
+  (``{"sid": "1", "a3": 1, "a7": 1, ...}``): :mod:`.atoms` splits each rule's
+  condition at its top-level ``all`` into comparisons (or their negations)
+  and ``any`` groups, worked out here in Python as facts become known, and
+  :mod:`.compiler` gives durable each rule as an ``all`` of its atoms' flags.
+  durable never sees a fact name, a fact value or a ``$or``: names it could
+  confuse (it knows a property only by a 32-bit hash of its name), values it
+  compares wrongly (strings past 65,535 characters) and its limits on tests
+  and connectives (a hang at 512 tests under a node, error 113 past 15
+  ``$and``/``$or``, error 303 past 64 matching sibling tests) cannot arise.
 * **Forward chaining.** durable finds which rules are ready; the backend
   fires them, one at a time. To match a shard (a durable ruleset, below),
   the backend asserts the state fact, takes every activation
@@ -44,13 +46,18 @@ the measurements in shared/notes/durable-rules.md):
   simply not stored (result code 1), so no catch-all rule is needed.
 * **Isolation.** One fixed session per ruleset (durable allows 1,024), and
   every match ends by retracting its state fact, leaving the session empty;
+  a new session first runs the shard's greeting rule, so that
+  ``delete_state`` can free it when the ruleset goes (durable keeps a
+  session's memory otherwise, and corrupts its heap deleting a session in
+  which no action ran);
   a match that fails completes its started action and empties the session
   too, or leaves it behind for a fresh one. A lock serialises
   consultations; use processes, not threads, for parallel work.
 * **Shards.** durable-rules lets one fact match at most 64 sibling tests
-  (error 303) and a ruleset hold at most 4,096 rules, so a knowledge base of
-  more than :data:`SHARD_SIZE` rules is split into several rulesets, ordered
-  by derivation depth, then entry key. A shard is not asserted to when none
+  (error 303) and hold about 252 properties (302), so a knowledge base of
+  more than :data:`SHARD_SIZE` rules, or of more atoms and rules than fit in
+  :data:`.atoms.PROPERTY_BUDGET` properties, is split into several rulesets,
+  ordered by derivation depth, then entry key. A shard is not asserted to when none
   of its rules can fire: every rule has an *entry key* (a fact it requires
   to have one of some values, a derived one if it can), and a shard none of
   whose keys hold on the given facts is not matched until a fact it reads
@@ -62,23 +69,25 @@ the measurements in shared/notes/durable-rules.md):
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 
 from ._durable import load_engine
+from .atoms import PROPERTY_BUDGET
 from .compiler import (
     NONE,
     SHARD_SIZE,
+    AtomTable,
     CompiledKnowledgeBase,
     CompiledRuleset,
     compile_condition,
     compile_ruleset,
     join_shards,
-    marker,
+    plan_atoms,
     plan_shards,
 )
 from .errors import BackendError, OrderdoctorError, RuleActionError
@@ -108,8 +117,9 @@ __all__ = [
 #: returns the facts it adds (empty when it derives nothing new).
 FiringListener = Callable[[Rule, Mapping[str, Value]], Mapping[str, Value]]
 
-#: durable-rules silently drops properties past about 252 on one fact.
-MAX_STATE_PROPERTIES = 240
+#: durable-rules silently drops properties past about 252 on one fact; a state fact holds at most
+#: this many (the compiler cuts shards so: atoms that hold, markers and ``sid``).
+MAX_STATE_PROPERTIES = PROPERTY_BUDGET
 
 #: ``assert_fact`` result codes of durable's matching engine.
 _HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
@@ -125,7 +135,6 @@ def _action_key(message: str) -> str:
     return next(iter(json.loads(message)))  # pragma: no cover - durable's own format never varies
 
 
-@dataclass(eq=False)
 class _ShardRun:
     """One shard's part of a consultation.
 
@@ -135,9 +144,14 @@ class _ShardRun:
     matched the shard (-1: not yet).
     """
 
-    compiled: CompiledRuleset
-    marked: set[int] = field(default_factory=set)
-    matched_at: int = -1
+    __slots__ = ("compiled", "marked", "matched_at", "holding")
+
+    def __init__(self, compiled: CompiledRuleset) -> None:
+        self.compiled = compiled
+        self.marked: set[int] = set()
+        self.matched_at = -1
+        #: The property names of the shard's atoms that hold on the facts known (each ``1``).
+        self.holding: dict[str, int] = {}
 
     def first_reader(self, fact: str, known: Mapping[str, Value]) -> int:
         """The lowest position of an unmarked rule of the shard that reads ``fact`` and whose
@@ -165,6 +179,10 @@ class DurableBackend:
         self._handles: dict[str, int] = {}
         self._sid: dict[str, str] = {}
         self._opened: set[str] = set()  # rulesets whose current session was ever asserted to
+        #: Ruleset → every session in which an action ever ran (durable frees a session's memory
+        #: only when asked to, ``delete_ruleset`` alone leaks ~80 KiB and more per session; and
+        #: ``delete_state`` corrupts the heap on a session in which no action ran).
+        self._used: dict[str, set[str]] = {}
         self._running = False
 
     # ------------------------------------------------------------ registration
@@ -172,8 +190,9 @@ class DurableBackend:
         """Compile ``kb`` into shards of at most :data:`SHARD_SIZE` rules and register them."""
         with self._lock:
             shards: list[CompiledRuleset] = []
+            table = plan_atoms(kb)
             try:
-                for compiled in plan_shards(kb, (f"orderdoctor{n}" for n in self._names)):
+                for compiled in plan_shards(kb, (f"orderdoctor{n}" for n in self._names), table):
                     try:
                         handle = _engine.create_ruleset(compiled.name, json.dumps(compiled.definition))
                     except _engine.error as exc:  # durable's bare error codes
@@ -185,7 +204,7 @@ class DurableBackend:
                 for shard in shards:
                     self._unregister_shard(shard)
                 raise
-            return join_shards(tuple(shards))
+            return join_shards(tuple(shards), table)
 
     def unregister(self, compiled: CompiledKnowledgeBase) -> None:
         """Free the registered rulesets so the names and their memory can go (no reload API)."""
@@ -200,6 +219,9 @@ class DurableBackend:
                 return
             self._sid.pop(compiled.name, None)
             self._opened.discard(compiled.name)
+            for sid in sorted(self._used.pop(compiled.name, ())):
+                with contextlib.suppress(_engine.error):  # no such session: nothing to free
+                    _engine.delete_state(handle, sid)
             _engine.delete_ruleset(handle)
 
     def is_registered(self, compiled: CompiledKnowledgeBase) -> bool:
@@ -251,6 +273,8 @@ class DurableBackend:
         derived facts.
         """
         shards = [_ShardRun(shard) for shard in compiled.shards]
+        note = _atom_noter(compiled, shards, known)
+        note(known)
         ready: list[tuple[int, str, _ShardRun]] = []
         behind: list[tuple[int, int, int]] = []  # (position, shard number, derivations made then)
         for number, run in enumerate(shards):
@@ -281,6 +305,7 @@ class DurableBackend:
             fired.append(key)
             if added:
                 known.update(added)
+                note(added)
                 derivations += 1
                 for name in added:
                     for number in compiled.shards_reading.get(name, ()):
@@ -307,14 +332,14 @@ class DurableBackend:
         name = compiled.name
         handle = self._handles[name]
         sid = self._sid[name]
-        fact: dict[str, Any] = {"sid": sid, **known}
+        fact: dict[str, Any] = {"sid": sid, **run.holding}
+        marks = compiled.marks
         for position in run.marked:
-            fact[marker(position)] = 1
-        if len(fact) > MAX_STATE_PROPERTIES:
-            raise BackendError(
-                f"a consultation may hold at most {MAX_STATE_PROPERTIES} facts and fired rules "
-                "(durable-rules limit)"
-            )
+            fact[marks[position]] = 1
+        if len(fact) > MAX_STATE_PROPERTIES:  # pragma: no cover - the compiler cuts shards so
+            raise BackendError(f"a state fact of {len(fact)} properties (durable-rules limit)")
+        if sid not in self._used.get(name, ()):
+            self._greet(name, handle, sid, compiled.greeting)
         text = _encode(fact)
         state = None
         pending = False
@@ -346,6 +371,21 @@ class DurableBackend:
             if not clean:
                 self._clean_up(compiled, handle, sid, state if pending else None, text)
 
+    def _greet(self, name: str, handle: int, sid: str, greeting: str) -> None:
+        """Run the greeting rule (:data:`.compiler.GREETING`) in a new session, so that it can
+        be deleted when the ruleset goes (:meth:`unregister`)."""
+        text = _encode({"sid": sid, greeting: 1})
+        try:
+            self._opened.add(name)
+            _, state = _engine.assert_fact(handle, text)
+            if _engine.start_action_for_state(handle, state):
+                while _engine.complete_and_start_action(handle, state):
+                    pass
+                self._used.setdefault(name, set()).add(sid)
+            _engine.retract_fact(handle, text)
+        except _engine.error as exc:  # pragma: no cover - durable never refuses this fact
+            raise BackendError(f"durable-rules failed: {exc}") from exc
+
     def _clean_up(self, compiled: CompiledRuleset, handle: int, sid: str, pending: int | None, text: str) -> None:
         """After a failed match: finish the started action, empty the session, or leave it behind.
 
@@ -365,6 +405,47 @@ class DurableBackend:
         # The session could not be emptied: leave it behind; the next run starts a fresh one.
         self._sid[compiled.name] = str(next(self._sessions))
         self._opened.discard(compiled.name)
+
+
+def _atom_noter(
+    compiled: CompiledKnowledgeBase, shards: list[_ShardRun], known: Mapping[str, Value]
+) -> Callable[[Mapping[str, Value]], None]:
+    """A function that, given facts just made known, puts the property of each atom they make
+    hold into the ``holding`` of each shard testing it (facts are only ever added, so an atom
+    that holds goes on holding)."""
+    table: AtomTable | None = compiled.table
+    if table is None:  # pragma: no cover - register() always plans atoms
+        raise BackendError(f"ruleset {compiled.name} was compiled without atoms")
+    atoms, names, testing = table.atoms, table.names, compiled.atom_shards
+    holding, seen = compiled.holding, compiled.seen
+    held: set[int] = set()
+
+    def note(facts: Mapping[str, Value]) -> None:
+        for fact, value in facts.items():
+            values = seen.get(fact)
+            found = values.get(value) if values is not None else None
+            targets, later = found if found is not None else holding(fact, value)
+            for position, flags in targets:
+                shards[position].holding.update(flags)
+            for number, rest in later:  # a group that holds if ``rest`` does (empty: test it whole)
+                if number in held:
+                    continue
+                if rest:
+                    for other, passes, must in rest:
+                        if other not in known or passes(known[other]) != must:
+                            break
+                    else:
+                        mark(number)
+                elif atoms[number].test(known):
+                    mark(number)
+
+    def mark(number: int) -> None:
+        held.add(number)
+        name = names[number]
+        for position in testing[number]:
+            shards[position].holding[name] = 1
+
+    return note
 
 
 _backend: DurableBackend | None = None

@@ -8,9 +8,15 @@ What :mod:`.backend` registers with durable's C engine is made here, without imp
   ``not`` pushed inwards (De Morgan) so that a test on an unknown fact never holds;
 * :func:`compile_ruleset` — rules as one durable ruleset, rule N of the kb being ``rN`` with its
   marker ``_fN`` last in the pattern;
-* :func:`plan_shards` — the rules of a large knowledge base split into shards of
-  :data:`SHARD_SIZE` (ordered by derivation depth, then entry key), each with what the backend's
-  scheduling needs: entry keys, the facts its rules read, and each rule's *requirements*.
+* :func:`plan_atoms` — every rule's condition as a conjunction of atoms (:mod:`.atoms`), with the
+  generated, hash-checked property names of the atoms and the rules' markers;
+* :func:`plan_shards` — the rules split into shards of at most :data:`SHARD_SIZE` rules and
+  :data:`.atoms.PROPERTY_BUDGET` properties (ordered by derivation depth, then entry key), each
+  compiled over atom flags (:func:`compile_shard`) with what the backend's scheduling needs:
+  entry keys, the facts its rules read, and each rule's *requirements*.
+
+:func:`compile_condition` and :func:`compile_ruleset` (fact names and values as they are) remain
+for the naive durable peer of the benchmarks; the backend uses atoms.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from .atoms import PROPERTY_BUDGET, RESERVED, Atom, Literal, conjuncts, fnv1a32, make_atom, property_names
 from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Rule, Value, never
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
@@ -26,16 +33,30 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "GREETING",
     "SHARD_SIZE",
+    "AtomTable",
     "CompiledKnowledgeBase",
     "CompiledRuleset",
     "Requirements",
     "compile_condition",
     "compile_ruleset",
     "marker",
+    "plan_atoms",
     "plan_shards",
     "join_shards",
 ]
+
+#: The rule of every shard that only the backend's greeting fact matches: a session in which no
+#: action ever ran cannot be deleted safely (``delete_state`` corrupts durable's heap), so the
+#: backend runs this one first in each session.
+GREETING = "hello"
+
+#: What one fact's value makes hold (:meth:`CompiledKnowledgeBase.holding`).
+Holding = tuple[tuple[tuple[int, dict[str, int]], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
+
+#: Values of one fact whose holding atoms are remembered (:meth:`CompiledKnowledgeBase.holding`).
+MEMO_SIZE = 4096
 
 #: A position past every rule's (knowledge bases hold far fewer rules).
 NONE = 1 << 62
@@ -78,6 +99,12 @@ class CompiledRuleset:
     lowest: int = NONE
     #: Position → what the rule there requires of the facts to be able to fire.
     requires: Mapping[int, Requirements] = field(default_factory=dict)
+    #: The atoms (:mod:`.atoms`) the shard's rules test, by number in the :class:`AtomTable`.
+    atoms: tuple[int, ...] = ()
+    #: Position → the property that marks the rule there as found ready.
+    marks: Mapping[int, str] = field(default_factory=dict)
+    #: The property of the fact that greets a new session (:data:`GREETING`).
+    greeting: str = ""
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
         """False when no rule of the shard can fire on ``known``: each requires a fact to have a
@@ -100,6 +127,57 @@ class CompiledKnowledgeBase:
     shards: tuple[CompiledRuleset, ...]
     #: Fact → the positions (in ``shards``) of the shards whose rules read it.
     shards_reading: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    #: The atoms the shards' rules test.
+    table: AtomTable | None = None
+    #: Atom number → the positions of the shards whose rules test it.
+    atom_shards: tuple[tuple[int, ...], ...] = ()
+    #: Fact → its value → what :meth:`holding` says of it (filled as values are seen).
+    seen: dict[str, dict[Value, Holding]] = field(default_factory=dict)
+
+    def holding(self, fact: str, value: Value) -> Holding:
+        """What ``fact`` having ``value`` makes hold: for each shard position, the properties
+        (each ``1``) of the comparison atoms on the fact that hold; and the group atoms one of
+        whose comparisons on the fact it makes hold (they may hold now). Worked out once per
+        value (at most :data:`MEMO_SIZE` values kept per fact)."""
+        values = self.seen.get(fact)
+        if values is None:
+            values = self.seen[fact] = {}
+        found = values.get(value)
+        if found is None:
+            found = self._holding(fact, value)
+            if len(values) < MEMO_SIZE:
+                values[value] = found
+        return found
+
+    def _holding(self, fact: str, value: Value) -> Holding:
+        table = self.table
+        assert table is not None
+        names, shards = table.names, self.atom_shards
+        targets: dict[int, dict[str, int]] = {}
+        later: list[tuple[int, tuple[Literal, ...]]] = []
+        for number in table.reading.get(fact, ()):
+            atom = table.atoms[number]
+            if atom.passes is not None:
+                holds = atom.passes(value) == atom.holds
+            elif atom.dnf is None:  # a big group: tested whole once one of its literals holds
+                holds = False
+                if any(name == fact and passes(value) == must for name, passes, must in atom.literals):
+                    later.append((number, atom.literals[:0]))
+            else:  # holds if a disjunct does: those on other facts too are checked then
+                holds = False
+                for conjunction in atom.dnf:
+                    if not all(passes(value) == must for name, passes, must in conjunction if name == fact):
+                        continue
+                    if any(name == fact for name, _, _ in conjunction):
+                        rest = tuple(literal for literal in conjunction if literal[0] != fact)
+                        if not rest:
+                            holds = True
+                            break
+                        later.append((number, rest))
+            if holds:
+                for position in shards[number]:
+                    targets.setdefault(position, {})[names[number]] = 1
+        return tuple(targets.items()), tuple(later)
 
     @property
     def name(self) -> str:
@@ -244,14 +322,113 @@ def _shard_order(kb: KnowledgeBase) -> list[int]:
     return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), entry_key(i), i))
 
 
-def plan_shards(kb: KnowledgeBase, names: Iterator[str]) -> Iterator[CompiledRuleset]:
-    """The shards of ``kb`` (one when it has at most :data:`SHARD_SIZE` rules), compiled, each
-    named by the next of ``names`` as it is made, with what the backend schedules by."""
-    sharded = len(kb.rules) > SHARD_SIZE
-    order = _shard_order(kb) if sharded else list(range(len(kb.rules)))
-    for start in range(0, max(len(order), 1), SHARD_SIZE):
-        indices = sorted(order[start:start + SHARD_SIZE])
-        compiled = compile_ruleset(kb, next(names), indices)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class AtomTable:
+    """The atoms (:mod:`.atoms`) a knowledge base's rules test, and the property names durable
+    knows them and the rules' markers by (no two with the same FNV-1a-32 hash, none that of
+    ``sid`` or ``id``)."""
+
+    atoms: tuple[Atom, ...]
+    #: Atom number → its property name.
+    names: tuple[str, ...]
+    #: Rule position → the atoms its condition is the conjunction of.
+    rule_atoms: tuple[tuple[int, ...], ...]
+    #: Rule position → the property that marks it as found ready.
+    markers: tuple[str, ...]
+    #: Fact → the atoms that read it.
+    reading: Mapping[str, tuple[int, ...]]
+    #: The property of the fact that greets a new session (:data:`GREETING`).
+    hello: str = "h0"
+
+
+def plan_atoms(kb: KnowledgeBase) -> AtomTable:
+    """Split every rule of ``kb`` into atoms (equal ones shared) and name atoms and markers."""
+    numbers: dict[object, int] = {}
+    atoms: list[Atom] = []
+    rule_atoms: list[tuple[int, ...]] = []
+    for rule in kb.rules:
+        own: list[int] = []
+        for conjunct in conjuncts(rule):
+            atom = make_atom(conjunct)
+            number = numbers.get(atom.key)
+            if number is None:
+                number = numbers[atom.key] = len(atoms)
+                atoms.append(atom)
+            own.append(number)
+        rule_atoms.append(tuple(dict.fromkeys(own)))
+    taken = {fnv1a32(name) for name in RESERVED}
+    atom_names = property_names("a", taken)
+    marker_names = property_names("m", taken)
+    reading: dict[str, list[int]] = {}
+    for number, atom in enumerate(atoms):
+        for fact in atom.reads:
+            reading.setdefault(fact, []).append(number)
+    return AtomTable(
+        tuple(atoms),
+        tuple(next(atom_names) for _ in atoms),
+        tuple(rule_atoms),
+        tuple(next(marker_names) for _ in kb.rules),
+        MappingProxyType({fact: tuple(at) for fact, at in reading.items()}),
+        next(property_names("h", taken)),
+    )
+
+
+def compile_shard(kb: KnowledgeBase, name: str, indices: list[int], table: AtomTable) -> CompiledRuleset:
+    """The rules of ``kb`` at ``indices`` as one durable ruleset over atom flags: rule N is
+    ``rN``, priority N+1, a conjunction of its atoms' flags with its marker's absence last."""
+    definition: dict[str, Any] = {}
+    rules: dict[str, Rule] = {}
+    markers: dict[str, str] = {}
+    used: dict[int, None] = {}
+    for index in indices:
+        key = f"r{index}"
+        tests: list[dict[str, Any]] = [{table.names[atom]: 1} for atom in table.rule_atoms[index]]
+        tests.append({"$nex": {table.markers[index]: 1}})
+        definition[key] = {"all": [{"m": {"$and": tests}}], "pri": index + 1}
+        rules[key] = kb.rules[index]
+        markers[key] = table.markers[index]
+        used.update(dict.fromkeys(table.rule_atoms[index]))
+    definition[GREETING] = {"all": [{"m": {table.hello: 1}}], "pri": 0}
+    return CompiledRuleset(
+        name, definition, rules, markers,
+        atoms=tuple(used), marks=MappingProxyType({index: table.markers[index] for index in indices}),
+        greeting=table.hello,
+    )
+
+
+def _groups(kb: KnowledgeBase, table: AtomTable) -> list[list[int]]:
+    """The rules' positions cut into shards: at most :data:`SHARD_SIZE` rules, and at most
+    :data:`.atoms.PROPERTY_BUDGET` atoms and markers (and ``sid``) in one state fact."""
+    atoms_used = {atom for own in table.rule_atoms for atom in own}
+    if len(kb.rules) <= SHARD_SIZE and len(atoms_used) + len(kb.rules) + 1 <= PROPERTY_BUDGET:
+        return [list(range(len(kb.rules)))]
+    groups: list[list[int]] = [[]]
+    seen: set[int] = set()
+    for index in _shard_order(kb):
+        own = table.rule_atoms[index]
+        group = groups[-1]
+        if group and (
+            len(group) >= SHARD_SIZE or len(seen.union(own)) + len(group) + 2 > PROPERTY_BUDGET
+        ):
+            groups.append(group := [])
+            seen = set()
+        group.append(index)
+        seen.update(own)
+    return groups
+
+
+def plan_shards(
+    kb: KnowledgeBase, names: Iterator[str], table: AtomTable | None = None
+) -> Iterator[CompiledRuleset]:
+    """The shards of ``kb`` (one when its rules fit in one), compiled over the atoms of
+    ``table`` (:func:`plan_atoms`), each named by the next of ``names`` as it is made, with what
+    the backend schedules by."""
+    table = table if table is not None else plan_atoms(kb)
+    groups = _groups(kb, table)
+    sharded = len(groups) > 1
+    for group in groups:
+        indices = sorted(group)
+        compiled = compile_shard(kb, next(names), indices, table)
         readers: dict[str, list[int]] = {}
         for index in indices:  # ascending
             for name in kb.rules[index].reads:
@@ -266,10 +443,19 @@ def plan_shards(kb: KnowledgeBase, names: Iterator[str]) -> Iterator[CompiledRul
         )
 
 
-def join_shards(shards: tuple[CompiledRuleset, ...]) -> CompiledKnowledgeBase:
-    """The compiled knowledge base of ``shards``, with which shards read each fact."""
+def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = None) -> CompiledKnowledgeBase:
+    """The compiled knowledge base of ``shards``, with which shards read each fact and test
+    each atom of ``table``."""
     reading: dict[str, list[int]] = {}
+    testing: list[list[int]] = [[] for _ in table.atoms] if table is not None else []
     for position, shard in enumerate(shards):
         for name in shard.reads:
             reading.setdefault(name, []).append(position)
-    return CompiledKnowledgeBase(shards, MappingProxyType({name: tuple(at) for name, at in reading.items()}))
+        for atom in shard.atoms:
+            testing[atom].append(position)
+    return CompiledKnowledgeBase(
+        shards,
+        MappingProxyType({name: tuple(at) for name, at in reading.items()}),
+        table,
+        tuple(tuple(at) for at in testing),
+    )

@@ -112,17 +112,34 @@ _engines_lock = threading.Lock()
 #: itself). The engines hold their knowledge base weakly and the entry goes with it, so a
 #: knowledge base nobody uses any more is not kept alive here.
 _engines: dict[int, InferenceEngine] = {}
+#: Engines whose knowledge base is gone, to be closed (their rulesets freed) on the next
+#: :func:`engine_for` or :func:`release`: not in the garbage collector's callback, which may run
+#: at any allocation, in any thread, in the middle of the backend's work.
+_orphans: list[InferenceEngine] = []
+
+
+def _orphan(key: int) -> None:
+    """The knowledge base of the engine at ``key`` is gone: close the engine soon."""
+    engine = _engines.pop(key, None)
+    if engine is not None:
+        _orphans.append(engine)  # list.append is atomic: safe in a garbage collector callback
+
+
+def _close_orphans() -> None:
+    while _orphans:
+        _orphans.pop().close()
 
 
 def engine_for(kb: KnowledgeBase) -> InferenceEngine:
     """The process's engine for ``kb``, created on first use."""
+    _close_orphans()
     with _engines_lock:
         engine = _engines.get(id(kb))
         if engine is None:
             engine = InferenceEngine(kb)
             engine._kb = weakref.ref(kb)
             _engines[id(kb)] = engine
-            weakref.finalize(kb, _engines.pop, id(kb), None).atexit = False
+            weakref.finalize(kb, _orphan, id(kb)).atexit = False
         return engine
 
 
@@ -141,3 +158,4 @@ def release(kb: KnowledgeBase) -> None:
         engine = _engines.pop(id(kb), None)
     if engine is not None:
         engine.close()
+    _close_orphans()
