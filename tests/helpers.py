@@ -27,3 +27,12 @@ def kb_with_rules(where: Path, rules: str, facts_extra: str = "") -> Path:
         with (target / "facts.yaml").open("a") as handle:
             handle.write(facts_extra)
     return target
+
+
+def lint_kb(name: str, where: Path) -> Path:
+    """The minimal knowledge base with the files of ``fixtures/kb/lint/<name>/`` laid over it (the
+    fixtures of the kb check checks: each folder holds only the files it changes)."""
+    target = where / name
+    shutil.copytree(MINIMAL_KB, target)
+    shutil.copytree(FIXTURES / "kb" / "lint" / name, target, dirs_exist_ok=True)
+    return target

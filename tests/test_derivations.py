@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, MINIMAL_KB
+from helpers import FIXTURES, MINIMAL_KB, lint_kb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from orderdoctor.cli.main import main
@@ -34,13 +34,6 @@ def run(argv):
     status = main(argv, stdout=out, stderr=err)
     return status, out.getvalue(), err.getvalue()
 
-
-def lint_kb(name: str, where: Path) -> Path:
-    """The minimal knowledge base with ``lint/<name>/`` laid over it."""
-    target = where / name
-    shutil.copytree(MINIMAL_KB, target)
-    shutil.copytree(LINT_FIXTURES / name, target, dirs_exist_ok=True)
-    return target
 
 
 def derivation_findings(kb: KnowledgeBase, check: str | None = None, config: LintConfig | None = None):

@@ -4,11 +4,10 @@ coverage of advice shown and integer boundaries — each on a fixture kb (tests/
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, MINIMAL_KB, kb_with_rules
+from helpers import FIXTURES, MINIMAL_KB, kb_with_rules, lint_kb
 from orderdoctor.cli.main import main
 from orderdoctor.engine import load_knowledge_base
 from orderdoctor.engine.cases import boundaries, load_cases, run_cases
@@ -23,13 +22,6 @@ def run(argv):
     status = main(argv, stdout=out, stderr=err)
     return status, out.getvalue(), err.getvalue()
 
-
-def lint_kb(name: str, where: Path) -> Path:
-    """The minimal knowledge base with the files of ``lint/<name>/`` laid over it."""
-    target = where / name
-    shutil.copytree(MINIMAL_KB, target)
-    shutil.copytree(LINT / name, target, dirs_exist_ok=True)
-    return target
 
 
 def findings(path: Path, check: str):
