@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, MINIMAL_KB, lint_kb
+from helpers import MINIMAL_KB, lint_kb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from orderdoctor.cli.main import main
@@ -26,7 +26,6 @@ from orderdoctor.engine.model import AllOf, Comparison, FactType, KnowledgeBase,
 from orderdoctor.engine.proofs import MAX_ALTERNATIVES, Prover, lint_domains
 from strategies import ADVICE, BASE_FACTS, DERIVED_FACTS, HERE, conditions
 
-LINT_FIXTURES = FIXTURES / "kb" / "lint"
 
 
 def run(argv):
