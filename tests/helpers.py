@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -36,3 +37,19 @@ def lint_kb(name: str, where: Path) -> Path:
     shutil.copytree(MINIMAL_KB, target)
     shutil.copytree(FIXTURES / "kb" / "lint" / name, target, dirs_exist_ok=True)
     return target
+
+
+class EditingInput(io.StringIO):
+    """Answer lines for a piped ``ask``; ``edits[n]()`` runs just before line ``n`` is read (as if a
+    kb file were saved while the question waited)."""
+
+    def __init__(self, lines: list[str], edits: dict) -> None:
+        super().__init__("".join(line + "\n" for line in lines))
+        self.count = 0
+        self.edits = edits
+
+    def readline(self, *args) -> str:  # type: ignore[override]
+        self.count += 1
+        if self.count in self.edits:
+            self.edits[self.count]()
+        return super().readline(*args)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import MINIMAL_KB
+from helpers import MINIMAL_KB, EditingInput
 from orderdoctor.cli.ask import AskSession, PromptTerminal
 from orderdoctor.cli.askterminal import PromptInterrupted
 from orderdoctor.cli.askwatch import Watcher, kb_signature, misfit, set_aside_saved
@@ -55,21 +55,6 @@ def edit(root: Path, replacements: dict[str, str], files=("rules/main.yaml",)) -
         stamp = time.time() + 5
         os.utime(path, (stamp, stamp))
 
-
-class EditingInput(io.StringIO):
-    """Answer lines for the plain terminal; ``edits[n]()`` runs just before line ``n`` is read
-    (as if the file were saved while the question waited)."""
-
-    def __init__(self, lines, edits):
-        super().__init__("".join(line + "\n" for line in lines))
-        self.count = 0
-        self.edits = edits
-
-    def readline(self, *args):
-        self.count += 1
-        if self.count in self.edits:
-            self.edits[self.count]()
-        return super().readline(*args)
 
 
 def ask_watch(kb_root: Path, lines, edits, tmp_path, *extra):

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import MINIMAL_KB, kb_with_rules
+from helpers import MINIMAL_KB, EditingInput, kb_with_rules
 from orderdoctor.cli.main import main
 from orderdoctor.engine import load_knowledge_base
 from orderdoctor.engine.lint import LintConfig, check_knowledge_base
@@ -257,20 +257,6 @@ def test_generated_docs_are_current(monkeypatch):
         line.removesuffix(" is current") for line in out.splitlines()}
 
 
-class _EditingInput(io.StringIO):
-    """Answers one per line; runs an edit of the kb just before a given line is read."""
-
-    def __init__(self, lines, edits):
-        super().__init__("".join(line + "\n" for line in lines))
-        self.count = 0
-        self.edits = edits
-
-    def readline(self, *args):
-        self.count += 1
-        if self.count in self.edits:
-            self.edits[self.count]()
-        return super().readline(*args)
-
 
 def test_ask_watch_reloads_good_rules_and_keeps_old_ones_on_errors(tmp_path):
     import os
@@ -293,7 +279,7 @@ def test_ask_watch_reloads_good_rules_and_keeps_old_ones_on_errors(tmp_path):
     def improve_it():
         touch(original.replace("advise: [contact_seller]", "advise: [contact_seller, reorder]"))
 
-    stdin = _EditingInput(["shipped", "30", "no", "how", "quit"], {2: break_it, 4: improve_it})
+    stdin = EditingInput(["shipped", "30", "no", "how", "quit"], {2: break_it, 4: improve_it})
     out, err = io.StringIO(), io.StringIO()
     status = main(["ask", "--watch", "--kb", str(kb_path), "--save", str(tmp_path / "s.json")],
                   stdout=out, stderr=err, stdin=stdin)
