@@ -217,12 +217,8 @@ def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Valu
     return MappingProxyType(entry)
 
 
-def _rule_depths(kb: KnowledgeBase) -> list[int]:
-    """Each rule's derivation depth: 0 when it reads no fact a rule derives, else one more than
-    the deepest rule deriving a fact it reads. One pass in topological order (Kahn's algorithm
-    over rules and the derived facts between them): linear in the size of the kb. Rules in a
-    cycle (a load error; possible only in a kb built in memory) come last, in the kb's order,
-    counting only the facts already worked out."""
+def _derivations(kb: KnowledgeBase) -> tuple[dict[str, list[int]], list[list[str]], dict[str, list[int]]]:
+    """The rules deriving each fact, the derived facts each rule reads, the rules reading each."""
     deriving: dict[str, list[int]] = {}
     for index, rule in enumerate(kb.rules):
         for name in dict(rule.derive):
@@ -232,6 +228,16 @@ def _rule_depths(kb: KnowledgeBase) -> list[int]:
     for index, names in enumerate(inputs):
         for name in names:
             readers.setdefault(name, []).append(index)
+    return deriving, inputs, readers
+
+
+def _rule_depths(kb: KnowledgeBase) -> list[int]:
+    """Each rule's derivation depth: 0 when it reads no fact a rule derives, else one more than
+    the deepest rule deriving a fact it reads. One pass in topological order (Kahn's algorithm
+    over rules and the derived facts between them): linear in the size of the kb. Rules in a
+    cycle (a load error; possible only in a kb built in memory) come last, in the kb's order,
+    counting only the facts already worked out."""
+    deriving, inputs, readers = _derivations(kb)
     waiting_rule = [len(names) for names in inputs]
     waiting_fact = {name: len(at) for name, at in deriving.items()}
     fact_depth: dict[str, int] = {}

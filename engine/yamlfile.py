@@ -213,9 +213,12 @@ class _Composer:
             return
         if anchor in self.anchors:
             first = self.anchors[anchor].mark
-            error = ComposerError("found duplicate anchor; first occurrence", first, "second occurrence", event.start_mark)
-            self.fail_composing(error)
-        scalar = (self.tag(event), event.value, event.start_mark, event) if event.__class__ is yaml.ScalarEvent else None
+            self.fail_composing(
+                ComposerError("found duplicate anchor; first occurrence", first, "second occurrence", event.start_mark)
+            )
+        scalar = None
+        if event.__class__ is yaml.ScalarEvent:
+            scalar = (self.tag(event), event.value, event.start_mark, event)
         self.anchors[anchor] = _Anchored(event.start_mark, scalar)
 
     def fail_composing(self, error: yaml.MarkedYAMLError) -> None:
@@ -238,7 +241,7 @@ class _Composer:
         tag = event.tag
         if tag is None or tag == "!":
             return _plain_tag(event.value) if event.implicit[0] else _STR
-        return tag  # type: ignore[no-any-return]
+        return tag
 
     def wants_key(self) -> bool:
         return bool(self.stack) and self.stack[-1][4] is not None and self.stack[-1][5] is None
@@ -333,7 +336,7 @@ class _Composer:
     def scalar(self, tag: str, event: Any, location: Location) -> Any:
         self.check_scalar_tag(tag, location)
         text = event.value
-        if tag == _STR or tag == _TIMESTAMP:
+        if tag in (_STR, _TIMESTAMP):
             return text  # a date written bare stays the text it is
         node = ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
         if tag == _INT:
