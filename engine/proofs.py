@@ -15,10 +15,11 @@
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .conditions import evaluate
+from .conditions import Truth, evaluate
 from .consultation import Consultation, ConsultationResult
 from .domains import CLOSED, Closed, Domain, Interval, OneOf, allowed, derive, open_domain
 from .model import AllOf, AnyOf, Comparison, Condition, Fact, FactType, KnowledgeBase, Not, Rule, Value, never
@@ -169,17 +170,49 @@ def lint_domains(kb: KnowledgeBase, limit: int = MAX_ALTERNATIVES) -> dict[str, 
 def consult_pure(kb: KnowledgeBase, given: Mapping[str, Value]) -> ConsultationResult:
     """A consultation in pure Python (no durable, no fact validation): the rule first in the
     knowledge base's order (priority, then position) whose condition holds fires next, until
-    none is left — the backend's documented order. For lint examples and tests."""
+    none is left — the backend's documented order. For lint examples and tests.
+
+    Facts are only ever added and the logic is monotone, so a condition that holds goes on
+    holding and one that fails goes on failing: each rule is evaluated when it may first decide
+    (it reads a given fact) and again only when a fact it reads is derived — linear in the
+    rules that read the facts involved, not rules times firings."""
     consultation = Consultation(kb, given)
-    fired: set[str] = set()
-    while True:
-        for rule in kb.rules:
-            if rule.id not in fired and evaluate(rule.when, consultation.facts).holds:
-                fired.add(rule.id)
-                consultation.fire(rule, consultation.facts)
-                break
-        else:
-            return consultation.result()
+    facts = consultation.facts
+    readers = _readers(kb)
+    ready: list[int] = []  # positions in kb.rules of rules that hold and have not fired
+    decided: set[int] = set()
+
+    def reconsider(names: Iterable[str]) -> None:
+        for position in sorted({p for name in names for p in readers.get(name, ())} - decided):
+            truth = evaluate(kb.rules[position].when, facts).truth
+            if truth is not Truth.UNDECIDED:
+                decided.add(position)
+                if truth is Truth.HOLDS:
+                    heapq.heappush(ready, position)
+
+    reconsider([*facts, ""])
+    while ready:
+        rule = kb.rules[heapq.heappop(ready)]
+        reconsider(consultation.fire(rule, facts))
+    return consultation.result()
+
+
+#: The last knowledge base :func:`_readers` indexed, and its index (lint asks about one kb).
+_INDEX: list[tuple[KnowledgeBase, dict[str, tuple[int, ...]]]] = []
+
+
+def _readers(kb: KnowledgeBase) -> dict[str, tuple[int, ...]]:
+    """Fact → the positions (in ``kb.rules``) of the rules that read it; ``""``: rules that
+    read no fact (their condition is decided from the start)."""
+    if _INDEX and _INDEX[0][0] is kb:
+        return _INDEX[0][1]
+    found: dict[str, list[int]] = {}
+    for position, rule in enumerate(kb.rules):
+        for name in rule.reads or ("",):
+            found.setdefault(name, []).append(position)
+    index = {name: tuple(at) for name, at in found.items()}
+    _INDEX[:] = [(kb, index)]
+    return index
 
 
 class TooHard(Exception):
