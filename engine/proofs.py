@@ -25,6 +25,10 @@ from .domains import CLOSED, Closed, Domain, Interval, OneOf, allowed, derive, o
 from .model import AllOf, AnyOf, Comparison, Condition, Fact, FactType, KnowledgeBase, Not, Rule, Value, never
 from .operators import OPERATORS
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "EXAMPLES_TRIED",
     "MAX_ALTERNATIVES",
@@ -317,10 +321,61 @@ def _pick_number(domain: Interval, literals: Sequence[Literal], passes: Callable
     return min(inside, key=lambda v: (abs(v), v < 0)) if inside else None
 
 
+#: A fact no literal of the search has mentioned yet.
+_ABSENT = object()
+
+
+def _extended(
+    state: dict[str, Any], literals: Sequence[Literal], domains: Mapping[str, Domain]
+) -> dict[str, Any] | None:
+    """``state`` (fact → what the literals so far leave of it, None: not known) with
+    ``literals`` added; None when they conflict. The same verdict as
+    :func:`_conjunction_conflict` on all the literals, given that those of ``state`` agree,
+    worked out only for the facts ``literals`` test."""
+    new: dict[str, Any] | None = None
+    for comparison, want in literals:
+        name = comparison.fact
+        current = (state if new is None else new).get(name, _ABSENT)
+        if want is None:
+            if current is None:
+                continue
+            if current is not _ABSENT:
+                return None  # both unknown and tested
+            values: Any = None
+        else:
+            if current is None:
+                return None
+            if current is _ABSENT:
+                domain = domains.get(name, CLOSED)
+                if isinstance(domain, Closed):
+                    return None  # no rule can conclude it
+                current = allowed(domain, ())
+            values = comparison.operator.restrict(current, comparison.value, want)
+            if not values:
+                return None
+        if new is None:
+            new = dict(state)
+        new[name] = values
+    return state if new is None else new
+
+
+def _follows(literal: Literal, state: Mapping[str, Any]) -> bool:
+    """Whether ``literal`` holds in every situation ``state`` allows (:func:`_entailed`)."""
+    comparison, want = literal
+    current = state.get(comparison.fact, _ABSENT)
+    if want is None:
+        return current is None
+    if current is _ABSENT or current is None:
+        return False
+    return not comparison.operator.restrict(current, comparison.value, not want)
+
+
 class _Search:
     """One search of :meth:`Prover.situations`: an alternative of each choice in turn (each
     consistent with those before), then one option of every extra clause; stops after ``limit``
-    situations, raises :class:`TooHard` after :data:`SEARCH_BUDGET` steps."""
+    situations, raises :class:`TooHard` after :data:`SEARCH_BUDGET` steps. What the literals
+    chosen so far leave of each fact is carried along (:func:`_extended`), so a step costs the
+    facts it adds, not every literal chosen before it."""
 
     def __init__(
         self,
@@ -341,50 +396,55 @@ class _Search:
         if self.steps > SEARCH_BUDGET:
             raise TooHard
 
-    def choose(self, index: int, literals: list[Literal]) -> None:
+    def choose(self, index: int, literals: list[Literal], state: dict[str, Any] | None = None) -> None:
+        state = {} if state is None else state
         if index == len(self.choices):
-            self.satisfy(literals, list(self.extra))
+            self.satisfy(literals, list(self.extra), state)
             return
         for alternative in self.choices[index]:
             self.tick()
-            combined = literals + alternative
-            if _conjunction_conflict(combined, self.domains) is None:
-                self.choose(index + 1, combined)
+            combined = _extended(state, alternative, self.domains)
+            if combined is not None:
+                self.choose(index + 1, literals + alternative, combined)
                 if len(self.found) >= self.limit:
                     return
 
-    def satisfy(self, literals: list[Literal], clauses: list[list[list[Literal]]]) -> None:
+    def satisfy(self, literals: list[Literal], clauses: list[list[list[Literal]]], state: dict[str, Any]) -> None:
         """One option of every clause, most constrained clause first; a clause an option of
         which already follows from ``literals`` is satisfied and dropped."""
-        best: list[list[Literal]] | None = None
+        best: list[tuple[list[Literal], dict[str, Any]]] | None = None
         rest: list[list[list[Literal]]] = []
         for clause in clauses:
             self.tick()
-            options = self._options(literals, clause)
+            options = self._options(state, clause)
             if options is None:
                 continue
             if not options:
                 return
             if best is None or len(options) < len(best):
                 if best is not None:
-                    rest.append(best)
+                    rest.append([option for option, _ in best])
                 best = options
             else:
-                rest.append(options)
+                rest.append([option for option, _ in options])
         if best is None:
             self.found.append(literals)
             return
-        for option in best:
-            self.satisfy(literals + option, rest)
+        for option, extended in best:
+            self.satisfy(literals + option, rest, extended)
             if len(self.found) >= self.limit:
                 return
 
-    def _options(self, literals: list[Literal], clause: list[list[Literal]]) -> list[list[Literal]] | None:
-        """The options of ``clause`` consistent with ``literals``; None when one already follows."""
+    def _options(
+        self, state: dict[str, Any], clause: list[list[Literal]]
+    ) -> list[tuple[list[Literal], dict[str, Any]]] | None:
+        """The options of ``clause`` consistent with ``state`` (each with the state it leads
+        to); None when one already follows."""
         options = []
         for option in clause:
-            if all(_entailed(literal, literals, self.domains) for literal in option):
+            if all(_follows(literal, state) for literal in option):
                 return None
-            if _conjunction_conflict(literals + option, self.domains) is None:
-                options.append(option)
+            extended = _extended(state, option, self.domains)
+            if extended is not None:
+                options.append((option, extended))
         return options
