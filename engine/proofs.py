@@ -19,7 +19,6 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .conditions import Truth, evaluate
 from .consultation import Consultation, ConsultationResult
 from .domains import CLOSED, Closed, Domain, Interval, OneOf, allowed, derive, open_domain
 from .model import AllOf, AnyOf, Comparison, Condition, Fact, FactType, KnowledgeBase, Not, Rule, Value, never
@@ -188,10 +187,10 @@ def consult_pure(kb: KnowledgeBase, given: Mapping[str, Value]) -> ConsultationR
 
     def reconsider(names: Iterable[str]) -> None:
         for position in sorted({p for name in names for p in readers.get(name, ())} - decided):
-            truth = evaluate(kb.rules[position].when, facts).truth
-            if truth is not Truth.UNDECIDED:
+            truth = _truth(kb.rules[position].when, facts)
+            if truth is not None:
                 decided.add(position)
-                if truth is Truth.HOLDS:
+                if truth:
                     heapq.heappush(ready, position)
 
     reconsider([*facts, ""])
@@ -199,6 +198,28 @@ def consult_pure(kb: KnowledgeBase, given: Mapping[str, Value]) -> ConsultationR
         rule = kb.rules[heapq.heappop(ready)]
         reconsider(consultation.fire(rule, facts))
     return consultation.result()
+
+
+def _truth(condition: Condition, facts: Mapping[str, Value]) -> bool | None:
+    """Whether ``condition`` holds (True), fails (False) or is undecided (None) on ``facts``:
+    the truth of :func:`.conditions.evaluate`, without building the evaluation's tree."""
+    if isinstance(condition, Comparison):
+        if condition.fact not in facts:
+            return None
+        return bool(condition.operator.test(facts[condition.fact], condition.value))
+    if isinstance(condition, Not):
+        inner = _truth(condition.condition, facts)
+        return None if inner is None else not inner
+    if not isinstance(condition, (AllOf, AnyOf)):  # pragma: no cover
+        never(condition)
+    deciding = isinstance(condition, AnyOf)  # the value of a part that decides the whole
+    undecided = not condition.conditions  # no parts: undecided, as in evaluate
+    for part in condition.conditions:
+        truth = _truth(part, facts)
+        if truth is deciding:
+            return deciding
+        undecided = undecided or truth is None
+    return None if undecided else not deciding
 
 
 #: The last knowledge base :func:`_readers` indexed, and its index (lint asks about one kb).
