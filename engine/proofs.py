@@ -253,6 +253,7 @@ class Prover:
         self.domains = domains
         self.expander = Expander(kb, limit)
         self._cache: dict[tuple[Condition, bool], list[list[Literal]] | None] = {}
+        self._silent: dict[str, list[list[list[Literal]]]] = {}
 
     def alternatives(self, condition: Condition, holds: bool) -> list[list[Literal]]:
         key = (condition, holds)
@@ -265,13 +266,17 @@ class Prover:
 
     def not_firing(self, rule: Rule) -> list[list[list[Literal]]]:
         """Choices (one literal to pick from each) under which ``rule`` does not fire: for each
-        way its condition can hold, one askable fact of it fails that test or is not known."""
+        way its condition can hold, one askable fact of it fails that test or is not known
+        (worked out once per rule: a contract proof asks it of every rule that replaces)."""
+        if rule.id in self._silent:
+            return self._silent[rule.id]
         clauses: list[list[list[Literal]]] = []
         for conjunction in self.alternatives(rule.when, True):
             clause: list[list[Literal]] = [[(comparison, not want)] for comparison, want in conjunction]
             for fact in dict.fromkeys(comparison.fact for comparison, _ in conjunction):
                 clause.append([(Comparison(fact, OPERATORS["eq"], None), None)])  # type: ignore[arg-type]
             clauses.append(clause)
+        self._silent[rule.id] = clauses
         return clauses
 
     def situations(
