@@ -295,22 +295,56 @@ def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Valu
     return MappingProxyType(entry)
 
 
+def _derivations(kb: KnowledgeBase) -> tuple[dict[str, list[int]], list[list[str]], dict[str, list[int]]]:
+    """The rules deriving each fact, the derived facts each rule reads, the rules reading each."""
+    deriving: dict[str, list[int]] = {}
+    for index, rule in enumerate(kb.rules):
+        for name in dict(rule.derive):
+            deriving.setdefault(name, []).append(index)
+    inputs = [[name for name in dict.fromkeys(rule.reads) if name in deriving] for rule in kb.rules]
+    readers: dict[str, list[int]] = {}
+    for index, names in enumerate(inputs):
+        for name in names:
+            readers.setdefault(name, []).append(index)
+    return deriving, inputs, readers
+
+
+def _rule_depths(kb: KnowledgeBase) -> list[int]:
+    """Each rule's derivation depth: 0 when it reads no fact a rule derives, else one more than
+    the deepest rule deriving a fact it reads. One pass in topological order (Kahn's algorithm
+    over rules and the derived facts between them): linear in the size of the kb. Rules in a
+    cycle (a load error; possible only in a kb built in memory) come last, in the kb's order,
+    counting only the facts already worked out."""
+    deriving, inputs, readers = _derivations(kb)
+    waiting_rule = [len(names) for names in inputs]
+    waiting_fact = {name: len(at) for name, at in deriving.items()}
+    fact_depth: dict[str, int] = {}
+    depths: list[int | None] = [None] * len(kb.rules)
+    ready = [index for index, count in enumerate(waiting_rule) if count == 0]
+    while ready:
+        index = ready.pop()
+        depths[index] = depth = 1 + max((fact_depth[name] for name in inputs[index]), default=-1)
+        for name in dict(kb.rules[index].derive):
+            fact_depth[name] = max(fact_depth.get(name, -1), depth)
+            waiting_fact[name] -= 1
+            if waiting_fact[name] == 0:
+                for reader in readers.get(name, ()):
+                    waiting_rule[reader] -= 1
+                    if waiting_rule[reader] == 0:
+                        ready.append(reader)
+    for index, known in enumerate(depths):  # only rules in a cycle are left
+        if known is None:
+            depths[index] = depth = 1 + max((fact_depth.get(name, -1) for name in inputs[index]), default=-1)
+            for name in dict(kb.rules[index].derive):
+                fact_depth[name] = max(fact_depth.get(name, -1), depth)
+    return depths  # type: ignore[return-value]
+
+
 def _shard_order(kb: KnowledgeBase) -> list[int]:
     """Rule indices ordered by derivation depth, then by entry key, then the kb's order: the
     rules of a shard share their entry keys (more shards skipped) and read facts derived at
     about the same time (fewer matches)."""
-    depth: dict[str, int] = {}
-    deriving: dict[str, list[int]] = {}
-    for index, rule in enumerate(kb.rules):
-        for name, _ in rule.derive:
-            deriving.setdefault(name, []).append(index)
-
-    def rule_depth(index: int, seen: frozenset[int] = frozenset()) -> int:
-        key = kb.rules[index].id
-        if key not in depth:
-            inputs = [d for name in kb.rules[index].reads for d in deriving.get(name, []) if d not in seen]
-            depth[key] = 1 + max((rule_depth(d, seen | {index}) for d in inputs), default=-1)
-        return depth[key]
+    depths = _rule_depths(kb)
 
     def entry_key(index: int) -> tuple[str, str]:
         key = _entry_key(kb, kb.rules[index])
@@ -319,7 +353,7 @@ def _shard_order(kb: KnowledgeBase) -> list[int]:
         fact, values = key
         return (fact, "*" if values is None else ",".join(sorted(map(str, values))))
 
-    return sorted(range(len(kb.rules)), key=lambda i: (rule_depth(i), entry_key(i), i))
+    return sorted(range(len(kb.rules)), key=lambda i: (depths[i], entry_key(i), i))
 
 
 @dataclass(frozen=True)

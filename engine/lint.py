@@ -126,27 +126,70 @@ def _unreachable(kb: KnowledgeBase, domains: Mapping[str, Domain]) -> Iterable[F
 
 
 def _redundant(kb: KnowledgeBase, domains: Mapping[str, Domain]) -> Iterable[Finding]:
+    """A warning for each rule that another rule makes redundant, naming the first such rule in
+    the knowledge base's order (one finding per redundant rule, however many rules cover it).
+    Only rules with every conclusion of it and reading none of the facts it does not read can
+    cover it: they are found through an index by conclusion, and the search stops at the first."""
     expander = Expander(kb, MAX_ALTERNATIVES)
+    possible_alone: dict[str, bool] = {}
 
     def possible(condition: Condition) -> bool:
         return satisfiable(condition, domains, expander, MAX_ALTERNATIVES)[0]
 
-    for rule, other in itertools.permutations(kb.rules, 2):
-        if not (set(rule.advise) <= set(other.advise) and set(rule.derive) <= set(other.derive)):
-            continue
-        if not set(other.reads) <= set(rule.reads):
-            continue
-        if not possible(AllOf((rule.when, Not(other.when)))) and possible(rule.when):
-            twins = set(rule.advise) == set(other.advise) and set(rule.derive) == set(other.derive)
-            if twins and other.position > rule.position and not possible(AllOf((other.when, Not(rule.when)))):
-                continue  # identical twins: report only the later one
-            yield Finding(
-                rule.location,
-                "warning",
-                f"rule '{rule.id}' is redundant: rule '{other.id}' gives the same conclusions whenever it fires",
-                "redundant",
-                rule.id,
-            )
+    for rule in kb.rules:
+        for other in _covering_candidates(kb, rule):
+            if not possible(AllOf((rule.when, Not(other.when)))):
+                if rule.id not in possible_alone:
+                    possible_alone[rule.id] = possible(rule.when)
+                if not possible_alone[rule.id]:
+                    break  # an unreachable rule is covered by every rule: reported as unreachable
+                twins = set(rule.advise) == set(other.advise) and set(rule.derive) == set(other.derive)
+                if twins and other.position > rule.position and not possible(AllOf((other.when, Not(rule.when)))):
+                    continue  # identical twins: report only the later one
+                yield Finding(
+                    rule.location,
+                    "warning",
+                    f"rule '{rule.id}' is redundant: rule '{other.id}' gives the same conclusions whenever it fires",
+                    "redundant",
+                    rule.id,
+                )
+                break
+
+
+def _conclusions(rule: Rule) -> set[tuple[str, object]]:
+    return {("advise", advice_id) for advice_id in rule.advise} | {("derive", item) for item in rule.derive}
+
+
+def _covering_candidates(kb: KnowledgeBase, rule: Rule) -> Iterable[Rule]:
+    """The other rules, in the knowledge base's order, that give every conclusion ``rule`` gives
+    and read only facts it reads: those that could make it redundant."""
+    index = _conclusion_index(kb)
+    mine = _conclusions(rule)
+    held = [index.get(conclusion, ()) for conclusion in mine]
+    pool = min(held, key=len) if held else range(len(kb.rules))
+    reads = set(rule.reads)
+    for position in pool:
+        other = kb.rules[position]
+        if other is not rule and mine <= _conclusions(other) and set(other.reads) <= reads:
+            yield other
+
+
+#: The last knowledge base :func:`_conclusion_index` indexed, and its index.
+_INDEXED: list[tuple[KnowledgeBase, dict[tuple[str, object], tuple[int, ...]]]] = []
+
+
+def _conclusion_index(kb: KnowledgeBase) -> dict[tuple[str, object], tuple[int, ...]]:
+    """Conclusion (``("advise", id)`` or ``("derive", (fact, value))``) → the positions in
+    ``kb.rules`` of the rules that give it, lowest first."""
+    if _INDEXED and _INDEXED[0][0] is kb:
+        return _INDEXED[0][1]
+    found: dict[tuple[str, object], list[int]] = {}
+    for position, rule in enumerate(kb.rules):
+        for conclusion in _conclusions(rule):
+            found.setdefault(conclusion, []).append(position)
+    index = {conclusion: tuple(at) for conclusion, at in found.items()}
+    _INDEXED[:] = [(kb, index)]
+    return index
 
 
 # ------------------------------------------------------- contract proofs

@@ -15,14 +15,18 @@
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from .conditions import evaluate
 from .consultation import Consultation, ConsultationResult
 from .domains import CLOSED, Closed, Domain, Interval, OneOf, allowed, derive, open_domain
 from .model import AllOf, AnyOf, Comparison, Condition, Fact, FactType, KnowledgeBase, Not, Rule, Value, never
 from .operators import OPERATORS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "EXAMPLES_TRIED",
@@ -169,17 +173,71 @@ def lint_domains(kb: KnowledgeBase, limit: int = MAX_ALTERNATIVES) -> dict[str, 
 def consult_pure(kb: KnowledgeBase, given: Mapping[str, Value]) -> ConsultationResult:
     """A consultation in pure Python (no durable, no fact validation): the rule first in the
     knowledge base's order (priority, then position) whose condition holds fires next, until
-    none is left — the backend's documented order. For lint examples and tests."""
+    none is left — the backend's documented order. For lint examples and tests.
+
+    Facts are only ever added and the logic is monotone, so a condition that holds goes on
+    holding and one that fails goes on failing: each rule is evaluated when it may first decide
+    (it reads a given fact) and again only when a fact it reads is derived — linear in the
+    rules that read the facts involved, not rules times firings."""
     consultation = Consultation(kb, given)
-    fired: set[str] = set()
-    while True:
-        for rule in kb.rules:
-            if rule.id not in fired and evaluate(rule.when, consultation.facts).holds:
-                fired.add(rule.id)
-                consultation.fire(rule, consultation.facts)
-                break
-        else:
-            return consultation.result()
+    facts = consultation.facts
+    readers = _readers(kb)
+    ready: list[int] = []  # positions in kb.rules of rules that hold and have not fired
+    decided: set[int] = set()
+
+    def reconsider(names: Iterable[str]) -> None:
+        for position in sorted({p for name in names for p in readers.get(name, ())} - decided):
+            truth = _truth(kb.rules[position].when, facts)
+            if truth is not None:
+                decided.add(position)
+                if truth:
+                    heapq.heappush(ready, position)
+
+    reconsider([*facts, ""])
+    while ready:
+        rule = kb.rules[heapq.heappop(ready)]
+        reconsider(consultation.fire(rule, facts))
+    return consultation.result()
+
+
+def _truth(condition: Condition, facts: Mapping[str, Value]) -> bool | None:
+    """Whether ``condition`` holds (True), fails (False) or is undecided (None) on ``facts``:
+    the truth of :func:`.conditions.evaluate`, without building the evaluation's tree."""
+    if isinstance(condition, Comparison):
+        if condition.fact not in facts:
+            return None
+        return bool(condition.operator.test(facts[condition.fact], condition.value))
+    if isinstance(condition, Not):
+        inner = _truth(condition.condition, facts)
+        return None if inner is None else not inner
+    if not isinstance(condition, (AllOf, AnyOf)):  # pragma: no cover
+        never(condition)
+    deciding = isinstance(condition, AnyOf)  # the value of a part that decides the whole
+    undecided = not condition.conditions  # no parts: undecided, as in evaluate
+    for part in condition.conditions:
+        truth = _truth(part, facts)
+        if truth is deciding:
+            return deciding
+        undecided = undecided or truth is None
+    return None if undecided else not deciding
+
+
+#: The last knowledge base :func:`_readers` indexed, and its index (lint asks about one kb).
+_INDEX: list[tuple[KnowledgeBase, dict[str, tuple[int, ...]]]] = []
+
+
+def _readers(kb: KnowledgeBase) -> dict[str, tuple[int, ...]]:
+    """Fact → the positions (in ``kb.rules``) of the rules that read it; ``""``: rules that
+    read no fact (their condition is decided from the start)."""
+    if _INDEX and _INDEX[0][0] is kb:
+        return _INDEX[0][1]
+    found: dict[str, list[int]] = {}
+    for position, rule in enumerate(kb.rules):
+        for name in rule.reads or ("",):
+            found.setdefault(name, []).append(position)
+    index = {name: tuple(at) for name, at in found.items()}
+    _INDEX[:] = [(kb, index)]
+    return index
 
 
 class TooHard(Exception):
@@ -195,6 +253,7 @@ class Prover:
         self.domains = domains
         self.expander = Expander(kb, limit)
         self._cache: dict[tuple[Condition, bool], list[list[Literal]] | None] = {}
+        self._silent: dict[str, list[list[list[Literal]]]] = {}
 
     def alternatives(self, condition: Condition, holds: bool) -> list[list[Literal]]:
         key = (condition, holds)
@@ -207,13 +266,17 @@ class Prover:
 
     def not_firing(self, rule: Rule) -> list[list[list[Literal]]]:
         """Choices (one literal to pick from each) under which ``rule`` does not fire: for each
-        way its condition can hold, one askable fact of it fails that test or is not known."""
+        way its condition can hold, one askable fact of it fails that test or is not known
+        (worked out once per rule: a contract proof asks it of every rule that replaces)."""
+        if rule.id in self._silent:
+            return self._silent[rule.id]
         clauses: list[list[list[Literal]]] = []
         for conjunction in self.alternatives(rule.when, True):
             clause: list[list[Literal]] = [[(comparison, not want)] for comparison, want in conjunction]
             for fact in dict.fromkeys(comparison.fact for comparison, _ in conjunction):
                 clause.append([(Comparison(fact, OPERATORS["eq"], None), None)])  # type: ignore[arg-type]
             clauses.append(clause)
+        self._silent[rule.id] = clauses
         return clauses
 
     def situations(
@@ -284,10 +347,61 @@ def _pick_number(domain: Interval, literals: Sequence[Literal], passes: Callable
     return min(inside, key=lambda v: (abs(v), v < 0)) if inside else None
 
 
+#: A fact no literal of the search has mentioned yet.
+_ABSENT = object()
+
+
+def _extended(
+    state: dict[str, Any], literals: Sequence[Literal], domains: Mapping[str, Domain]
+) -> dict[str, Any] | None:
+    """``state`` (fact → what the literals so far leave of it, None: not known) with
+    ``literals`` added; None when they conflict. The same verdict as
+    :func:`_conjunction_conflict` on all the literals, given that those of ``state`` agree,
+    worked out only for the facts ``literals`` test."""
+    new: dict[str, Any] | None = None
+    for comparison, want in literals:
+        name = comparison.fact
+        current = (state if new is None else new).get(name, _ABSENT)
+        if want is None:
+            if current is None:
+                continue
+            if current is not _ABSENT:
+                return None  # both unknown and tested
+            values: Any = None
+        else:
+            if current is None:
+                return None
+            if current is _ABSENT:
+                domain = domains.get(name, CLOSED)
+                if isinstance(domain, Closed):
+                    return None  # no rule can conclude it
+                current = allowed(domain, ())
+            values = comparison.operator.restrict(current, comparison.value, want)
+            if not values:
+                return None
+        if new is None:
+            new = dict(state)
+        new[name] = values
+    return state if new is None else new
+
+
+def _follows(literal: Literal, state: Mapping[str, Any]) -> bool:
+    """Whether ``literal`` holds in every situation ``state`` allows (:func:`_entailed`)."""
+    comparison, want = literal
+    current = state.get(comparison.fact, _ABSENT)
+    if want is None:
+        return current is None
+    if current is _ABSENT or current is None:
+        return False
+    return not comparison.operator.restrict(current, comparison.value, not want)
+
+
 class _Search:
     """One search of :meth:`Prover.situations`: an alternative of each choice in turn (each
     consistent with those before), then one option of every extra clause; stops after ``limit``
-    situations, raises :class:`TooHard` after :data:`SEARCH_BUDGET` steps."""
+    situations, raises :class:`TooHard` after :data:`SEARCH_BUDGET` steps. What the literals
+    chosen so far leave of each fact is carried along (:func:`_extended`), so a step costs the
+    facts it adds, not every literal chosen before it."""
 
     def __init__(
         self,
@@ -308,50 +422,55 @@ class _Search:
         if self.steps > SEARCH_BUDGET:
             raise TooHard
 
-    def choose(self, index: int, literals: list[Literal]) -> None:
+    def choose(self, index: int, literals: list[Literal], state: dict[str, Any] | None = None) -> None:
+        state = {} if state is None else state
         if index == len(self.choices):
-            self.satisfy(literals, list(self.extra))
+            self.satisfy(literals, list(self.extra), state)
             return
         for alternative in self.choices[index]:
             self.tick()
-            combined = literals + alternative
-            if _conjunction_conflict(combined, self.domains) is None:
-                self.choose(index + 1, combined)
+            combined = _extended(state, alternative, self.domains)
+            if combined is not None:
+                self.choose(index + 1, literals + alternative, combined)
                 if len(self.found) >= self.limit:
                     return
 
-    def satisfy(self, literals: list[Literal], clauses: list[list[list[Literal]]]) -> None:
+    def satisfy(self, literals: list[Literal], clauses: list[list[list[Literal]]], state: dict[str, Any]) -> None:
         """One option of every clause, most constrained clause first; a clause an option of
         which already follows from ``literals`` is satisfied and dropped."""
-        best: list[list[Literal]] | None = None
+        best: list[tuple[list[Literal], dict[str, Any]]] | None = None
         rest: list[list[list[Literal]]] = []
         for clause in clauses:
             self.tick()
-            options = self._options(literals, clause)
+            options = self._options(state, clause)
             if options is None:
                 continue
             if not options:
                 return
             if best is None or len(options) < len(best):
                 if best is not None:
-                    rest.append(best)
+                    rest.append([option for option, _ in best])
                 best = options
             else:
-                rest.append(options)
+                rest.append([option for option, _ in options])
         if best is None:
             self.found.append(literals)
             return
-        for option in best:
-            self.satisfy(literals + option, rest)
+        for option, extended in best:
+            self.satisfy(literals + option, rest, extended)
             if len(self.found) >= self.limit:
                 return
 
-    def _options(self, literals: list[Literal], clause: list[list[Literal]]) -> list[list[Literal]] | None:
-        """The options of ``clause`` consistent with ``literals``; None when one already follows."""
+    def _options(
+        self, state: dict[str, Any], clause: list[list[Literal]]
+    ) -> list[tuple[list[Literal], dict[str, Any]]] | None:
+        """The options of ``clause`` consistent with ``state`` (each with the state it leads
+        to); None when one already follows."""
         options = []
         for option in clause:
-            if all(_entailed(literal, literals, self.domains) for literal in option):
+            if all(_follows(literal, state) for literal in option):
                 return None
-            if _conjunction_conflict(literals + option, self.domains) is None:
-                options.append(option)
+            extended = _extended(state, option, self.domains)
+            if extended is not None:
+                options.append((option, extended))
         return options

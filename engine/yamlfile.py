@@ -16,13 +16,17 @@ silently. Every error has a line and column, control characters included.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 from .errors import YamlSyntaxError
 from .facts import MAX_INTEGER
@@ -102,71 +106,254 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
 
 
-class _Converter:
-    def __init__(self, filename: str) -> None:
+class _Anchored:
+    """What an anchor (``&name``) names: a scalar's tag, text and mark, or a list or mapping —
+    open while its events are still coming, then its Node and how many values it expands to."""
+
+    __slots__ = ("mark", "scalar", "node", "size", "open")
+
+    def __init__(self, mark: Any, scalar: tuple[str, str, Any, Any] | None = None) -> None:
+        self.mark = mark
+        self.scalar = scalar  # (tag, text, start mark, event) of a scalar
+        self.node: Node | None = None
+        self.size = 0
+        self.open = scalar is None
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_tag(text: str) -> str:
+    """The tag YAML 1.1 resolves a plain (unquoted) scalar to: ``true`` → bool, ``12`` → int…"""
+    return _RESOLVER.resolve(ScalarNode, text, (True, False))
+
+
+_RESOLVER = Resolver()
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Composer:
+    """YAML events (libyaml's parser) to Nodes in one pass, without PyYAML's node graph.
+
+    The errors are those of composing the document with PyYAML and then converting it, in the
+    same order: nesting past :data:`MAX_DEPTH` (checked, as before, only when the text has more
+    nesting marks than that), then syntax errors and undefined or duplicate anchors in the order
+    they occur (a composing error waits for the rest of the text when depth is checked, as the
+    depth check read all of it first), then a second document, then the first conversion error
+    (a tag, a key, a number, more than :data:`MAX_NODES` values) in document order.
+    """
+
+    def __init__(self, filename: str, check_depth: bool) -> None:
         self.filename = filename
+        self.check_depth = check_depth
         self.count = 0
+        self.depth = 0
+        self.documents = 0
         self.constructor = SafeConstructor()
-        self.open: set[int] = set()
+        self.anchors: dict[str, _Anchored] = {}
+        self.stack: list[list[Any]] = []  # [value, location, anchored, count at start, keys, key]
+        self.root: Node | None = None
+        self.failure: Exception | None = None  # the first conversion error
+        self.composing: yaml.MarkedYAMLError | None = None  # a composing error, when depth is checked
+        self.second: Location | None = None  # where a second document starts
 
-    def convert(self, node: yaml.Node) -> Node:
-        self.count += 1
-        location = _location(self.filename, node.start_mark)
-        if self.count > MAX_NODES:
-            raise YamlSyntaxError(
-                location, f"document expands to more than {MAX_NODES} values (aliases?)"
-            )
-        if id(node) in self.open:
-            raise YamlSyntaxError(location, "an alias refers to a value that contains it")
-        if isinstance(node, ScalarNode):
-            return Node(self._scalar(node, location), location)
-        self.open.add(id(node))
+    @property
+    def building(self) -> bool:
+        return self.failure is None and self.composing is None and self.documents == 1
+
+    def compose(self, text: str) -> Node | None:
+        loader = _LOADER(text)
         try:
-            if isinstance(node, SequenceNode):
-                self._check_tag(node, "tag:yaml.org,2002:seq", location)
-                return Node([self.convert(item) for item in node.value], location)
-            if isinstance(node, MappingNode):
-                self._check_tag(node, "tag:yaml.org,2002:map", location)
-                return self._mapping(node, location)
+            event = loader.get_event()
+            while event is not None and event.__class__ is not yaml.StreamEndEvent:
+                self.event(event)
+                event = loader.get_event()
         finally:
-            self.open.discard(id(node))
-        raise YamlSyntaxError(location, "unsupported YAML node")  # pragma: no cover
+            loader.dispose()
+        if self.composing is not None:
+            raise self.composing
+        if self.second is not None:
+            raise YamlSyntaxError(self.second, "only one YAML document per file ('---' starts a second one)")
+        if self.failure is not None:
+            raise self.failure
+        return self.root
 
-    def _check_tag(self, node: yaml.Node, expected: str, location: Location) -> None:
-        if node.tag != expected:
+    def event(self, event: Any) -> None:
+        kind = event.__class__
+        if kind is yaml.ScalarEvent:
+            self.node_event(event)
+            if self.building:
+                self.catch(self.scalar_event, event)
+        elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+            self.depth += 1
+            if self.check_depth and self.depth > MAX_DEPTH:
+                raise YamlSyntaxError(self.location(event.start_mark), f"YAML nested more than {MAX_DEPTH} levels deep")
+            self.node_event(event)
+            if self.building:
+                self.catch(self.start_event, event)
+        elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+            self.depth -= 1
+            if self.building:
+                self.catch(self.end_event, event)
+        elif kind is yaml.AliasEvent:
+            self.node_event(event)
+            anchored = self.anchors.get(event.anchor)
+            if anchored is None:
+                self.fail_composing(ComposerError(None, None, "found undefined alias", event.start_mark))
+            elif self.building:
+                self.catch(self.alias_event, anchored)
+        elif kind is yaml.DocumentStartEvent:
+            self.documents += 1
+            self.anchors = {}
+
+    def node_event(self, event: Any) -> None:
+        """Bookkeeping every node's event needs: where a second document starts, its anchor."""
+        if self.documents > 1 and self.second is None:
+            self.second = self.location(event.start_mark)
+        anchor = getattr(event, "anchor", None) if event.__class__ is not yaml.AliasEvent else None
+        if anchor is None:
+            return
+        if anchor in self.anchors:
+            first = self.anchors[anchor].mark
+            self.fail_composing(
+                ComposerError("found duplicate anchor; first occurrence", first, "second occurrence", event.start_mark)
+            )
+        scalar = None
+        if event.__class__ is yaml.ScalarEvent:
+            scalar = (self.tag(event), event.value, event.start_mark, event)
+        self.anchors[anchor] = _Anchored(event.start_mark, scalar)
+
+    def fail_composing(self, error: yaml.MarkedYAMLError) -> None:
+        if not self.check_depth:
+            raise error
+        if self.composing is None:
+            self.composing = error
+
+    def catch(self, handle: Callable[[Any], None], argument: Any) -> None:
+        try:
+            handle(argument)
+        except Exception as error:  # noqa: BLE001 - raised once the whole text has been read
+            self.failure = error
+
+    def location(self, mark: Any) -> Location:
+        return Location(self.filename, mark.line + 1, mark.column + 1)
+
+    @staticmethod
+    def tag(event: Any) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            return _plain_tag(event.value) if event.implicit[0] else _STR
+        return tag
+
+    def wants_key(self) -> bool:
+        return bool(self.stack) and self.stack[-1][4] is not None and self.stack[-1][5] is None
+
+    def counted(self, location: Location, size: int = 1) -> None:
+        self.count += size
+        if self.count > MAX_NODES:
+            raise YamlSyntaxError(location, f"document expands to more than {MAX_NODES} values (aliases?)")
+
+    def scalar_event(self, event: Any) -> None:
+        tag = self.tag(event)
+        if self.wants_key():
+            self.key(tag, event.value, event.start_mark)
+            return
+        location = self.location(event.start_mark)
+        self.counted(location)
+        self.attach(Node(self.scalar(tag, event, location), location))
+
+    def start_event(self, event: Any) -> None:
+        location = self.location(event.start_mark)
+        if self.wants_key():
+            raise YamlSyntaxError(location, "a mapping key must be a plain word")
+        self.counted(location)
+        mapping = event.__class__ is yaml.MappingStartEvent
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = "tag:yaml.org,2002:map" if mapping else "tag:yaml.org,2002:seq"
+        self.check_tag(tag, "tag:yaml.org,2002:map" if mapping else "tag:yaml.org,2002:seq", location)
+        anchored = self.anchors[event.anchor] if event.anchor is not None else None
+        self.stack.append([{} if mapping else [], location, anchored, self.count, {} if mapping else None, None])
+
+    def end_event(self, event: Any) -> None:
+        value, location, anchored, start, keys, _ = self.stack.pop()
+        node = Node(value, location, keys) if keys is not None else Node(value, location)
+        if anchored is not None:
+            anchored.node, anchored.size, anchored.open = node, self.count - start + 1, False
+        self.attach(node)
+
+    def alias_event(self, anchored: _Anchored) -> None:
+        location = self.location(anchored.mark)
+        if anchored.scalar is not None:
+            tag, text, mark, event = anchored.scalar
+            if self.wants_key():
+                self.key(tag, text, mark)
+                return
+            self.counted(location)
+            self.attach(Node(self.scalar(tag, event, location), location))
+            return
+        if self.wants_key():
+            raise YamlSyntaxError(location, "a mapping key must be a plain word")
+        if anchored.open:
+            self.counted(location)
+            raise YamlSyntaxError(location, "an alias refers to a value that contains it")
+        self.counted(location, anchored.size)
+        self.attach(anchored.node)  # type: ignore[arg-type]
+
+    def attach(self, node: Node) -> None:
+        if not self.stack:
+            self.root = node
+            return
+        frame = self.stack[-1]
+        if frame[4] is None:
+            frame[0].append(node)
+        else:
+            frame[0][frame[5]] = node
+            frame[5] = None
+
+    def key(self, tag: str, text: str, mark: Any) -> None:
+        location = self.location(mark)
+        if tag == "tag:yaml.org,2002:merge":
+            raise YamlSyntaxError(location, "merge keys ('<<') are not allowed")
+        self.check_scalar_tag(tag, location)
+        key = str(text)  # `yes:`, `1:` or `010:` as a key: the text as written
+        keys = self.stack[-1][4]
+        if key in keys:
+            raise YamlSyntaxError(location, f"duplicate key '{key}' (first at line {keys[key].line})", name=key)
+        keys[key] = location
+        self.stack[-1][5] = key
+
+    def check_tag(self, tag: str, expected: str, location: Location) -> None:
+        if tag != expected:
             raise YamlSyntaxError(
-                location,
-                f"YAML tag '{_short_tag(node.tag)}' is not allowed in knowledge-base files",
-                name=node.tag,
+                location, f"YAML tag '{_short_tag(tag)}' is not allowed in knowledge-base files", name=tag
             )
 
-    def _check_scalar_tag(self, node: ScalarNode, location: Location) -> None:
-        if node.tag not in _PLAIN_TAGS and node.tag != _TIMESTAMP:
+    def check_scalar_tag(self, tag: str, location: Location) -> None:
+        if tag not in _PLAIN_TAGS and tag != _TIMESTAMP:
             raise YamlSyntaxError(
-                location,
-                f"YAML tag '{_short_tag(node.tag)}' is not allowed in knowledge-base files",
-                name=node.tag,
+                location, f"YAML tag '{_short_tag(tag)}' is not allowed in knowledge-base files", name=tag
             )
 
-    def _scalar(self, node: ScalarNode, location: Location) -> Any:
-        self._check_scalar_tag(node, location)
-        if node.tag == _TIMESTAMP:
-            return node.value  # a date written bare stays the text it is
-        if node.tag == _INT:
-            return self._integer(node, location)
-        if node.tag == _FLOAT and ("_" in node.value or ":" in node.value):
+    def scalar(self, tag: str, event: Any, location: Location) -> Any:
+        self.check_scalar_tag(tag, location)
+        text = event.value
+        if tag in (_STR, _TIMESTAMP):
+            return text  # a date written bare stays the text it is
+        node = ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+        if tag == _INT:
+            return self.integer(node, location)
+        if tag == _FLOAT and ("_" in text or ":" in text):
             raise YamlSyntaxError(
                 location,
-                f"'{node.value}' is not a plain number (YAML 1.1 reads '_' and ':' in numbers); "
-                f"write digits only, or quote it ('{node.value}') if it is text",
-                name=node.value,
+                f"'{text}' is not a plain number (YAML 1.1 reads '_' and ':' in numbers); "
+                f"write digits only, or quote it ('{text}') if it is text",
+                name=text,
             )
         try:
             return self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise YamlSyntaxError(location, f"bad scalar {node.value!r}: {exc}") from None
+            raise YamlSyntaxError(location, f"bad scalar {text!r}: {exc}") from None
 
-    def _integer(self, node: ScalarNode, location: Location) -> int:
+    def integer(self, node: ScalarNode, location: Location) -> int:
         """A plain decimal integer within ±MAX_INTEGER; any other integer form is an error."""
         text = node.value
         if _DECIMAL.fullmatch(text):
@@ -194,48 +381,12 @@ class _Converter:
             suggestion=suggestion,
         )
 
-    def _mapping(self, node: MappingNode, location: Location) -> Node:
-        values: dict[str, Node] = {}
-        keys: dict[str, Location] = {}
-        for key_node, value_node in node.value:
-            key_location = _location(self.filename, key_node.start_mark)
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlSyntaxError(key_location, "merge keys ('<<') are not allowed")
-            if not isinstance(key_node, ScalarNode):
-                raise YamlSyntaxError(key_location, "a mapping key must be a plain word")
-            self._check_scalar_tag(key_node, key_location)
-            key = str(key_node.value)  # `yes:`, `1:` or `010:` as a key: the text as written
-            if key in values:
-                raise YamlSyntaxError(
-                    key_location,
-                    f"duplicate key '{key}' (first at line {keys[key].line})",
-                    name=key,
-                )
-            keys[key] = key_location
-            values[key] = self.convert(value_node)
-        return Node(values, location, keys)
 
-
-def _check_depth(text: str, filename: str) -> None:
-    """Refuse a document nested deeper than :data:`MAX_DEPTH` before it is composed.
-
-    Only text with many nesting marks is scanned (ordinary files pay one count): without
-    ``[``, ``{``, ``- `` or ``? `` each level needs its own indentation, so a file within the
-    read limit cannot nest deeply enough to matter.
-    """
-    marks = text.count("[") + text.count("{") + text.count("- ") + text.count("? ")
-    if marks <= MAX_DEPTH:
-        return
-    depth = 0
-    for event in yaml.parse(text, Loader=_LOADER):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise YamlSyntaxError(
-                    _location(filename, event.start_mark), f"YAML nested more than {MAX_DEPTH} levels deep"
-                )
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
+def _nesting_marks(text: str) -> int:
+    """How many marks could open a level of nesting. Only text with more than :data:`MAX_DEPTH`
+    of them has its depth checked: without ``[``, ``{``, ``- `` or ``? `` each level needs its
+    own indentation, so a file within the read limit cannot nest deeply enough to matter."""
+    return text.count("[") + text.count("{") + text.count("- ") + text.count("? ")
 
 
 #: YAML syntax errors that mis-indented lines cause (PyYAML's and libyaml's words).
@@ -283,9 +434,9 @@ def parse_yaml(text: str, filename: str) -> Node | None:
 
     Raises :class:`YamlSyntaxError` with the position of the problem.
     """
+    composer = _Composer(filename, _nesting_marks(text) > MAX_DEPTH)
     try:
-        _check_depth(text, filename)
-        documents = list(yaml.compose_all(text, Loader=_LOADER))
+        return composer.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -299,22 +450,6 @@ def parse_yaml(text: str, filename: str) -> Node | None:
         ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(Location(filename), f"YAML syntax: {exc}") from None
-    except RecursionError:
-        raise YamlSyntaxError(Location(filename), "YAML nested too deeply") from None
     except UnicodeError:  # a lone surrogate (text decoded with 'surrogateescape')
         bad = next((i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff"), 0)
         raise YamlSyntaxError(location_of(text, bad, filename), "not UTF-8 text") from None
-    documents = [d for d in documents if d is not None]
-    if not documents:
-        return None
-    if len(documents) > 1:
-        raise YamlSyntaxError(
-            _location(filename, documents[1].start_mark),
-            "only one YAML document per file ('---' starts a second one)",
-        )
-    try:
-        return _Converter(filename).convert(documents[0])
-    except RecursionError:
-        raise YamlSyntaxError(
-            _location(filename, documents[0].start_mark), "YAML nested too deeply"
-        ) from None
