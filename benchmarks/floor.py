@@ -40,8 +40,6 @@ def _test_source(op: str, value_expr: str, const: str) -> str:
     simple = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">=", "in": "in", "not_in": "not in"}
     if op in simple:
         return f"{value_expr} {simple[op]} {const}"
-    if op == "between":
-        return f"{const}[0] <= {value_expr} <= {const}[1]"
     raise ValueError(f"the floor does not know operator {op!r}")
 
 
@@ -64,7 +62,11 @@ class _SourceWriter:
         if isinstance(condition, Comparison):
             op = condition.operator.name
             expected = condition.value
-            const = self.constant(tuple(expected) if op == "between" else expected)
+            if op in ("between", "not_between"):
+                low, high = expected
+                test = f"{low!r} <= f[{condition.fact!r}] <= {high!r}"
+                return f"({condition.fact!r} in f and {'' if holds else 'not '}({test}))"
+            const = self.constant(expected)
             if op == "eq" and holds:  # values are never None: one lookup
                 return f"f.get({condition.fact!r}) == {const}"
             if op == "in" and holds:
