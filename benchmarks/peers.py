@@ -257,13 +257,18 @@ class Experta:
             derive = [(self.classes[name], value) for name, value in rule.derive]
             Fired = self.Fired
 
+            guarded = len(conjunctions) > 1
+
             def action(engine: Any) -> None:
                 fired.append(index)
-                engine.declare(Fired(rule=index))
+                if guarded:
+                    engine.declare(Fired(rule=index))
                 for cls, value in derive:
                     engine.declare(cls(value=value))
 
-            return Rule(*lhs, NOT(Fired(rule=index)), salience=len(kb.rules) - index)(action)
+            # refraction fires a rule once per match; a rule with an `or` needs the guard (as in CLIPS)
+            guard = [NOT(Fired(rule=index))] if guarded else []
+            return Rule(*lhs, *guard, salience=len(kb.rules) - index)(action)
 
         attributes = {f"r{index}": make(index, rule) for index, rule in enumerate(kb.rules)}
         self.engine = type("SameRules", (KnowledgeEngine,), attributes)()
