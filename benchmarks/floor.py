@@ -6,7 +6,8 @@ compiled to Python *source* once (three-valued: a test on an unknown fact never 
 pushed inwards), an indexed agenda, and a lean builder of the same ordered advice, replacements,
 contract checks, facts and trace.
 
-The agenda is the documented one: every rule is tested once on the given facts; a derived fact
+The agenda is the documented one: every rule is tested once on the given facts (indexed: only
+the rules whose entry fact — one fact they need known — was given); a derived fact
 re-tests only the not-yet-activated rules that read it (a rule reading no derived fact is thus
 tested exactly once); the next rule to fire is the first activated one in the knowledge base's
 order (priority, then position). Facts are only ever added, so an activated rule stays activated.
@@ -80,6 +81,20 @@ class _SourceWriter:
         return "(" + joiner.join(parts) + ")"
 
 
+def required(condition: Condition, holds: bool = True) -> frozenset[str]:
+    """Facts that must be known for ``condition`` to hold (or, ``holds=False``, to fail)."""
+    if isinstance(condition, Comparison):
+        return frozenset((condition.fact,))
+    if isinstance(condition, Not):
+        return required(condition.condition, not holds)
+    parts = [required(part, holds) for part in condition.conditions]  # type: ignore[union-attr]
+    if not parts:
+        return frozenset()
+    if isinstance(condition, AllOf) == holds:
+        return frozenset().union(*parts)
+    return frozenset.intersection(*parts)
+
+
 def compile_conditions(conditions: Sequence[tuple[Condition, bool]]) -> list[Callable[[Mapping[str, Any]], bool]]:
     """Each ``(condition, holds)`` as one Python function of the known facts, from generated source."""
     writer = _SourceWriter()
@@ -112,7 +127,7 @@ class LeanResult:
         ]
         requires = [(a.id, a.requires) for a in catalogue.values() if a.requires is not None]
         fails = compile_conditions([(condition, False) for _, condition in requires])
-        self.contract_fails = {advice_id: test for (advice_id, _), test in zip(requires, fails)}
+        self.contract_fails = {advice_id: test for (advice_id, _), test in zip(requires, fails, strict=True)}
         self.incompatible = {
             (a.id, b) for a in catalogue.values() for b in a.incompatible_with
         } | {(b, a.id) for a in catalogue.values() for b in a.incompatible_with}
@@ -277,13 +292,28 @@ class Floor:
                     readers.setdefault(name, []).append(index)
         self.readers = {name: tuple(indices) for name, indices in readers.items()}
         self.derive = [rule.derive for rule in kb.rules]
-        self.indexed = list(enumerate(self.tests))
+        # The entry index: a rule that needs a derived fact cannot hold on the given facts alone
+        # (its derived fact will re-test it); one that needs a given fact is tested only when that
+        # fact is given; the rest are tested on every consultation.
+        self.always: list[tuple[int, Any]] = []
+        self.entry: dict[str, list[tuple[int, Any]]] = {}
+        for index, rule in enumerate(kb.rules):
+            needs = required(rule.when)
+            if needs & derived:
+                continue
+            if needs:
+                self.entry.setdefault(min(needs), []).append((index, self.tests[index]))
+            else:
+                self.always.append((index, self.tests[index]))
 
     def run(self, given: Mapping[str, Any]) -> tuple[list[int], dict[str, Any], dict[str, int]]:
         """The rules fired (indices, in order), the facts known after and each derived fact's step."""
         facts = self.lean.validate(given)
         tests, readers, derive = self.tests, self.readers, self.derive
-        agenda = [index for index, test in self.indexed if test(facts)]
+        agenda = [index for index, test in self.always if test(facts)]
+        entry = self.entry
+        for name in facts:
+            agenda += [index for index, test in entry.get(name, ()) if test(facts)]
         heapify(agenda)
         activated = set(agenda)
         fired: list[int] = []

@@ -102,7 +102,7 @@ def plot(results: list[dict[str, Any]], path: Path) -> bool:
         return False
     figure, axes = plt.subplots(figsize=(9.5, 4.5), dpi=110)
     names = list(dict.fromkeys(name for r in results for name in r["engines"]))
-    for name, style in zip(names, ("o-", "s--", "^:", "d-.")):
+    for name, style in zip(names, ("o-", "s--", "^:", "d-."), strict=False):
         axes.plot([r["rules"] for r in results], [r["engines"][name]["us"][1] / 1000 for r in results], style, label=name)
     axes.set_xscale("log")
     axes.set_yscale("log")

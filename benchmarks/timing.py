@@ -48,7 +48,7 @@ def interleaved(engines: dict[str, Callable[[Any], Any]], workload: Sequence[Any
     return {
         name: {
             "us": spread(values),
-            "ratio": spread([mine / ours for mine, ours in zip(values, per_round[base])]),
+            "ratio": spread([mine / ours for mine, ours in zip(values, per_round[base], strict=True)]),
         }
         for name, values in per_round.items()
     }
