@@ -186,7 +186,7 @@ def _spin_two() -> float:
     return time.perf_counter() - started
 
 
-def batch_rates(copies: int, rounds: int = 5) -> dict[str, float]:
+def batch_rates(copies: int, rounds: int = 3) -> dict[str, float]:
     """`batch` records per second with --jobs 1 and --jobs 2 (process start included), and two
     ceilings for two processes on this machine: two independent `batch --jobs 1` runs on half
     the records each, at the same time (what --jobs 2 could at best do), and two copies of a
@@ -249,7 +249,7 @@ def plan_latency() -> list[float]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks endtoend")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--copies", type=int, default=300, help="copies of the kb cases in the batch input")
+    parser.add_argument("--copies", type=int, default=40, help="copies of the kb cases in the batch input")
     args = parser.parse_args(argv)
     starts = cold_start(args.runs)
     asked = ask_latency()
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"{asked['cpu_ms']['p90']:.2f} ms) over {asked['questions']} questions; planning alone p90 "
           f"{result['plan_only_ms']['p90']:.2f} ms")
     print(f"batch: {rates['jobs1']:.0f} records/s with --jobs 1, {rates['jobs2']:.0f} with --jobs 2 ({rates['ratio']:.2f}x), "
-          f"{rates['records']} records, process start included, medians of 5 interleaved rounds; two "
+          f"{rates['records']} records, process start included, medians of 3 interleaved rounds; two "
           f"independent --jobs 1 runs on half the records each, at once: {rates['independent_ratio']:.2f}x; "
           f"two CPU-bound Python loops: {rates['ceiling']:.2f}x one")
     return result
