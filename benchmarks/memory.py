@@ -1,7 +1,7 @@
 """Resident memory over many consultations in one process (must be flat after warm-up).
 
 Cycles through every scenario case of the shipped knowledge base; reports the resident set size
-after warm-up (1,000), 10,000 and the last of ``--consultations`` (default 100,000) consultations,
+after warm-up (1,000), 10,000 and the last of ``--consultations`` (default 50,000) consultations,
 and the growth from 10,000 to the end, and checks that the backend's session is empty afterwards.
 """
 

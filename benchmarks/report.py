@@ -182,7 +182,7 @@ def _endtoend(e: dict[str, Any]) -> list[str]:
         f"CPU {_spread(cold['cpu_ms']['interpreter'], 0)} ms |",
         f"| `ask`: answer to next question drawn on the real prompt ({ask['questions']:,} questions) | wall median "
         f"{ask['wall_ms']['median']:.1f}, p90 {ask['wall_ms']['p90']:.1f}, max {ask['wall_ms']['max']:.1f} ms; CPU median "
-        f"{ask['cpu_ms']['median']:.1f}, p90 {ask['cpu_ms']['p90']:.1f} ms (planning alone: p90 {e['plan_only_ms']['p90']:.2f} ms) |",
+        f"{ask['cpu_ms']['median']:.1f}, p90 {ask['cpu_ms']['p90']:.1f} ms (planning alone, wall: median {e['plan_only_ms']['median']:.1f}, p90 {e['plan_only_ms']['p90']:.1f} ms) |",
         f"| `batch --jobs 1` | {e['batch_jobs1_per_s']:,.0f} records/s (target 2,000: {_verdict(e['batch_jobs1_per_s'] >= 2000)}) |",
         f"| `batch --jobs 2` | {e['batch_jobs2_per_s']:,.0f} records/s ({ratio:.2f}× `--jobs 1`; two independent `--jobs 1` "
         f"runs on half the records each, at once: {e['batch_independent_ratio']:.2f}×; two CPU-bound loops: "
