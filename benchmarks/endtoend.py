@@ -79,7 +79,7 @@ def cold_start(runs: int) -> dict[str, Any]:
                 cpu[name].append(spent)
 
     def ratios(samples: dict[str, list[float]], name: str) -> list[float]:
-        return spread([a / b for a, b in zip(samples[name], samples["interpreter"])])
+        return spread([a / b for a, b in zip(samples[name], samples["interpreter"], strict=False)])
 
     return {
         "wall_ms": {name: spread(values) for name, values in wall.items()},
@@ -220,8 +220,8 @@ def batch_rates(copies: int, rounds: int = 3) -> dict[str, float]:
     return {
         "jobs1": statistics.median(one),
         "jobs2": statistics.median(two),
-        "ratio": statistics.median(b / a for a, b in zip(one, two)),
-        "independent_ratio": statistics.median(p / a for a, p in zip(one, pair)),
+        "ratio": statistics.median(b / a for a, b in zip(one, two, strict=False)),
+        "independent_ratio": statistics.median(p / a for a, p in zip(one, pair, strict=False)),
         "ceiling": statistics.median(ceilings),
         "records": records,
     }

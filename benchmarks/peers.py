@@ -38,6 +38,7 @@ from orderdoctor.engine.facts import validate_facts
 from orderdoctor.engine.model import AllOf, Comparison, Condition, FactType, Not
 
 from .floor import Floor, LeanResult
+import contextlib
 
 #: A literal of a rule condition in disjunctive normal form: fact, operator keyword (``not_between``
 #: for the failure of ``between``, which has no negation operator), value.
@@ -374,8 +375,6 @@ def available_peers(kb: KnowledgeBase, experta: bool = True) -> list[Any]:
     """The peers that can run here (CLIPS and experta need the optional ``[bench]`` extra)."""
     peers: list[Any] = [Floor(kb), NaiveDurable(kb)]
     for peer in (Clips, Experta) if experta else (Clips,):
-        try:
+        with contextlib.suppress(ImportError):
             peers.append(peer(kb))
-        except ImportError:
-            pass
     return peers
