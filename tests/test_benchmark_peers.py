@@ -81,3 +81,20 @@ def test_a_peer_that_answers_in_another_order_fails_the_check(shipped):
     several = next(f for f in facts if len(engine.consult(f).advice) > 1)
     with pytest.raises(Disagreement, match="reversed disagrees"):
         check(Reversed(kb), engine, [several])
+
+
+def test_the_clips_peer_releases_the_facts_it_asserts(shipped):
+    """clipspy 1.0.6 never releases a fact asserted from Python (Fact.__del__ has the wrong arity):
+    the peer does it itself, so CLIPS's memory stays flat over consultations."""
+    kb, _, facts = shipped
+    try:
+        peer = Clips(kb)
+    except ImportError:
+        pytest.skip("clipspy is not installed")
+    for given in facts:
+        peer.advise(given)
+    before = peer.env.eval("(mem-used)")
+    for _ in range(3):
+        for given in facts:
+            peer.advise(given)
+    assert peer.env.eval("(mem-used)") == before
