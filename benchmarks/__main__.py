@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    info = report.machine()  # the load average before the run
     results = {}
     # Each benchmark in a fresh process of its own: memory and timings must not carry what an
     # earlier benchmark loaded (the 10,000-rule knowledge base, CLIPS environments).
@@ -31,9 +32,12 @@ def main(argv: list[str]) -> int:
         print(f"== {name}", flush=True)
         with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
             results[name] = pool.submit(run_benchmark, name).result()
-    print(f"== all done in {time.perf_counter() - started:.0f} s")
+    seconds = time.perf_counter() - started
+    print(f"== all done in {seconds:.0f} s")
+    info["load_average_after"] = report.load_average()
+    info["seconds"] = seconds
     if write and set(names) == set(BENCHMARKS) and Path("docs/performance.md").exists():
-        for path in report.write(results, "python -m benchmarks"):
+        for path in report.write(results, "python -m benchmarks", info=info):
             print(f"wrote {path}")
     return 0
 

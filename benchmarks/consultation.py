@@ -1,71 +1,84 @@
-"""Consultation latency on the shipped knowledge base: our engine against the peers.
+"""Consultation time on the shipped knowledge base: orderdoctor against its peers.
 
-Every engine must give the same advice on every kb case before any time is reported. Times are
-per consultation, all cases cycled, medians and p90 over ``--rounds`` rounds of all cases.
+orderdoctor's timed work is what ``advise --json`` does: ``consult(kb, facts).to_json()``. Every
+peer gives the same answer (:mod:`.agreement`: ordered advice, facts and — where the peer has
+one — the firing order; the floor the whole ``to_json()``) on every kb case and on
+``--check`` random fact sets before anything is timed; a difference fails the benchmark.
+
+Two workloads: the kb's cases, and ``--random`` random fact sets. Each is timed in ``--rounds``
+rounds of interleaved passes in CPU time (:mod:`.timing`); ratios are each engine's time over
+orderdoctor's in the same round, min / median / max over the rounds. experta, about 40× slower,
+is timed alone with orderdoctor, on the cases, in 3 rounds.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
-from orderdoctor.engine import consult, load_cases, load_knowledge_base
+from orderdoctor.engine import InferenceEngine, load_cases, load_knowledge_base
 
+from .agreement import check, expected, random_fact_sets
 from .peers import available_peers
+from .timing import interleaved
+
+OURS = "orderdoctor"
+ADVICE_ONLY = "orderdoctor without to_json()"
 
 
-def _time(advise: Callable[[Any], Any], cases: list[Any], rounds: int) -> list[float]:
-    samples = []
-    for _ in range(rounds):
-        for facts in cases:
-            started = time.perf_counter()
-            advise(facts)
-            samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def run(rounds: int = 30) -> dict[str, dict[str, float]]:
+def run(rounds: int = 9, random_sets: int = 2_000, checks: int = 3_000, experta_checks: int = 300) -> dict[str, Any]:
     kb = load_knowledge_base()
+    engine = InferenceEngine(kb)
     cases = [dict(case.facts) for case in load_cases(kb)]
-    engines: dict[str, Callable[[Any], Any]] = {"orderdoctor": lambda facts: consult(kb, facts).advice_ids}
-    engines.update({peer.name: peer.advise for peer in available_peers(kb)})
-    expected = [consult(kb, facts).advice_ids for facts in cases]
-    for name, advise in engines.items():
-        for facts, want in zip(cases, expected):
-            got = advise(facts)
-            assert set(got) == set(want), f"{name} disagrees on {facts}: {got} != {want}"
-    # Rounds interleave the engines (every engine times every case once per round), so that the
-    # shared machine's changing load affects them all alike.
-    samples: dict[str, list[float]] = {name: [] for name in engines}
-    for name, advise in engines.items():
-        _time(advise, cases, 2)  # warm-up
-    for _ in range(rounds):
-        for name, advise in engines.items():
-            samples[name] += _time(advise, cases, 1)
-    results = {}
-    for name, values in samples.items():
-        values.sort()
-        results[name] = {
-            "median_ms": statistics.median(values),
-            "p90_ms": values[int(len(values) * 0.9)],
-            "consultations": len(values),
-        }
-    return results
+    sets = random_fact_sets(kb, max(checks, random_sets))
+    peers = available_peers(kb)
+    wanted_cases = [expected(engine, facts) for facts in cases]
+    wanted_sets = [expected(engine, facts) for facts in sets[:checks]]
+    checked = {}
+    for peer in peers:  # before any timing: a difference raises agreement.Disagreement
+        limit = experta_checks if peer.name == "experta" else checks
+        checked[peer.name] = check(peer, engine, cases, wanted_cases) + check(
+            peer, engine, sets[:limit], wanted_sets[:limit])
+    engines: dict[str, Callable[[Any], Any]] = {
+        OURS: lambda facts: engine.consult(facts).to_json(),
+        ADVICE_ONLY: lambda facts: engine.consult(facts).advice_ids,
+    }
+    engines.update({peer.name: peer.advise for peer in peers})
+    without_experta = {name: run for name, run in engines.items() if name != "experta"}
+    result = {
+        "checked": checked,
+        "cases": {"count": len(cases), "rounds": rounds,
+                  "engines": interleaved(without_experta, cases, rounds, passes=3, base=OURS)},
+        "random": {"count": random_sets, "rounds": rounds,
+                   "engines": interleaved(without_experta, sets[:random_sets], rounds, passes=8, base=OURS)},
+    }
+    if "experta" in engines:  # about 40× slower: alone with orderdoctor, on the cases, 3 rounds
+        pair = {OURS: engines[OURS], "experta": engines["experta"]}
+        timed = interleaved(pair, cases, 3, passes=3, base=OURS)
+        result["experta"] = {"count": len(cases), "rounds": 3, "engines": timed}
+    return result
 
 
-def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks consultation")
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--random", type=int, default=2_000, help="random fact sets timed per round")
+    parser.add_argument("--check", type=int, default=3_000, help="random fact sets every peer must agree on")
     args = parser.parse_args(argv)
-    results = run(args.rounds)
-    ours = results["orderdoctor"]["median_ms"]
-    print("consultation on the shipped kb (ms per consultation; every engine checked to agree on every case)")
-    print(f"{'engine':24} {'median':>8} {'p90':>8} {'vs orderdoctor':>15}")
-    for name, r in results.items():
-        print(f"{name:24} {r['median_ms']:8.3f} {r['p90_ms']:8.3f} {r['median_ms'] / ours:14.2f}x")
+    results = run(args.rounds, args.random, args.check)
+    print("consultation on the shipped kb; every peer agreed on: "
+          + ", ".join(f"{name} {n:,} fact sets" for name, n in results["checked"].items()))
+    for workload in ("cases", "random", "experta"):
+        if workload not in results:
+            continue
+        block = results[workload]
+        print(f"{workload}: {block['count']} fact sets, {block['rounds']} interleaved rounds, CPU µs per "
+              "consultation and time / orderdoctor's (min / median / max)")
+        for name, row in block["engines"].items():
+            us, ratio = row["us"], row["ratio"]
+            print(f"  {name:34} {us[0]:9.1f} {us[1]:9.1f} {us[2]:9.1f}   "
+                  f"{ratio[0]:6.2f} {ratio[1]:6.2f} {ratio[2]:6.2f}")
     return results
 
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from orderdoctor.engine import load_cases, load_knowledge_base
-from orderdoctor.engine.planner import UNKNOWN, plan
+
+from .timing import spread
 
 ADVISE = ["advise", "--set", "order_status=shipped", "--set", "tracking_note=shipment_cancelled",
           "--set", "seller_response=no_reply", "--set", "days_left=3"]
@@ -38,12 +41,27 @@ def _byte_compile() -> None:
         compileall.compile_dir(str(Path(package.__file__).parent), quiet=1)
 
 
-def cold_start(runs: int) -> dict[str, float]:
-    """Median wall time of: the bare interpreter; `advise` with the kb load cache in place (every
-    run after the first); `advise` with the cache off (first run after a kb edit). Interleaved,
-    so that the machine's load affects all three alike."""
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_child(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one run of ``command`` to its end."""
+    cpu, started = _child_cpu(), time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return (time.perf_counter() - started) * 1000, (_child_cpu() - cpu) * 1000
+
+
+def cold_start(runs: int) -> dict[str, Any]:
+    """`advise` cold start against `python -c pass`, the same interpreter, in the same run: the
+    bare interpreter, `advise` with the kb load cache in place (every run after the first) and
+    with the cache off (the first run after a kb edit), taking turns (the order rotates), so that
+    the machine's load affects all alike. Ratios are taken turn by turn (CPU time of the child
+    process, and wall time); min / median / max over the turns."""
     _byte_compile()
-    samples: dict[str, list[float]] = {"interpreter": [], "cached": [], "uncached": []}
+    wall: dict[str, list[float]] = {"interpreter": [], "cached": [], "uncached": []}
+    cpu: dict[str, list[float]] = {name: [] for name in wall}
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "ORDERDOCTOR_CACHE_DIR": cache}
         commands = {
@@ -51,29 +69,93 @@ def cold_start(runs: int) -> dict[str, float]:
             "cached": ([*_command(), *ADVISE], env),
             "uncached": ([*_command(), *ADVISE], {**env, "ORDERDOCTOR_CACHE": "off"}),
         }
-        subprocess.run(commands["cached"][0], env=env, check=True, capture_output=True)  # fills the cache
-        for _ in range(runs):
-            for name, (command, environment) in commands.items():
-                started = time.perf_counter()
-                subprocess.run(command, env=environment, check=True, capture_output=True)
-                samples[name].append((time.perf_counter() - started) * 1000)
-    return {name: statistics.median(values) for name, values in samples.items()}
+        for command, environment in commands.values():  # warm-up; fills the cache
+            subprocess.run(command, env=environment, check=True, capture_output=True)
+        names = list(commands)
+        for turn in range(runs):
+            for name in names[turn % 3:] + names[: turn % 3]:
+                took, spent = _run_child(*commands[name])
+                wall[name].append(took)
+                cpu[name].append(spent)
+
+    def ratios(samples: dict[str, list[float]], name: str) -> list[float]:
+        return spread([a / b for a, b in zip(samples[name], samples["interpreter"], strict=False)])
+
+    return {
+        "wall_ms": {name: spread(values) for name, values in wall.items()},
+        "cpu_ms": {name: spread(values) for name, values in cpu.items()},
+        "ratio_cpu": {name: ratios(cpu, name) for name in ("cached", "uncached")},
+        "ratio_wall": {name: ratios(wall, name) for name in ("cached", "uncached")},
+        "runs": runs,
+    }
 
 
-def ask_latency() -> list[float]:
-    """Time to plan the next question after each answer, over every kb case's interview."""
+def _answer_text(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def ask_latency(cases_limit: int | None = None) -> dict[str, Any]:
+    """Answer to next question in the real `ask` session on the real prompt (prompt-toolkit,
+    fed through a pipe, drawing to a plain-text output): from the moment the prompt returns an
+    answer to the moment the next question's prompt has been drawn and flushed — saving the
+    session, planning, rendering the question text and the prompt included. Over the interview
+    of every kb case (answers from the case; a fact it does not give is answered `unknown`)."""
+    import datetime
+    import io
+
+    from orderdoctor.cli.ask import AskSession
+    from orderdoctor.cli.askterminal import PromptTerminal
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output.plain_text import PlainTextOutput
+
     kb = load_knowledge_base()
-    samples = []
-    plan(kb, {})  # compile once, as a running `ask` has
-    for case in load_cases(kb):
-        answers: dict = {}
-        question = plan(kb, answers).next  # the first question is planned at start, before any answer
-        while question is not None:
-            answers[question.fact.name] = case.facts.get(question.fact.name, UNKNOWN)
-            started = time.perf_counter()
-            question = plan(kb, answers).next
-            samples.append((time.perf_counter() - started) * 1000)
-    return samples
+    wall: list[float] = []
+    cpu: list[float] = []
+
+    class Timed(PlainTextOutput):  # type: ignore[misc]
+        armed: tuple[float, float] | None = None
+
+        def flush(self) -> None:
+            super().flush()
+            if self.armed is not None:  # the first flush of a prompt: it is drawn
+                wall.append((time.perf_counter() - self.armed[0]) * 1000)
+                cpu.append((time.process_time() - self.armed[1]) * 1000)
+                self.armed = None
+
+    class Driven(PromptTerminal):  # type: ignore[misc]
+        """Types the case's answer into the pipe just before each prompt reads it."""
+
+        def __init__(self, facts: dict[str, Any], pipe: Any, output: Any) -> None:
+            super().__init__(kb, input=pipe, output=output)
+            self.facts, self.pipe, self.timed, self.answered = facts, pipe, output, False
+
+        def ask(self, prompt: str, fact: Any) -> str:
+            if self.answered:
+                self.timed.armed = self.pending
+            self.pipe.send_text((_answer_text(self.facts.get(fact.name)) if fact is not None else "quit") + "\r")
+            text = super().ask(prompt, fact)
+            self.pending, self.answered = (time.perf_counter(), time.process_time()), fact is not None
+            return str(text)
+
+    today = datetime.date(2026, 11, 22)
+    with tempfile.TemporaryDirectory() as folder:
+        for number, case in enumerate(load_cases(kb)[:cases_limit]):
+            with create_pipe_input() as pipe:
+                output = Timed(io.StringIO())
+                terminal = Driven(dict(case.facts), pipe, output)
+                save = Path(folder) / f"session{number}.json"
+                AskSession(kb, terminal, None, save, width=90, today=today, resuming=True).run()
+    wall.sort()
+    cpu.sort()
+    return {
+        "questions": len(wall),
+        "wall_ms": {"median": statistics.median(wall), "p90": wall[int(len(wall) * 0.9)], "max": wall[-1]},
+        "cpu_ms": {"median": statistics.median(cpu), "p90": cpu[int(len(cpu) * 0.9)], "max": cpu[-1]},
+    }
 
 
 def _batch_input(folder: Path, copies: int) -> tuple[Path, int]:
@@ -104,7 +186,7 @@ def _spin_two() -> float:
     return time.perf_counter() - started
 
 
-def batch_rates(copies: int, rounds: int = 5) -> dict[str, float]:
+def batch_rates(copies: int, rounds: int = 3) -> dict[str, float]:
     """`batch` records per second with --jobs 1 and --jobs 2 (process start included), and two
     ceilings for two processes on this machine: two independent `batch --jobs 1` runs on half
     the records each, at the same time (what --jobs 2 could at best do), and two copies of a
@@ -138,38 +220,61 @@ def batch_rates(copies: int, rounds: int = 5) -> dict[str, float]:
     return {
         "jobs1": statistics.median(one),
         "jobs2": statistics.median(two),
-        "ratio": statistics.median(b / a for a, b in zip(one, two)),
-        "independent_ratio": statistics.median(p / a for a, p in zip(one, pair)),
+        "ratio": statistics.median(b / a for a, b in zip(one, two, strict=False)),
+        "independent_ratio": statistics.median(p / a for a, p in zip(one, pair, strict=False)),
         "ceiling": statistics.median(ceilings),
         "records": records,
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def plan_latency() -> list[float]:
+    """Planning alone (the old measure, for comparison): ms to plan the next question after each
+    answer, over every kb case's interview."""
+    from orderdoctor.engine.planner import UNKNOWN, plan
+
+    kb = load_knowledge_base()
+    samples = []
+    plan(kb, {})
+    for case in load_cases(kb):
+        answers: dict[str, Any] = {}
+        question = plan(kb, answers).next
+        while question is not None:
+            answers[question.fact.name] = case.facts.get(question.fact.name, UNKNOWN)
+            started = time.perf_counter()
+            question = plan(kb, answers).next
+            samples.append((time.perf_counter() - started) * 1000)
+    return sorted(samples)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks endtoend")
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--copies", type=int, default=300, help="copies of the kb cases in the batch input")
+    parser.add_argument("--copies", type=int, default=40, help="copies of the kb cases in the batch input")
     args = parser.parse_args(argv)
     starts = cold_start(args.runs)
-    python, cold, uncached = starts["interpreter"], starts["cached"], starts["uncached"]
-    asked = sorted(ask_latency())
+    asked = ask_latency()
+    planned = plan_latency()
     rates = batch_rates(args.copies)
-    one, two, ceiling = rates["jobs1"], rates["jobs2"], rates["ceiling"]
     result = {
-        "interpreter_ms": python, "advise_cold_ms": cold, "advise_cold_uncached_ms": uncached,
-        "ask_median_ms": statistics.median(asked), "ask_p90_ms": asked[int(len(asked) * 0.9)],
-        "ask_max_ms": asked[-1], "batch_jobs1_per_s": one, "batch_jobs2_per_s": two,
-        "batch_ratio": rates["ratio"], "parallel_ceiling": ceiling,
-        "batch_independent_ratio": rates["independent_ratio"],
+        "cold_start": starts, "ask": asked,
+        "plan_only_ms": {"median": statistics.median(planned), "p90": planned[int(len(planned) * 0.9)]},
+        "batch_jobs1_per_s": rates["jobs1"], "batch_jobs2_per_s": rates["jobs2"],
+        "batch_ratio": rates["ratio"], "parallel_ceiling": rates["ceiling"],
+        "batch_independent_ratio": rates["independent_ratio"], "batch_records": rates["records"],
     }
-    print(f"advise cold start: median {cold:.0f} ms with the kb load cache, {uncached:.0f} ms without "
-          f"(bare interpreter {python:.0f} ms), {args.runs} runs each, interleaved")
-    print(f"ask, answer to next question: median {result['ask_median_ms']:.2f} ms, p90 {result['ask_p90_ms']:.2f} ms, "
-          f"max {result['ask_max_ms']:.1f} ms over {len(asked)} questions")
-    print(f"batch: {one:.0f} records/s with --jobs 1, {two:.0f} with --jobs 2 ({rates['ratio']:.2f}x), "
-          f"{rates['records']} records, process start included, medians of 5 interleaved rounds; two "
+    wall, ratio = starts["wall_ms"], starts["ratio_cpu"]
+    print(f"advise cold start ({args.runs} turns, interleaved): median wall {wall['cached'][1]:.0f} ms with the kb load "
+          f"cache, {wall['uncached'][1]:.0f} ms without, `python -c pass` {wall['interpreter'][1]:.0f} ms; CPU ratio to "
+          f"`python -c pass` {ratio['cached'][0]:.2f} / {ratio['cached'][1]:.2f} / {ratio['cached'][2]:.2f} "
+          f"(uncached {ratio['uncached'][1]:.2f})")
+    print(f"ask, answer to next question drawn (real prompt): median {asked['wall_ms']['median']:.2f} ms, p90 "
+          f"{asked['wall_ms']['p90']:.2f} ms, max {asked['wall_ms']['max']:.1f} ms wall (CPU p90 "
+          f"{asked['cpu_ms']['p90']:.2f} ms) over {asked['questions']} questions; planning alone p90 "
+          f"{result['plan_only_ms']['p90']:.2f} ms")
+    print(f"batch: {rates['jobs1']:.0f} records/s with --jobs 1, {rates['jobs2']:.0f} with --jobs 2 ({rates['ratio']:.2f}x), "
+          f"{rates['records']} records, process start included, medians of 3 interleaved rounds; two "
           f"independent --jobs 1 runs on half the records each, at once: {rates['independent_ratio']:.2f}x; "
-          f"two CPU-bound Python loops: {ceiling:.2f}x one")
+          f"two CPU-bound Python loops: {rates['ceiling']:.2f}x one")
     return result
 
 

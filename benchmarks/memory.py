@@ -1,7 +1,7 @@
 """Resident memory over many consultations in one process (must be flat after warm-up).
 
 Cycles through every scenario case of the shipped knowledge base; reports the resident set size
-after warm-up (1,000), 10,000 and the last of ``--consultations`` (default 100,000) consultations,
+after warm-up (1,000), 10,000 and the last of ``--consultations`` (default 50,000) consultations,
 and the growth from 10,000 to the end, and checks that the backend's session is empty afterwards.
 """
 
@@ -25,7 +25,7 @@ def rss_mib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(consultations: int = 100_000) -> dict[str, float]:
+def run(consultations: int = 50_000) -> dict[str, float]:
     kb = load_knowledge_base()
     cases = [case.facts for case in load_cases(kb)]
     marks = {1_000: 0.0, 10_000: 0.0, consultations: 0.0}
@@ -51,7 +51,7 @@ def run(consultations: int = 100_000) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks memory")
-    parser.add_argument("--consultations", type=int, default=100_000)
+    parser.add_argument("--consultations", type=int, default=50_000)
     args = parser.parse_args(argv)
     result = run(args.consultations)
     print(

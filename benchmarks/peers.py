@@ -1,82 +1,289 @@
 """The same logical rules run by other engines, for comparison (benchmarks only, never the product).
 
-* :class:`PlainChainer` — a plain-Python forward chainer: every condition compiled once to a Python
-  closure (three-valued, like the engine), then loop over the rules in the knowledge base's order,
-  firing every rule whose condition holds, until nothing new fires. The practical limit of a
-  pure-Python engine with no matching network.
-* :class:`NaiveDurable` — durable-rules used the obvious way: the same compiled ruleset, but a fresh
-  session per case, deleted afterwards (``delete_state``), and every fired rule re-asserting the case.
+Each peer is written as an expert in that engine would write it, and each returns the same answer
+as ``advise --json`` — at least its ordered advice, every fact and the rules fired in order — so
+that :mod:`.agreement` can check it against orderdoctor before anything is timed:
 
-Each returns the advice ids in the engine's reading order, so a check can assert that every engine
-gives the same advice on every case before any time is reported.
+* :class:`~benchmarks.floor.Floor` (in floor.py) — the rules compiled to Python source with an
+  indexed agenda: what the same semantics costs with no engine at all (the floor).
+* :class:`Clips` — CLIPS through clipspy's API: one ``deftemplate`` with a slot per askable fact,
+  one single-slot template per derived fact, one ``defrule`` per kb rule (CLIPS ``or``/``and``
+  CEs for ``any``/``all``, slot constraints ``a|b``, ``~a&~nil``, ``?v&~nil&:(< ?v 3)``), salience
+  giving the kb's order; a consultation is ``reset``, one ``assert_fact`` of the template, ``run``
+  and one call of a deffunction returning the firing order. No string is ``eval``-ed.
+* :class:`Experta` — experta written idiomatically: field constraints (``L``, ``~L``, ``P``) on one
+  ``Case`` fact, each derived fact a fact of its own class, ``OR``/``AND`` CEs, salience.
+* :class:`NaiveDurable` — an *ablation*, not what a durable-rules user would write: orderdoctor's
+  compiled rules through durable's Python wrapper (a ``Host``, an action per rule, a catch-all, a
+  fresh session per case deleted with ``delete_state``). It measures what driving durable's C engine
+  directly saves.
+
+The CLIPS and experta peers validate the given facts and build the answer (ranking, replacements,
+contracts, trace) with the floor's lean Python (:class:`~benchmarks.floor.LeanResult`): the engines
+do the matching and chaining, and the answer is the same.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from durable.engine import Host
 from orderdoctor.engine import KnowledgeBase
 from orderdoctor.engine.backend import SHARD_SIZE, compile_ruleset
 from orderdoctor.engine.consultation import Consultation
-from orderdoctor.engine.model import AllOf, Comparison, Condition, Not, Operator
+from orderdoctor.engine.facts import validate_facts
+from orderdoctor.engine.model import AllOf, Comparison, Condition, FactType, Not
+
+from .floor import Floor, LeanResult
+import contextlib
+
+#: A literal of a rule condition in disjunctive normal form: fact, operator keyword (``not_between``
+#: for the failure of ``between``, which has no negation operator), value.
+_Literal = tuple[str, str, Any]
 
 
-def _compile_python(condition: Condition, holds: bool = True) -> Callable[[Mapping[str, Any]], bool]:
-    """A Python closure that is true when ``condition`` holds (or, with ``holds=False``, is known to
-    fail) over partly known facts: the three-valued logic of the engine, ``not`` pushed inwards."""
+def dnf(condition: Condition, holds: bool = True) -> list[list[_Literal]]:
+    """``condition`` (or, with ``holds=False``, its known failure) as a disjunction of conjunctions
+    of positive literals: ``not`` pushed inwards, as the engine's three-valued logic does."""
     if isinstance(condition, Comparison):
-        fact, expected = condition.fact, condition.value
-        test = _PYTHON_OPS[condition.operator]
+        op = condition.operator
         if holds:
-            return lambda facts: fact in facts and test(facts[fact], expected)
-        return lambda facts: fact in facts and not test(facts[fact], expected)
+            return [[(condition.fact, op.name, condition.value)]]
+        negation = op.negation
+        return [[(condition.fact, negation.name if negation else f"not_{op.name}", condition.value)]]
     if isinstance(condition, Not):
-        return _compile_python(condition.condition, not holds)
-    parts = tuple(_compile_python(part, holds) for part in condition.conditions)  # type: ignore[attr-defined]
-    if isinstance(condition, AllOf) == holds:
-        return lambda facts: all(part(facts) for part in parts)
-    return lambda facts: any(part(facts) for part in parts)
+        return dnf(condition.condition, not holds)
+    parts = [dnf(part, holds) for part in condition.conditions]  # type: ignore[union-attr]
+    if isinstance(condition, AllOf) == holds:  # a conjunction: every combination of the parts
+        conjunctions: list[list[_Literal]] = [[]]
+        for part in parts:
+            conjunctions = [left + right for left in conjunctions for right in part]
+        return conjunctions
+    return [conjunction for part in parts for conjunction in part]
 
 
-_PYTHON_OPS: dict[Operator, Callable[[Any, Any], bool]] = {
-    Operator.EQ: operator.eq,
-    Operator.NE: operator.ne,
-    Operator.LT: operator.lt,
-    Operator.LTE: operator.le,
-    Operator.GT: operator.gt,
-    Operator.GTE: operator.ge,
-    Operator.IN: lambda value, values: value in values,
-}
+def test_literal(op: str, value: Any, expected: Any) -> bool:
+    """Whether a known value passes a literal (for the peers that need a Python predicate)."""
+    if op == "eq":
+        return bool(value == expected)
+    if op == "ne":
+        return bool(value != expected)
+    if op == "in":
+        return value in expected
+    if op == "not_in":
+        return value not in expected
+    if op == "lt":
+        return bool(value < expected)
+    if op == "lte":
+        return bool(value <= expected)
+    if op == "gt":
+        return bool(value > expected)
+    if op == "gte":
+        return bool(value >= expected)
+    if op == "between":
+        return bool(expected[0] <= value <= expected[1])
+    if op == "not_between":
+        return not expected[0] <= value <= expected[1]
+    raise ValueError(op)
 
 
-class PlainChainer:
-    """Each rule's condition compiled once to a Python closure; pass over the rules in order, firing
-    every rule that holds, until a pass fires nothing new."""
+class Clips:
+    """CLIPS through clipspy's API, as a CLIPS expert drives it (see the module docstring)."""
 
-    name = "plain Python"
+    name = "CLIPS"
+    trace = True
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.rules = [(rule, _compile_python(rule.when)) for rule in kb.rules]
+        import clips
+        from clips._clips import lib
 
-    def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
-        consultation = Consultation(self.kb, facts)
-        known = consultation.facts
-        fired: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for rule, holds in self.rules:
-                if rule.id not in fired and holds(known):
-                    fired.add(rule.id)
-                    if consultation.fire(rule, known):
-                        changed = True  # derived facts may enable earlier rules: another pass
-        return consultation.result().advice_ids
+        self.kb = kb
+        self.lean = LeanResult(kb)
+        self._release = lib.ReleaseFact
+        env = self.env = clips.Environment()
+        self.derived = {name for name, fact in kb.facts.items() if fact.derived}
+        askable = [name for name, fact in kb.facts.items() if not fact.derived]
+        env.build("(deftemplate order " + " ".join(f"(slot {n} (default nil))" for n in askable) + ")")
+        for name in sorted(self.derived):
+            env.build(f"(deftemplate d-{name} (slot v))")
+        env.build("(deftemplate fired (slot rule))")
+        env.build("(defglobal ?*trace* = (create$))")
+        env.build("(deffunction firing-order () ?*trace*)")
+        for index, rule in enumerate(kb.rules):
+            env.build(self._defrule(index, rule))
+        self.order = env.find_template("order")
+        self.firing_order = env.find_function("firing-order")
+        # choice values and booleans are CLIPS symbols: made once, not per consultation
+        self.symbols: dict[str, dict[Any, Any]] = {}
+        for name, fact in kb.facts.items():
+            if fact.type is FactType.CHOICE:
+                self.symbols[name] = {v: clips.Symbol(v) for v in fact.values}
+            elif fact.type is FactType.BOOLEAN:
+                self.symbols[name] = {True: clips.Symbol("TRUE"), False: clips.Symbol("FALSE")}
+
+    @staticmethod
+    def _atom(value: Any) -> str:
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        return str(value)
+
+    def _predicate(self, var: str, op: str, value: Any) -> str:
+        atom = self._atom
+        if op in ("eq", "ne"):
+            return f"({'eq' if op == 'eq' else 'neq'} {var} {atom(value)})"
+        if op in ("in", "not_in"):
+            test = "(or " + " ".join(f"(eq {var} {atom(v)})" for v in value) + ")"
+            return test if op == "in" else f"(not {test})"
+        if op in ("between", "not_between"):
+            test = f"(<= {value[0]} {var} {value[1]})"
+            return test if op == "between" else f"(not {test})"
+        symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
+        return f"({symbol} {var} {atom(value)})"
+
+    def _constraint(self, var: str, literals: list[_Literal]) -> str:
+        """One slot's constraint: the plain CLIPS connectives for one literal, a predicate else."""
+        if len(literals) == 1:
+            _, op, value = literals[0]
+            atom = self._atom
+            if op == "eq":
+                return atom(value)
+            if op == "ne":
+                return f"~{atom(value)}&~nil"
+            if op == "in":
+                return "|".join(atom(v) for v in value)
+            if op == "not_in":
+                return "&".join(f"~{atom(v)}" for v in value) + "&~nil"
+        tests = [self._predicate(var, op, value) for _, op, value in literals]
+        joined = tests[0] if len(tests) == 1 else "(and " + " ".join(tests) + ")"
+        return f"{var}&~nil&:{joined}"
+
+    def _patterns(self, conjunction: list[_Literal]) -> str:
+        by_fact: dict[str, list[_Literal]] = {}
+        for literal in conjunction:
+            by_fact.setdefault(literal[0], []).append(literal)
+        given = [(f, lits) for f, lits in by_fact.items() if f not in self.derived]
+        patterns = []
+        if given:
+            slots = " ".join(f"({f} {self._constraint(f'?v{n}', lits)})" for n, (f, lits) in enumerate(given))
+            patterns.append(f"(order {slots})")
+        for n, (f, lits) in enumerate(by_fact.items()):
+            if f in self.derived:
+                patterns.append(f"(d-{f} (v {self._constraint(f'?d{n}', lits)}))")
+        return " ".join(patterns)
+
+    def _defrule(self, index: int, rule: Any) -> str:
+        conjunctions = dnf(rule.when)
+        if len(conjunctions) == 1:
+            lhs, guard = self._patterns(conjunctions[0]), ""
+        else:  # CLIPS makes one rule per branch of an `or`: fire the kb rule once
+            lhs = "(or " + " ".join(f"(and {self._patterns(c)})" for c in conjunctions) + ")"
+            guard = f" (not (fired (rule {index})))"
+        derive = " ".join(f"(assert (d-{name} (v {self._atom(value)})))" for name, value in rule.derive)
+        mark = f"(assert (fired (rule {index}))) " if guard else ""
+        salience = 10000 - index
+        return (f"(defrule r{index} (declare (salience {salience})) {lhs}{guard} => "
+                f"{mark}(bind ?*trace* (create$ ?*trace* {index})) {derive})")
+
+    def advise(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        lean = self.lean
+        facts = lean.validate(given)
+        symbols = self.symbols
+        slots = {name: symbols[name][value] if name in symbols else value for name, value in facts.items()}
+        self.env.reset()
+        fact = self.order.assert_fact(**slots)
+        self._release(fact._fact)  # clipspy 1.0.6's Fact.__del__ never releases it (wrong arity)
+        self.env.run()
+        fired = list(self.firing_order())
+        known, steps = lean.derive(fired, facts)
+        return lean.answer(fired, known, steps)
+
+
+class Experta:
+    """experta written idiomatically (see the module docstring); up to ``--experta-max`` rules."""
+
+    name = "experta"
+    trace = True
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        import collections
+        import collections.abc
+
+        if not hasattr(collections, "Mapping"):  # experta's frozendict still imports it from there
+            collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+        import experta.fieldconstraint
+        from experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Rule
+
+        experta.fieldconstraint.chain = itertools.chain  # experta 1.9.4 forgot this import
+
+        self.kb = kb
+        self.lean = LeanResult(kb)
+        derived = {name for name, fact in kb.facts.items() if fact.derived}
+        self.Case = type("Case", (Fact,), {})
+        self.Fired = type("Fired", (Fact,), {})
+        self.classes = {name: type(f"D_{name}", (Fact,), {}) for name in sorted(derived)}
+        fired: list[int] = []
+        self.fired = fired
+
+        def constraint(literals: list[_Literal]) -> Any:
+            if len(literals) == 1:
+                _, op, value = literals[0]
+                if op == "eq":
+                    return L(value)
+                if op == "ne":
+                    return ~L(value)
+                if op == "in":
+                    ors = L(value[0])
+                    for v in value[1:]:
+                        ors = ors | L(v)
+                    return ors
+            tests = [(op, value) for _, op, value in literals]
+            return P(lambda v: all(test_literal(op, v, value) for op, value in tests))
+
+        def patterns(conjunction: list[_Literal]) -> list[Any]:
+            by_fact: dict[str, list[_Literal]] = {}
+            for literal in conjunction:
+                by_fact.setdefault(literal[0], []).append(literal)
+            given = {f: constraint(lits) for f, lits in by_fact.items() if f not in derived}
+            found = [self.Case(**given)] if given else []
+            found += [self.classes[f](value=constraint(lits)) for f, lits in by_fact.items() if f in derived]
+            return found
+
+        def make(index: int, rule: Any) -> Any:
+            conjunctions = dnf(rule.when)
+            lhs = (patterns(conjunctions[0]) if len(conjunctions) == 1
+                   else [OR(*(AND(*patterns(c)) for c in conjunctions))])
+            derive = [(self.classes[name], value) for name, value in rule.derive]
+            Fired = self.Fired
+
+            guarded = len(conjunctions) > 1
+
+            def action(engine: Any) -> None:
+                fired.append(index)
+                if guarded:
+                    engine.declare(Fired(rule=index))
+                for cls, value in derive:
+                    engine.declare(cls(value=value))
+
+            # refraction fires a rule once per match; a rule with an `or` needs the guard (as in CLIPS)
+            guard = [NOT(Fired(rule=index))] if guarded else []
+            return Rule(*lhs, *guard, salience=len(kb.rules) - index)(action)
+
+        attributes = {f"r{index}": make(index, rule) for index, rule in enumerate(kb.rules)}
+        self.engine = type("SameRules", (KnowledgeEngine,), attributes)()
+
+    def advise(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        lean = self.lean
+        facts = lean.validate(given)
+        self.fired.clear()
+        self.engine.reset()
+        self.engine.declare(self.Case(**facts))
+        self.engine.run()
+        fired = list(self.fired)
+        known, steps = lean.derive(fired, facts)
+        return lean.answer(fired, known, steps)
 
 
 class _Host(Host):
@@ -98,7 +305,8 @@ class NaiveDurable:
     shards in its own order (durable cannot hold it in one ruleset), run round after round until
     none derives anything new."""
 
-    name = "durable-rules, naive"
+    name = "durable-rules, naive (ablation)"
+    trace = False  # durable's own order, shard by shard: its firing order is not compared
     _names = itertools.count(1)
 
     def __init__(self, kb: KnowledgeBase) -> None:
@@ -145,8 +353,8 @@ class NaiveDurable:
 
         return act
 
-    def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
-        consultation = self.consultation = Consultation(self.kb, facts)
+    def advise(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        consultation = self.consultation = Consultation(self.kb, validate_facts(self.kb, facts))
         self.fired = {shard.name: [] for shard in self.shards}
         changed = True
         while changed:
@@ -160,172 +368,13 @@ class NaiveDurable:
                 self.host.delete_state(shard.name, sid)
                 changed = changed or (self.derived and len(self.shards) > 1)
         self.consultation = None
-        return consultation.result().advice_ids
+        return consultation.result().to_json()
 
 
-#: A literal of a rule condition in disjunctive normal form: fact, operator ("notin" for the
-#: negation of IN), value.
-_Literal = tuple[str, str, Any]
-
-
-def _dnf(condition: Condition, holds: bool = True) -> list[list[_Literal]]:
-    """``condition`` (or, with ``holds=False``, its known failure) as a disjunction of conjunctions
-    of positive literals: ``not`` pushed inwards, as the engine's three-valued logic does."""
-    if isinstance(condition, Comparison):
-        op = condition.operator
-        if op is Operator.IN:
-            return [[(condition.fact, "in" if holds else "notin", condition.value)]]
-        return [[(condition.fact, (op if holds else op.negated).value, condition.value)]]
-    if isinstance(condition, Not):
-        return _dnf(condition.condition, not holds)
-    parts = [_dnf(part, holds) for part in condition.conditions]  # type: ignore[attr-defined]
-    if isinstance(condition, AllOf) == holds:  # a conjunction: every combination of the parts
-        conjunctions: list[list[_Literal]] = [[]]
-        for part in parts:
-            conjunctions = [left + right for left in conjunctions for right in part]
-        return conjunctions
-    return [conjunction for part in parts for conjunction in part]
-
-
-class Clips:
-    """CLIPS (through clipspy, the optional ``[bench]`` extra) running the same rules, translated
-    so that CLIPS's Rete network can index and share them.
-
-    Every known fact is one CLIPS fact ``(f NAME VALUE)``; each rule becomes one defrule per
-    conjunction of its condition in disjunctive normal form, each literal a pattern with a slot
-    constraint (``(f order_status shipped)``, ``(f days_left ?v&:(< ?v 3))``, ``~v``, ``a|b``):
-    a fact that is not known matches no pattern, which is the three-valued logic of the engine.
-    ``(not (fired rN))`` keeps each rule to one firing; firing asserts the derived facts and one
-    ``advised`` fact per advice id. Salience follows the knowledge base's order. A consultation is
-    one call into CLIPS: a ``deffunction`` that resets, asserts the facts, runs and returns the
-    advice ids (as ``shared/notes/durable-rules.md`` measured CLIPS).
-    """
-
-    name = "CLIPS (clipspy)"
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        import clips
-
-        self.kb = kb
-        self.env = clips.Environment()
-        self.env.build("(deftemplate advised (slot rule) (slot advice))")
-        for index, rule in enumerate(kb.rules):
-            for part, conjunction in enumerate(_dnf(rule.when)):
-                self.env.build(self._defrule(index, part, rule, conjunction))
-        self.env.build(
-            "(deffunction consult ($?pairs) (reset)"
-            " (loop-for-count (?i 1 (div (length$ ?pairs) 2))"
-            "  (assert (f (nth$ (- (* 2 ?i) 1) ?pairs) (nth$ (* 2 ?i) ?pairs))))"
-            " (run) (bind ?out (create$))"
-            " (do-for-all-facts ((?a advised)) TRUE (bind ?out (create$ ?out ?a:advice))) ?out)"
-        )
-
-    @staticmethod
-    def _atom(value: Any) -> str:
-        if isinstance(value, bool):
-            return "TRUE" if value else "FALSE"
-        return str(value)
-
-    def _pattern(self, number: int, literal: _Literal) -> str:
-        fact, op, value = literal
-        if op == "eq":
-            constraint = self._atom(value)
-        elif op == "ne":
-            constraint = "~" + self._atom(value)
-        elif op == "in":
-            constraint = "|".join(self._atom(v) for v in value)
-        elif op == "notin":
-            constraint = "&".join("~" + self._atom(v) for v in value)
-        else:
-            symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
-            constraint = f"?v{number}&:({symbol} ?v{number} {self._atom(value)})"
-        return f"(f {fact} {constraint})"
-
-    def _defrule(self, index: int, part: int, rule: Any, conjunction: list[_Literal]) -> str:
-        key = f"r{index}"
-        patterns = " ".join(self._pattern(n, literal) for n, literal in enumerate(conjunction))
-        derive = " ".join(f"(assert (f {name} {self._atom(value)}))" for name, value in rule.derive)
-        asserts = " ".join(f"(assert (advised (rule {key}) (advice {a})))" for a in rule.advise)
-        salience = 10000 - index
-        return (
-            f"(defrule {key}-{part} (declare (salience {salience})) {patterns} (not (fired {key})) "
-            f"=> (assert (fired {key})) {derive} {asserts})"
-        )
-
-    def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
-        pairs = " ".join(f"{name} {self._atom(value)}" for name, value in facts.items())
-        given = list(dict.fromkeys(str(advice) for advice in self.env.eval(f"(consult {pairs})")))
-        moot = {other for advice_id in given for other in self.kb.advice[advice_id].replaces}
-        return tuple(a for a in given if a not in moot) or ("nothing_applies",)
-
-
-def available_peers(kb: KnowledgeBase) -> list[Any]:
-    """The peers that can run here (CLIPS needs the optional ``[bench]`` extra)."""
-    peers: list[Any] = [PlainChainer(kb), NaiveDurable(kb)]
-    for peer in (Clips, Experta):
-        try:
+def available_peers(kb: KnowledgeBase, experta: bool = True) -> list[Any]:
+    """The peers that can run here (CLIPS and experta need the optional ``[bench]`` extra)."""
+    peers: list[Any] = [Floor(kb), NaiveDurable(kb)]
+    for peer in (Clips, Experta) if experta else (Clips,):
+        with contextlib.suppress(ImportError):
             peers.append(peer(kb))
-        except ImportError:
-            pass
     return peers
-
-
-class Experta:
-    """experta (a CLIPS-like engine in pure Python; the optional ``[bench]`` extra) running the same
-    rules: one ``Case`` fact, one rule per kb rule with a ``TEST`` of its three-valued condition,
-    ``modify`` for derived facts, and the fired rules kept so each fires once."""
-
-    name = "experta"
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        import collections
-        import collections.abc
-
-        if not hasattr(collections, "Mapping"):  # experta's frozendict still imports it from there
-            collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
-        from experta import AS, TEST, Fact, KnowledgeEngine, Rule
-
-        class Case(Fact):  # type: ignore[misc]
-            pass
-
-        self.Case = Case
-        self.kb = kb
-        fired: set[str] = set()
-        advised: list[str] = []
-        self.fired, self.advised = fired, advised
-        attributes: dict[str, Any] = {}
-        def make(rule: Any, key: str) -> tuple[Any, Any]:
-            holds = _compile_python(rule.when)
-
-            # experta passes a TEST function the bound variables named in its signature: only `case`
-            def condition(case: Any) -> bool:
-                if key in fired:
-                    return False
-                facts = {k: v for k, v in case.as_dict().items() if isinstance(k, str)}
-                return holds(facts)
-
-            def action(engine: Any, case: Any) -> None:
-                if key in fired:
-                    return
-                fired.add(key)
-                advised.extend(rule.advise)
-                new = {name: value for name, value in rule.derive if case.get(name) != value}
-                if new:
-                    engine.modify(case, **new)
-
-            return condition, action
-
-        for index, rule in enumerate(kb.rules):
-            condition, action = make(rule, f"r{index}")
-            attributes[f"r{index}"] = Rule(AS.case << Case(), TEST(condition), salience=len(kb.rules) - index)(action)
-        self.engine = type("SameRules", (KnowledgeEngine,), attributes)()
-
-    def advise(self, facts: Mapping[str, Any]) -> tuple[str, ...]:
-        self.fired.clear()
-        self.advised.clear()
-        self.engine.reset()
-        self.engine.declare(self.Case(**facts))
-        self.engine.run()
-        given = list(dict.fromkeys(self.advised))
-        moot = {other for advice_id in given for other in self.kb.advice[advice_id].replaces}
-        return tuple(a for a in given if a not in moot) or ("nothing_applies",)

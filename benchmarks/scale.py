@@ -1,94 +1,97 @@
-"""Scale: synthetic knowledge bases of 100, 1,000 and 10,000 rules (see synthetic.py).
+"""Scale: realistic generated knowledge bases of 1,000 and 10,000 rules (see realistic.py).
 
-For each size: our engine's load+compile time (register the shards), consultation latency
-(median, p90) over ``--cases`` fact sets, rules fired per case and resident memory (before any peer
-is built); then every peer (plain Python, naive durable-rules, CLIPS and — up to
-``--experta-max`` rules — experta) is built, checked to give the same advice on every fact set,
-and timed. Results print as text and are drawn as one log-log plot.
+For each size the kb is written as YAML and **loaded by the real loader, uncached**; "load" is that
+load, "compile" is registering it with the backend (``InferenceEngine(kb)``), each timed in CPU
+seconds over ``--load-rounds`` rounds, interleaved with building the CLIPS peer from the same kb.
+Then the floor and CLIPS are built and checked to give orderdoctor's ordered advice, facts and
+firing order on every fact set, and the three are timed in ``--rounds`` interleaved rounds (CPU
+time, ratios within a round, min / median / max; orderdoctor's work includes ``to_json()``).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-from pathlib import Path
 import statistics
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
-from orderdoctor.engine import InferenceEngine
+from orderdoctor.engine import InferenceEngine, load_knowledge_base
 
+from .agreement import check, expected
+from .floor import Floor
 from .memory import rss_mib
-from .peers import Clips, Experta, NaiveDurable, PlainChainer
-from .synthetic import synthetic_cases, synthetic_kb
+from .peers import Clips
+from .realistic import cases, write_kb
+from .timing import interleaved, spread
 
-SIZES = (100, 1_000, 10_000)
+SIZES = (1_000, 10_000)
 OURS = "orderdoctor"
 
 
-def _peers(kb, size: int, experta_max: int) -> dict[str, tuple[float, object]]:
-    """Each peer that can run at this size, with its build time in seconds."""
-    built: dict[str, tuple[float, object]] = {}
-    for peer in (PlainChainer, NaiveDurable, Clips, Experta):
-        if peer is Experta and size > experta_max:
-            continue  # hours at 10,000 rules (shared/notes: ~6.7 s a case at 5,000)
-        started = time.perf_counter()
-        try:
-            engine = peer(kb)
-        except ImportError:  # CLIPS and experta need the [bench] extra
-            continue
-        built[engine.name] = (time.perf_counter() - started, engine)
-    return built
+def _cpu(work: Any) -> tuple[float, Any]:
+    started = time.process_time()
+    result = work()
+    return time.process_time() - started, result
 
 
-def run(sizes=SIZES, cases: int = 30, experta_max: int = 1_000) -> list[dict]:
-    """Per size: every engine checked to give the same advice on every fact set, then timed."""
-    results = []
-    facts_list = synthetic_cases(cases)
-    for size in sizes:
-        kb = synthetic_kb(size)
+def _loads(folder: Path, rounds: int) -> tuple[dict[str, list[float]], Any, Any]:
+    """Load (uncached) + compile, and CLIPS's build, interleaved; the last kb and engine."""
+    times: dict[str, list[float]] = {"load_s": [], "compile_s": [], "clips_build_s": [], "clips_ratio": []}
+    kb = engine = None
+    loaded = load_knowledge_base(folder)  # what the CLIPS peer is built from (its own load is not timed)
+    for turn in range(rounds):
+        if engine is not None:
+            engine.close()
+        kb = engine = None
         gc.collect()
-        started = time.perf_counter()
-        engine = InferenceEngine(kb)
-        load = time.perf_counter() - started
-        expected = [engine.consult(facts) for facts in facts_list]
-        ours = _time(lambda facts: engine.consult(facts), facts_list)
-        rss = rss_mib()  # before any peer is built in this process
-        peers = _peers(kb, size, experta_max)
-        for name, (_, peer) in peers.items():
-            for facts, want in zip(facts_list, expected):
-                got = peer.advise(facts)  # type: ignore[attr-defined]
-                assert set(got) == set(want.advice_ids), f"{name} disagrees at {size} rules on {facts}"
-        row = {
-            "rules": size,
-            "shards": len(engine._compiled.shards),
-            "load_s": load,
-            "median_ms": statistics.median(ours),
-            "p90_ms": ours[int(len(ours) * 0.9)],
-            "fired_per_case": statistics.mean(len(result.fired_rules) for result in expected),
-            "rss_mib": rss,
-            "peers": {},
-        }
-        for name, (build, peer) in peers.items():
-            # timed only after every engine agreed on every case (the assert above)
-            samples = _time(peer.advise, facts_list)  # type: ignore[attr-defined]
-            row["peers"][name] = {"median_ms": statistics.median(samples), "build_s": build}
-        results.append(row)
-        engine.close()
-        del peers
-    return results
+        order = ("ours", "clips") if turn % 2 == 0 else ("clips", "ours")
+        for who in order:
+            if who == "ours":
+                load, kb = _cpu(lambda: load_knowledge_base(folder, cache=False))
+                compile_, engine = _cpu(lambda: InferenceEngine(kb))
+                times["load_s"].append(load)
+                times["compile_s"].append(compile_)
+            else:
+                built, peer = _cpu(lambda: Clips(loaded))
+                del peer
+                times["clips_build_s"].append(built)
+        times["clips_ratio"].append((times["load_s"][-1] + times["compile_s"][-1]) / times["clips_build_s"][-1])
+    return times, kb, engine
 
 
-def _time(advise, facts_list) -> list[float]:
-    advise(facts_list[0])  # warm-up
-    samples = []
-    for facts in facts_list:
-        started = time.perf_counter()
-        advise(facts)
-        samples.append((time.perf_counter() - started) * 1000)
-    return sorted(samples)
+def run_size(size: int, count: int, rounds: int, load_rounds: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = write_kb(Path(temporary) / "kb", size)
+        times, kb, engine = _loads(folder, load_rounds)
+    facts_list = cases(kb, count)
+    wanted = [expected(engine, facts) for facts in facts_list]
+    failed = sum(isinstance(answer, str) for answer in wanted)
+    rss = rss_mib()
+    peers = [Floor(kb), Clips(kb)]
+    for peer in peers:  # a difference raises agreement.Disagreement: nothing is timed then
+        check(peer, engine, facts_list, wanted)
+    engines = {OURS: lambda facts: engine.consult(facts).to_json()}
+    engines.update({peer.name: peer.advise for peer in peers})
+    timed = interleaved(engines, facts_list, rounds, passes=3, base=OURS)
+    fired = [len(answer["trace"]) for answer in wanted if not isinstance(answer, str)]
+    row = {
+        "rules": size, "facts": len(kb.facts), "cases": count, "failed_cases": failed,
+        "shards": len(engine._compiled.shards), "fired_per_case": statistics.mean(fired),
+        "rss_mib": rss, "engines": timed,
+        **{name: spread(values) for name, values in times.items()},
+    }
+    engine.close()
+    return row
 
 
-def plot(results: list[dict], path: Path) -> bool:
+def run(sizes: tuple[int, ...] = SIZES, count: int = 30, rounds: int = 5, load_rounds: int = 3) -> list[dict[str, Any]]:
+    return [run_size(size, count, rounds, load_rounds if size <= 1_000 else max(1, load_rounds - 1)) for size in sizes]
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> bool:
     """Latency against size for every engine, log-log, as a PNG (needs matplotlib: the [bench] extra)."""
     try:
         import matplotlib
@@ -97,46 +100,43 @@ def plot(results: list[dict], path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    sizes = [r["rules"] for r in results]
     figure, axes = plt.subplots(figsize=(9.5, 4.5), dpi=110)
-    axes.plot(sizes, [r["median_ms"] for r in results], "o-", linewidth=2.5, label="orderdoctor (durable-rules, sharded)")
-    names = list(dict.fromkeys(name for r in results for name in r["peers"]))
-    for name, style in zip(names, ("s--", "v-.", "^:", "d--")):
-        points = [(r["rules"], r["peers"][name]["median_ms"]) for r in results if name in r["peers"]]
-        axes.plot([p[0] for p in points], [p[1] for p in points], style, label=name)
+    names = list(dict.fromkeys(name for r in results for name in r["engines"]))
+    for name, style in zip(names, ("o-", "s--", "^:", "d-."), strict=False):
+        axes.plot([r["rules"] for r in results], [r["engines"][name]["us"][1] / 1000 for r in results], style, label=name)
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_xlabel("rules in the knowledge base")
-    axes.set_ylabel("median ms per consultation")
-    axes.set_title("Consultation latency against knowledge-base size")
+    axes.set_xlabel("rules in the knowledge base (realistic generated kbs)")
+    axes.set_ylabel("median CPU ms per consultation")
+    axes.set_title("Consultation time against knowledge-base size")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", borderaxespad=0)
+    axes.legend(loc="upper left", fontsize="small")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
     return True
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale")
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks scale")
     parser.add_argument("--cases", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--load-rounds", type=int, default=3, help="(one fewer above 1,000 rules)")
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
-    parser.add_argument("--experta-max", type=int, default=1_000, help="largest kb to run experta on (default: %(default)s)")
     parser.add_argument("--plot", default="docs/performance-scale.png", help="where to draw the plot (default: %(default)s)")
     args = parser.parse_args(argv)
-    results = run(args.sizes, args.cases, args.experta_max)
-    print("scale (synthetic kbs; ms per consultation, medians; every engine checked to agree on every case)")
+    results = run(tuple(args.sizes), args.cases, args.rounds, args.load_rounds)
+    print("scale (realistic generated kbs; CPU time; every engine agreed on every case)")
     for r in results:
-        print(f"{r['rules']:>6} rules: orderdoctor {r['median_ms']:.2f} ms (p90 {r['p90_ms']:.2f}), load+compile "
-              f"{r['load_s']:.2f} s, {r['shards']} shards, {r['fired_per_case']:.1f} rules fired a case, "
-              f"RSS {r['rss_mib']:.0f} MiB")
-        for name, peer in r["peers"].items():
-            print(f"{'':>14}{name:24} {peer['median_ms']:10.2f} ms  ({peer['median_ms'] / r['median_ms']:.2f}x ours; "
-                  f"built in {peer['build_s']:.2f} s)")
+        print(f"{r['rules']:>6} rules, {r['facts']} facts: load (YAML, uncached) {r['load_s'][1]:.2f} s, compile "
+              f"{r['compile_s'][1]:.2f} s, CLIPS build {r['clips_build_s'][1]:.2f} s (ours / CLIPS "
+              f"{r['clips_ratio'][1]:.2f}); {r['shards']} shards, {r['fired_per_case']:.1f} rules fired a case, "
+              f"RSS {r['rss_mib']:.0f} MiB, {r['failed_cases']} cases failed")
+        for name, row in r["engines"].items():
+            us, ratio = row["us"], row["ratio"]
+            print(f"{'':8}{name:26} {us[1] / 1000:8.2f} ms   / orderdoctor {ratio[0]:.2f} {ratio[1]:.2f} {ratio[2]:.2f}")
     if plot(results, Path(args.plot)):
         print(f"plot: {args.plot}")
-    else:
-        print("plot: skipped (matplotlib is not installed: pip install -e '.[bench]')")
     return results
 
 
