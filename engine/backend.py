@@ -86,6 +86,7 @@ from .compiler import (
     CompiledRuleset,
     compile_condition,
     compile_ruleset,
+    flag,
     join_shards,
     plan_atoms,
     plan_shards,
@@ -130,7 +131,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circ
 
 def _action_key(message: str) -> str:
     """The rule key of an action message: durable writes ``{"KEY":{"m":{...}}}``."""
-    if message.startswith('{"'):
+    if message[:2] == '{"':
         return message[2:message.index('"', 2)]
     return next(iter(json.loads(message)))  # pragma: no cover - durable's own format never varies
 
@@ -141,7 +142,10 @@ class _ShardRun:
     ``marked`` are the positions of the shard's rules that durable found ready (fired or waiting
     their turn): their markers go into every state fact asserted to the shard, so durable does not
     activate them again. ``matched_at`` is the number of derivations made when durable last
-    matched the shard (-1: not yet).
+    matched the shard (-1: not yet, but it will be; a shard none of whose rules can fire on the
+    given facts counts as matched at 0). ``holding`` is the state fact's content after its ``sid``:
+    each property set (an atom that holds on the facts known, or a marker) with its JSON text
+    (:func:`.compiler.flag`).
     """
 
     __slots__ = ("compiled", "marked", "matched_at", "holding")
@@ -149,9 +153,8 @@ class _ShardRun:
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
         self.marked: set[int] = set()
-        self.matched_at = -1
-        #: The property names of the shard's atoms that hold on the facts known (each ``1``).
-        self.holding: dict[str, int] = {}
+        self.matched_at = 0
+        self.holding: dict[str, str] = {}
 
     def first_reader(self, fact: str, known: Mapping[str, Value]) -> int:
         """The lowest position of an unmarked rule of the shard that reads ``fact`` and whose
@@ -248,7 +251,8 @@ class DurableBackend:
         position) fires, however many shards the rules are split into.
         """
         with self._lock:
-            if not self.is_registered(compiled):
+            shards = compiled.shards  # registered and unregistered all at once: the ends tell
+            if shards and (shards[0].name not in self._handles or shards[-1].name not in self._handles):
                 raise BackendError(f"ruleset {compiled.name} is not registered (closed engine?)")
             if self._running:
                 raise BackendError("a consultation is already running on this backend (re-entrant call)")
@@ -266,32 +270,42 @@ class DurableBackend:
         shard can hold an earlier one. Facts are only ever added, so a rule
         can become ready only when a fact it reads is derived: each derived
         fact puts, for each shard reading it, the first rule that reads it
-        and may now fire (its requirements hold) on ``behind``; when that rule
-        comes before the first ready one, the shard is matched again (see
-        :meth:`_match`) — unless it was matched since the fact was derived.
-        So shards are matched lazily, and one match often takes in several
-        derived facts.
+        and may now fire (its requirements hold) on ``behind`` — worked out
+        only when the shard's first rule reading the fact comes first there;
+        when that rule comes before the first ready one, the shard is matched
+        again (see :meth:`_match`) — unless it was matched since the fact was
+        derived. So shards are matched lazily, and one match often takes in
+        several derived facts.
         """
         shards = [_ShardRun(shard) for shard in compiled.shards]
         note = _atom_noter(compiled, shards, known)
         note(known)
         ready: list[tuple[int, str, _ShardRun]] = []
-        behind: list[tuple[int, int, int]] = []  # (position, shard number, derivations made then)
-        for number, run in enumerate(shards):
-            if run.compiled.may_match(known):
-                behind.append((run.compiled.lowest, number, 0))
-            else:
-                run.matched_at = 0  # as good as matched: no rule of it can fire on these facts
+        # (position, shard number, derivations made then, fact): with a fact, ``position`` is only
+        # a lower bound (the shard's first rule reading the fact), worked out when it comes first.
+        behind: list[tuple[int, int, int, str]] = []
+        for number in compiled.candidates(known):
+            shards[number].matched_at = -1  # every other shard: as good as matched, none of its rules can fire
+            behind.append((shards[number].compiled.lowest, number, 0, ""))
         heapify(behind)
         derivations = 0
         fired: list[str] = []
+        readers = compiled.first_readers
         while True:
             while behind and (not ready or behind[0][0] < ready[0][0]):
-                _, number, made = heappop(behind)
+                position, number, made, fact = heappop(behind)
                 run = shards[number]
-                if run.matched_at < made:  # not matched since
-                    run.matched_at = derivations
-                    self._match(run, known, ready)
+                if run.matched_at >= made:
+                    continue  # matched since
+                if fact:
+                    first = run.first_reader(fact, known)
+                    if first == NONE:
+                        continue
+                    if first > position:
+                        heappush(behind, (first, number, made, ""))
+                        continue
+                run.matched_at = derivations
+                self._match(run, known, ready)
             if not ready:
                 return fired
             _, key, run = heappop(ready)
@@ -308,13 +322,9 @@ class DurableBackend:
                 note(added)
                 derivations += 1
                 for name in added:
-                    for number in compiled.shards_reading.get(name, ()):
-                        reader = shards[number]
-                        if reader.matched_at < 0:
-                            continue  # not matched yet: it will be, on everything known by then
-                        position = reader.first_reader(name, known)
-                        if position != NONE:
-                            heappush(behind, (position, number, derivations))
+                    for lowest, number in readers.get(name, ()):
+                        if shards[number].matched_at >= 0:  # else not matched yet: it will be, on all known then
+                            heappush(behind, (lowest, number, derivations, name))
 
     def _match(self, run: _ShardRun, known: Mapping[str, Value], ready: list[tuple[int, str, _ShardRun]]) -> None:
         """Match one shard against the facts known so far: put its newly ready rules on ``ready``.
@@ -327,25 +337,19 @@ class DurableBackend:
         durable, so an error in one leaves nothing behind in durable.
         """
         compiled = run.compiled
-        if not compiled.may_match(known):
-            return
         name = compiled.name
         handle = self._handles[name]
         sid = self._sid[name]
-        fact: dict[str, Any] = {"sid": sid, **run.holding}
-        marks = compiled.marks
-        for position in run.marked:
-            fact[marks[position]] = 1
-        if len(fact) > MAX_STATE_PROPERTIES:  # pragma: no cover - the compiler cuts shards so
-            raise BackendError(f"a state fact of {len(fact)} properties (durable-rules limit)")
+        holding = run.holding
+        if len(holding) >= MAX_STATE_PROPERTIES:  # pragma: no cover - the compiler cuts shards so
+            raise BackendError(f"a state fact of {len(holding) + 1} properties (durable-rules limit)")
         if sid not in self._used.get(name, ()):
             self._greet(name, handle, sid, compiled.greeting)
-        text = _encode(fact)
+        text = '{"sid":"%s"%s}' % (sid, "".join(holding.values()))
         state = None
         pending = False
         clean = False
         try:
-            self._opened.add(name)
             code, state = _engine.assert_fact(handle, text)
             if code == _OBSERVED:
                 raise BackendError("durable-rules rejected the state fact: the session was not empty")
@@ -354,12 +358,14 @@ class DurableBackend:
                 return
             started = _engine.start_action_for_state(handle, state)
             message = started[1] if started else None
+            marked, flags = run.marked, compiled.flags
             while message:
                 pending = True
-                key = _action_key(message)
-                position = int(key[1:])
-                if position not in run.marked:  # durable activates a rule once per `$or` branch that holds
-                    run.marked.add(position)
+                key = message[2:message.index('"', 2)] if message[:2] == '{"' else _action_key(message)
+                position, marker_flag = flags[key]
+                if position not in marked:  # durable activates a rule once per `$or` branch that holds
+                    marked.add(position)
+                    holding[marker_flag[0]] = marker_flag[1]
                     heappush(ready, (position, key, run))
                 message = _engine.complete_and_start_action(handle, state)
                 pending = False
@@ -442,8 +448,9 @@ def _atom_noter(
     def mark(number: int) -> None:
         held.add(number)
         name = names[number]
+        text = flag(name)
         for position in testing[number]:
-            shards[position].holding[name] = 1
+            shards[position].holding[name] = text
 
     return note
 

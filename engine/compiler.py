@@ -41,6 +41,7 @@ __all__ = [
     "Requirements",
     "compile_condition",
     "compile_ruleset",
+    "flag",
     "marker",
     "plan_atoms",
     "plan_shards",
@@ -52,8 +53,9 @@ __all__ = [
 #: backend runs this one first in each session.
 GREETING = "hello"
 
-#: What one fact's value makes hold (:meth:`CompiledKnowledgeBase.holding`).
-Holding = tuple[tuple[tuple[int, dict[str, int]], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
+#: What one fact's value makes hold (:meth:`CompiledKnowledgeBase.holding`): per shard, the
+#: properties of the atoms that hold, each with its text in a state fact (:func:`flag`).
+Holding = tuple[tuple[tuple[int, dict[str, str]], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
 
 #: Values of one fact whose holding atoms are remembered (:meth:`CompiledKnowledgeBase.holding`).
 MEMO_SIZE = 4096
@@ -105,13 +107,19 @@ class CompiledRuleset:
     marks: Mapping[int, str] = field(default_factory=dict)
     #: The property of the fact that greets a new session (:data:`GREETING`).
     greeting: str = ""
+    #: Rule key → its kb position and its marker (property, :func:`flag` text).
+    flags: Mapping[str, tuple[int, tuple[str, str]]] = field(default_factory=dict)
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
         """False when no rule of the shard can fire on ``known``: each requires a fact to have a
         value it has not (or does not have yet — a test on an unknown fact never holds)."""
-        if self.entry is None:
+        entry = self.entry
+        if entry is None:
             return True
-        return any(fact in known and (values is None or known[fact] in values) for fact, values in self.entry.items())
+        for fact, values in entry.items():
+            if fact in known and (values is None or known[fact] in values):
+                return True
+        return False
 
 
 #: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
@@ -133,10 +141,27 @@ class CompiledKnowledgeBase:
     atom_shards: tuple[tuple[int, ...], ...] = ()
     #: Fact → its value → what :meth:`holding` says of it (filled as values are seen).
     seen: dict[str, dict[Value, Holding]] = field(default_factory=dict)
+    #: Fact → (the position of the first rule reading it, shard position) for each shard reading it.
+    first_readers: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    #: Fact → (shard position, the values of the fact that shard's entry key takes — None: any).
+    entries: Mapping[str, tuple[tuple[int, frozenset[Value] | None], ...]] = field(default_factory=dict)
+    #: The positions of the shards with no entry key (matched on any facts).
+    unkeyed: tuple[int, ...] = ()
+
+    def candidates(self, known: Mapping[str, Value]) -> list[int]:
+        """The positions of the shards some of whose rules may fire on ``known`` (one of whose
+        entry keys holds: :meth:`CompiledRuleset.may_match`), in order."""
+        found = set(self.unkeyed)
+        entries = self.entries
+        for fact, value in known.items():
+            for position, values in entries.get(fact, ()):
+                if values is None or value in values:
+                    found.add(position)
+        return sorted(found)
 
     def holding(self, fact: str, value: Value) -> Holding:
         """What ``fact`` having ``value`` makes hold: for each shard position, the properties
-        (each ``1``) of the comparison atoms on the fact that hold; and the group atoms one of
+        (with their :func:`flag` text) of the comparison atoms on the fact that hold; and the group atoms one of
         whose comparisons on the fact it makes hold (they may hold now). Worked out once per
         value (at most :data:`MEMO_SIZE` values kept per fact)."""
         values = self.seen.get(fact)
@@ -176,7 +201,7 @@ class CompiledKnowledgeBase:
                         later.append((number, rest))
             if holds:
                 for position in shards[number]:
-                    targets.setdefault(position, {})[names[number]] = 1
+                    targets.setdefault(position, {})[names[number]] = flag(names[number])
         return tuple(targets.items()), tuple(later)
 
     @property
@@ -194,6 +219,12 @@ class CompiledKnowledgeBase:
     @property
     def markers(self) -> Mapping[str, str]:
         return {key: marker for shard in self.shards for key, marker in shard.markers.items()}
+
+
+def flag(name: str) -> str:
+    """The text of property ``name`` set (to ``1``) in a state fact's JSON, after the ``sid``:
+    the backend writes a state fact by joining these (generated names need no escaping)."""
+    return f',"{name}":1'
 
 
 def marker(index: int) -> str:
@@ -427,6 +458,7 @@ def compile_shard(kb: KnowledgeBase, name: str, indices: list[int], table: AtomT
         name, definition, rules, markers,
         atoms=tuple(used), marks=MappingProxyType({index: table.markers[index] for index in indices}),
         greeting=table.hello,
+        flags={f"r{index}": (index, (table.markers[index], flag(table.markers[index]))) for index in indices},
     )
 
 
@@ -482,14 +514,27 @@ def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = N
     each atom of ``table``."""
     reading: dict[str, list[int]] = {}
     testing: list[list[int]] = [[] for _ in table.atoms] if table is not None else []
+    entries: dict[str, list[tuple[int, frozenset[Value] | None]]] = {}
+    unkeyed: list[int] = []
     for position, shard in enumerate(shards):
         for name in shard.reads:
             reading.setdefault(name, []).append(position)
         for atom in shard.atoms:
             testing[atom].append(position)
+        if shard.entry is None:
+            unkeyed.append(position)
+        else:
+            for name, values in shard.entry.items():
+                entries.setdefault(name, []).append((position, values))
     return CompiledKnowledgeBase(
         shards,
         MappingProxyType({name: tuple(at) for name, at in reading.items()}),
         table,
         tuple(tuple(at) for at in testing),
+        first_readers=MappingProxyType({
+            name: tuple((shards[position].readers[name][0], position) for position in at)
+            for name, at in reading.items()
+        }),
+        entries=MappingProxyType({name: tuple(at) for name, at in entries.items()}),
+        unkeyed=tuple(unkeyed),
     )
