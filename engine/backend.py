@@ -94,10 +94,6 @@ from .compiler import (
 from .errors import BackendError, OrderdoctorError, RuleActionError
 from .model import KnowledgeBase, Rule, Value
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
-if TYPE_CHECKING:
-    from typing import Any
-
 #: durable's C engine (``durable_rules_engine``), loaded by :mod:`._durable`: on Python 3.13+ it
 #: needs our shim first; where it cannot load, a stand-in that raises a one-line error on use.
 _engine = load_engine()
@@ -270,19 +266,16 @@ class DurableBackend:
         shard can hold an earlier one. Facts are only ever added, so a rule
         can become ready only when a fact it reads is derived: each derived
         fact puts, for each shard reading it, the first rule that reads it
-        and may now fire (its requirements hold) on ``behind`` — worked out
-        only when the shard's first rule reading the fact comes first there;
-        when that rule comes before the first ready one, the shard is matched
-        again (see :meth:`_match`) — unless it was matched since the fact was
-        derived. So shards are matched lazily, and one match often takes in
-        several derived facts.
-        """
+        and may now fire (its requirements hold) on ``behind`` (worked out
+        when the shard's first rule reading the fact comes first there); when
+        that rule comes before the first ready one, the shard is matched again
+        (:meth:`_match`) unless it was matched since: lazily, so that one match
+        often takes in several derived facts."""
         shards = [_ShardRun(shard) for shard in compiled.shards]
         note = _atom_noter(compiled, shards, known)
         note(known)
         ready: list[tuple[int, str, _ShardRun]] = []
-        # (position, shard number, derivations made then, fact): with a fact, ``position`` is only
-        # a lower bound (the shard's first rule reading the fact), worked out when it comes first.
+        # (position, shard, derivations made then, fact): with a fact, a lower bound (the first reader)
         behind: list[tuple[int, int, int, str]] = []
         for number in compiled.candidates(known):
             shards[number].matched_at = -1  # every other shard: as good as matched, none of its rules can fire
@@ -345,7 +338,7 @@ class DurableBackend:
             raise BackendError(f"a state fact of {len(holding) + 1} properties (durable-rules limit)")
         if sid not in self._used.get(name, ()):
             self._greet(name, handle, sid, compiled.greeting)
-        text = '{"sid":"%s"%s}' % (sid, "".join(holding.values()))
+        text = f'{{"sid":"{sid}"{"".join(holding.values())}}}'
         state = None
         pending = False
         clean = False

@@ -116,10 +116,7 @@ class CompiledRuleset:
         entry = self.entry
         if entry is None:
             return True
-        for fact, values in entry.items():
-            if fact in known and (values is None or known[fact] in values):
-                return True
-        return False
+        return any(fact in known and (values is None or known[fact] in values) for fact, values in entry.items())
 
 
 #: Rules per durable ruleset. One fact may match at most 64 sibling tests in durable-rules
@@ -178,7 +175,7 @@ class CompiledKnowledgeBase:
         table = self.table
         assert table is not None
         names, shards = table.names, self.atom_shards
-        targets: dict[int, dict[str, int]] = {}
+        targets: dict[int, dict[str, str]] = {}
         later: list[tuple[int, tuple[Literal, ...]]] = []
         for number in table.reading.get(fact, ()):
             atom = table.atoms[number]
