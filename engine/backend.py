@@ -277,9 +277,9 @@ class DurableBackend:
         ready: list[tuple[int, str, _ShardRun]] = []
         # (position, shard, derivations made then, fact): with a fact, a lower bound (the first reader)
         behind: list[tuple[int, int, int, str]] = []
-        for number in compiled.candidates(known):
+        for number, position in compiled.candidates(known).items():
             shards[number].matched_at = -1  # every other shard: as good as matched, none of its rules can fire
-            behind.append((shards[number].compiled.lowest, number, 0, ""))
+            behind.append((position, number, 0, ""))
         heapify(behind)
         derivations = 0
         fired: list[str] = []
@@ -316,8 +316,7 @@ class DurableBackend:
                 derivations += 1
                 for name in added:
                     for lowest, number in readers.get(name, ()):
-                        if shards[number].matched_at >= 0:  # else not matched yet: it will be, on all known then
-                            heappush(behind, (lowest, number, derivations, name))
+                        heappush(behind, (lowest, number, derivations, name))
 
     def _match(self, run: _ShardRun, known: Mapping[str, Value], ready: list[tuple[int, str, _ShardRun]]) -> None:
         """Match one shard against the facts known so far: put its newly ready rules on ``ready``.

@@ -21,10 +21,11 @@ for the naive durable peer of the benchmarks; the backend uses atoms.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from .entrykeys import Requirements, entry, entry_key, entry_keys, requirements
 from .atoms import PROPERTY_BUDGET, RESERVED, Atom, Literal, conjuncts, fnv1a32, make_atom, property_names
 from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Rule, Value, never
 
@@ -109,6 +110,8 @@ class CompiledRuleset:
     greeting: str = ""
     #: Rule key → its kb position and its marker (property, :func:`flag` text).
     flags: Mapping[str, tuple[int, tuple[str, str]]] = field(default_factory=dict)
+    #: Position → the entry key of the rule there (when ``entry`` is not None).
+    keys: Mapping[int, tuple[str, frozenset[Value] | None]] = field(default_factory=dict)
 
     def may_match(self, known: Mapping[str, Value]) -> bool:
         """False when no rule of the shard can fire on ``known``: each requires a fact to have a
@@ -140,21 +143,31 @@ class CompiledKnowledgeBase:
     seen: dict[str, dict[Value, Holding]] = field(default_factory=dict)
     #: Fact → (the position of the first rule reading it, shard position) for each shard reading it.
     first_readers: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
-    #: Fact → (shard position, the values of the fact that shard's entry key takes — None: any).
-    entries: Mapping[str, tuple[tuple[int, frozenset[Value] | None], ...]] = field(default_factory=dict)
-    #: The positions of the shards with no entry key (matched on any facts).
-    unkeyed: tuple[int, ...] = ()
+    #: Fact → value → (rule position, shard position) of the rules whose entry key that value
+    #: passes, lowest first; ``entered_by_any`` the same for entry keys on any value.
+    entered_by: Mapping[str, Mapping[Value, tuple[tuple[int, int], ...]]] = field(default_factory=dict)
+    entered_by_any: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    #: Shard position → its lowest rule, for the shards matched on any facts (no entry key).
+    unkeyed: Mapping[int, int] = field(default_factory=dict)
 
-    def candidates(self, known: Mapping[str, Value]) -> list[int]:
-        """The positions of the shards some of whose rules may fire on ``known`` (one of whose
-        entry keys holds: :meth:`CompiledRuleset.may_match`), in order."""
-        found = set(self.unkeyed)
-        entries = self.entries
+    def candidates(self, known: Mapping[str, Value]) -> dict[int, int]:
+        """Shard position → the position of its first rule that may fire on ``known`` (its entry
+        key and every requirement hold: :func:`plan_shards`), for the shards that have one; a
+        shard with no entry key at its first rule. Only a necessary condition: durable matches."""
+        best = dict(self.unkeyed)
+        shards, entered_by, entered_by_any = self.shards, self.entered_by, self.entered_by_any
         for fact, value in known.items():
-            for position, values in entries.get(fact, ()):
-                if values is None or value in values:
-                    found.add(position)
-        return sorted(found)
+            by_value = entered_by.get(fact)
+            for group in (by_value.get(value, ()) if by_value else (), entered_by_any.get(fact, ())):
+                for position, number in group:
+                    if best.get(number, NONE) <= position:
+                        continue
+                    for name, test in shards[number].requires[position]:
+                        if name not in known or (test is not None and not test(known[name])):
+                            break
+                    else:
+                        best[number] = position
+        return best
 
     def holding(self, fact: str, value: Value) -> Holding:
         """What ``fact`` having ``value`` makes hold: for each shard position, the properties
@@ -249,80 +262,6 @@ def compile_ruleset(
     return CompiledRuleset(name, definition, rules, markers)
 
 
-#: What a rule requires of the facts to be able to fire: (fact, a test its value must pass —
-#: None: it must merely be known), one entry per comparison its condition makes outright.
-Requirements = tuple[tuple[str, "Callable[[Value], bool] | None"], ...]
-
-
-def _requirement(comparison: Comparison, holds: bool) -> tuple[str, Callable[[Value], bool] | None]:
-    """The test a fact's value must pass for ``comparison`` to hold (or, with ``holds=False``,
-    to fail), as its operator states it (:meth:`.operators.Operator.requirement`)."""
-    return comparison.fact, comparison.operator.requirement(comparison.value, holds)
-
-
-def _requirements(rule: Rule) -> Requirements:
-    """What ``rule``'s condition requires of the facts outright (a comparison, or the ``not`` of
-    one, at the top of an ``all``). A test on an unknown fact never holds, so the rule cannot
-    fire until every requirement holds; since facts are only ever added, once they hold they go
-    on holding. Only a necessary condition: durable does the matching."""
-    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
-    required = []
-    for part in parts:
-        if isinstance(part, Not) and isinstance(part.condition, Comparison):
-            required.append(_requirement(part.condition, holds=False))
-        elif isinstance(part, Comparison):
-            required.append(_requirement(part, holds=True))
-    return tuple(required)
-
-
-def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
-    """The values ``fact`` must have for ``rule`` to fire, when its condition says so outright."""
-    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
-    for part in parts:
-        if isinstance(part, Comparison) and part.fact == fact:
-            values = part.operator.required_values(part.value)
-            if values is not None:
-                return values
-    return None
-
-
-def _entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value] | None] | None:
-    """A fact ``rule`` cannot fire without, and the values it must have (None: any value, as
-    for ``days_left < 3`` — a test on an unknown fact never holds); None when the condition
-    requires no single fact (an ``any`` at the top). Chosen to rule the rule out most often:
-    the largest share of the fact's possible values excluded (a choice of six values required
-    to be one: five sixths), then a derived fact (unknown until some rule concludes it)."""
-    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
-    best: tuple[tuple[float, int], str, frozenset[Value] | None] | None = None
-    for part in parts:
-        if not isinstance(part, Comparison):
-            continue
-        fact = kb.facts[part.fact]
-        values = _required_values(rule, part.fact)
-        domain = len(fact.values) if fact.values else 2
-        excluded = 0.0 if values is None else (domain - len(values)) / domain
-        score = (excluded, int(fact.derived))
-        if best is None or score > best[0]:
-            best = (score, part.fact, values)
-    return None if best is None else (best[1], best[2])
-
-
-def _entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value] | None] | None:
-    """The entry keys of the rules at ``indices``, merged by fact; None if one rule has none."""
-    entry: dict[str, frozenset[Value] | None] = {}
-    for index in indices:
-        key = _entry_key(kb, kb.rules[index])
-        if key is None:
-            return None
-        fact, values = key
-        if fact in entry:
-            known = entry[fact]
-            entry[fact] = None if known is None or values is None else known | values
-        else:
-            entry[fact] = values
-    return MappingProxyType(entry)
-
-
 def _derivations(kb: KnowledgeBase) -> tuple[dict[str, list[int]], list[list[str]], dict[str, list[int]]]:
     """The rules deriving each fact, the derived facts each rule reads, the rules reading each."""
     deriving: dict[str, list[int]] = {}
@@ -374,14 +313,14 @@ def _shard_order(kb: KnowledgeBase) -> list[int]:
     about the same time (fewer matches)."""
     depths = _rule_depths(kb)
 
-    def entry_key(index: int) -> tuple[str, str]:
-        key = _entry_key(kb, kb.rules[index])
+    def order_key(index: int) -> tuple[str, str]:
+        key = entry_key(kb, kb.rules[index])
         if key is None:
             return ("~", "")
         fact, values = key
         return (fact, "*" if values is None else ",".join(sorted(map(str, values))))
 
-    return sorted(range(len(kb.rules)), key=lambda i: (depths[i], entry_key(i), i))
+    return sorted(range(len(kb.rules)), key=lambda i: (depths[i], order_key(i), i))
 
 
 @dataclass(frozen=True)
@@ -498,11 +437,12 @@ def plan_shards(
                 readers.setdefault(name, []).append(index)
         yield replace(
             compiled,
-            entry=_entry(kb, indices) if sharded else None,
+            entry=entry(kb, indices) if sharded else None,
+            keys=entry_keys(kb, indices) if sharded else {},
             reads=frozenset(readers),
             readers=MappingProxyType({name: tuple(at) for name, at in readers.items()}),
             lowest=indices[0] if indices else NONE,
-            requires={index: _requirements(kb.rules[index]) for index in indices},
+            requires={index: requirements(kb.rules[index]) for index in indices},
         )
 
 
@@ -511,18 +451,23 @@ def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = N
     each atom of ``table``."""
     reading: dict[str, list[int]] = {}
     testing: list[list[int]] = [[] for _ in table.atoms] if table is not None else []
-    entries: dict[str, list[tuple[int, frozenset[Value] | None]]] = {}
-    unkeyed: list[int] = []
+    entered_by: dict[str, dict[Value, list[tuple[int, int]]]] = {}
+    entered_by_any: dict[str, list[tuple[int, int]]] = {}
+    unkeyed: dict[int, int] = {}
     for position, shard in enumerate(shards):
         for name in shard.reads:
             reading.setdefault(name, []).append(position)
         for atom in shard.atoms:
             testing[atom].append(position)
         if shard.entry is None:
-            unkeyed.append(position)
-        else:
-            for name, values in shard.entry.items():
-                entries.setdefault(name, []).append((position, values))
+            unkeyed[position] = shard.lowest
+            continue
+        for rule, (name, values) in shard.keys.items():
+            if values is None:
+                entered_by_any.setdefault(name, []).append((rule, position))
+            else:
+                for value in values:
+                    entered_by.setdefault(name, {}).setdefault(value, []).append((rule, position))
     return CompiledKnowledgeBase(
         shards,
         MappingProxyType({name: tuple(at) for name, at in reading.items()}),
@@ -532,6 +477,9 @@ def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = N
             name: tuple((shards[position].readers[name][0], position) for position in at)
             for name, at in reading.items()
         }),
-        entries=MappingProxyType({name: tuple(at) for name, at in entries.items()}),
-        unkeyed=tuple(unkeyed),
+        entered_by=MappingProxyType({
+            name: {value: tuple(sorted(at)) for value, at in by_value.items()} for name, by_value in entered_by.items()
+        }),
+        entered_by_any=MappingProxyType({name: tuple(sorted(at)) for name, at in entered_by_any.items()}),
+        unkeyed=MappingProxyType(unkeyed),
     )
