@@ -61,6 +61,9 @@ Holding = tuple[tuple[tuple[int, dict[str, str]], ...], tuple[tuple[int, tuple[L
 #: Values of one fact whose holding atoms are remembered (:meth:`CompiledKnowledgeBase.holding`).
 MEMO_SIZE = 4096
 
+#: Shard position → the positions of some of its rules, lowest first (an entry-key index).
+Entered = tuple[tuple[int, tuple[int, ...]], ...]
+
 #: A position past every rule's (knowledge bases hold far fewer rules).
 NONE = 1 << 62
 
@@ -143,10 +146,10 @@ class CompiledKnowledgeBase:
     seen: dict[str, dict[Value, Holding]] = field(default_factory=dict)
     #: Fact → (the position of the first rule reading it, shard position) for each shard reading it.
     first_readers: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
-    #: Fact → value → (rule position, shard position) of the rules whose entry key that value
-    #: passes, lowest first; ``entered_by_any`` the same for entry keys on any value.
-    entered_by: Mapping[str, Mapping[Value, tuple[tuple[int, int], ...]]] = field(default_factory=dict)
-    entered_by_any: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    #: Fact → value → (shard position, the positions of its rules whose entry key that value
+    #: passes, lowest first); ``entered_by_any`` the same for entry keys on any value.
+    entered_by: Mapping[str, Mapping[Value, Entered]] = field(default_factory=dict)
+    entered_by_any: Mapping[str, Entered] = field(default_factory=dict)
     #: Shard position → its lowest rule, for the shards matched on any facts (no entry key).
     unkeyed: Mapping[int, int] = field(default_factory=dict)
 
@@ -159,14 +162,18 @@ class CompiledKnowledgeBase:
         for fact, value in known.items():
             by_value = entered_by.get(fact)
             for group in (by_value.get(value, ()) if by_value else (), entered_by_any.get(fact, ())):
-                for position, number in group:
-                    if best.get(number, NONE) <= position:
-                        continue
-                    for name, test in shards[number].requires[position]:
-                        if name not in known or (test is not None and not test(known[name])):
+                for number, positions in group:
+                    bound = best.get(number, NONE)
+                    requires = shards[number].requires
+                    for position in positions:
+                        if position >= bound:
                             break
-                    else:
-                        best[number] = position
+                        for name, test in requires[position]:
+                            if name not in known or (test is not None and not test(known[name])):
+                                break
+                        else:
+                            best[number] = position
+                            break
         return best
 
     def holding(self, fact: str, value: Value) -> Holding:
@@ -451,8 +458,8 @@ def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = N
     each atom of ``table``."""
     reading: dict[str, list[int]] = {}
     testing: list[list[int]] = [[] for _ in table.atoms] if table is not None else []
-    entered_by: dict[str, dict[Value, list[tuple[int, int]]]] = {}
-    entered_by_any: dict[str, list[tuple[int, int]]] = {}
+    entered_by: dict[str, dict[Value, dict[int, list[int]]]] = {}
+    entered_by_any: dict[str, dict[int, list[int]]] = {}
     unkeyed: dict[int, int] = {}
     for position, shard in enumerate(shards):
         for name in shard.reads:
@@ -464,10 +471,10 @@ def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = N
             continue
         for rule, (name, values) in shard.keys.items():
             if values is None:
-                entered_by_any.setdefault(name, []).append((rule, position))
+                entered_by_any.setdefault(name, {}).setdefault(position, []).append(rule)
             else:
                 for value in values:
-                    entered_by.setdefault(name, {}).setdefault(value, []).append((rule, position))
+                    entered_by.setdefault(name, {}).setdefault(value, {}).setdefault(position, []).append(rule)
     return CompiledKnowledgeBase(
         shards,
         MappingProxyType({name: tuple(at) for name, at in reading.items()}),
@@ -478,8 +485,12 @@ def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = N
             for name, at in reading.items()
         }),
         entered_by=MappingProxyType({
-            name: {value: tuple(sorted(at)) for value, at in by_value.items()} for name, by_value in entered_by.items()
+            name: {value: _entered(at) for value, at in by_value.items()} for name, by_value in entered_by.items()
         }),
-        entered_by_any=MappingProxyType({name: tuple(sorted(at)) for name, at in entered_by_any.items()}),
+        entered_by_any=MappingProxyType({name: _entered(at) for name, at in entered_by_any.items()}),
         unkeyed=MappingProxyType(unkeyed),
     )
+
+
+def _entered(rules: dict[int, list[int]]) -> Entered:
+    return tuple((shard, tuple(sorted(positions))) for shard, positions in rules.items())
