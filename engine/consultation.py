@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
-from .contracts import Violation, check_answer, contract_holds
+from .contracts import Contracts, Violation
 from .errors import ConflictingDerivationError
 from .location import Location
+from .memo import remembered
 from .model import Advice, AdviceKind, KnowledgeBase, Rule, Value
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
@@ -99,17 +100,7 @@ class TraceStep:
         return self.provenance.matched(self.rule, self.step)
 
     def to_json(self) -> dict[str, Any]:
-        # Not through ``self.matched`` the first time: on Python 3.11 ``cached_property`` takes a
-        # lock on every first access, a measurable share of ``advise --json`` (docs/performance.md).
-        matched = self.__dict__.get("matched") or self.provenance.matched(self.rule, self.step)
-        return {
-            "step": self.step,
-            "rule": self.rule.id,
-            "matched": {m.name: m.value for m in matched},
-            "derived_by": {m.name: m.derived_by for m in matched if m.derived_by},
-            "derived": dict(self.derived),
-            "advised": list(self.advised),
-        }
+        return _trace_json((self,))[0]
 
 
 @dataclass(frozen=True)
@@ -130,15 +121,7 @@ class AdviceEntry:
         return self.advice.kind
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.advice.id,
-            "kind": self.advice.kind.value,
-            "title": self.advice.title,
-            "text": self.advice.text,
-            "rule": self.rule.id if self.rule else None,
-            "source": self.advice.source,
-            "deadline_days": self.deadline_days,
-        }
+        return _advice_json((self,))[0]
 
 
 @dataclass(frozen=True)
@@ -188,13 +171,92 @@ class ConsultationResult:
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON contract of ``orderdoctor advise --json``."""
+        replaced = []
+        for replacement in self.replaced:
+            entry = replacement.entry
+            replaced.append({"id": entry.advice.id, "by": replacement.by, "rule": entry.rule.id if entry.rule else None})
         return {
-            "advice": [entry.to_json() for entry in self.advice],
+            "advice": _advice_json(self.advice),
             "facts": dict(self.facts),
-            "trace": [step.to_json() for step in self.trace],
-            "replaced": [replacement.to_json() for replacement in self.replaced],
-            "violations": [violation.to_json() for violation in self.violations],
+            "trace": _trace_json(self.trace),
+            "replaced": replaced,
+            "violations": [violation.to_json() for violation in self.violations] if self.violations else [],
         }
+
+
+def _trace_json(trace: tuple[TraceStep, ...]) -> list[dict[str, Any]]:
+    """The JSON of each step (:meth:`TraceStep.to_json`), its matched facts straight from the
+    provenance (not through ``matched``: no :class:`MatchedFact` objects, and no lock, which
+    ``cached_property`` takes on every first access on Python 3.11)."""
+    found = []
+    for step in trace:
+        provenance, number, rule = step.provenance, step.step, step.rule
+        facts, steps, givers = provenance.facts, provenance.derived_step, provenance.derived_by
+        matched: dict[str, Value] = {}
+        derived_by: dict[str, str] = {}
+        for name in rule.reads:
+            if name in facts:
+                at = steps.get(name)
+                if at is None:
+                    matched[name] = facts[name]
+                elif at < number:
+                    matched[name] = facts[name]
+                    derived_by[name] = givers[name]
+        found.append({
+            "step": number,
+            "rule": rule.id,
+            "matched": matched,
+            "derived_by": derived_by,
+            "derived": dict(step.derived),
+            "advised": list(step.advised),
+        })  # fmt: skip
+    return found
+
+
+def _advice_json(entries: tuple[AdviceEntry, ...]) -> list[dict[str, Any]]:
+    """The JSON of each entry (:meth:`AdviceEntry.to_json`)."""
+    found = []
+    for entry in entries:
+        advice, rule = entry.advice, entry.rule
+        found.append({
+            "id": advice.id,
+            "kind": advice.kind._value_,  # not ``.value``: an enum property, slow on Python 3.11
+            "title": advice.title,
+            "text": advice.text,
+            "rule": rule.id if rule else None,
+            "source": advice.source,
+            "deadline_days": entry.deadline_days,
+        })  # fmt: skip
+    return found
+
+
+#: Frozen dataclass instances are made here without their ``__init__`` (which sets each field
+#: through ``object.__setattr__``, a measurable share of a consultation): ``_new(cls)``, then every
+#: field written into its fresh ``__dict__``. The instance is as frozen, and compares, hashes and
+#: prints the same, as one made by ``__init__`` (tests/test_consultation_fast.py).
+_new = object.__new__
+_NOTHING_ADDED: Mapping[str, Value] = MappingProxyType({})
+
+
+class _Tables:
+    """What :meth:`Consultation.result` needs of one knowledge base, worked out once (kept with
+    it by :func:`.memo.remembered`)."""
+
+    __slots__ = ("catalogue", "contracts", "deadlines", "nothing", "order", "rank", "replaces")
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        catalogue = self.catalogue = kb.advice
+        #: Each advice item's kind, as the rank it is read in.
+        self.rank = {advice_id: item.kind.rank for advice_id, item in catalogue.items()}
+        self.replaces = {advice_id: item.replaces for advice_id, item in catalogue.items() if item.replaces}
+        self.deadlines = {advice_id: item.deadline for advice_id, item in catalogue.items() if item.deadline}
+        self.contracts = Contracts(catalogue)
+        self.order = {name: index for index, name in enumerate(kb.facts)}
+        self.nothing = (AdviceEntry(catalogue.get(NOTHING_APPLIES, _BUILT_IN_NOTHING_APPLIES)),)
+
+
+def _tables(kb: KnowledgeBase) -> _Tables:
+    return remembered(kb, "_consultation_tables", _Tables)
 
 
 class Consultation:
@@ -212,19 +274,37 @@ class Consultation:
     def fire(self, rule: Rule, seen: Mapping[str, Value]) -> Mapping[str, Value]:
         """Record that ``rule`` fired on the fact values ``seen`` (the facts known so far: what
         it matched is worked out from the provenance when asked); returns the new facts."""
+        steps = self.steps
+        step = len(steps) + 1
+        added: Mapping[str, Value] = _NOTHING_ADDED
+        if rule.derive:
+            added = self._derive(rule, step)
+        trace_step = _new(TraceStep)
+        fields = trace_step.__dict__
+        fields["step"] = step
+        fields["rule"] = rule
+        fields["derived"] = rule.derive
+        fields["advised"] = rule.advise
+        fields["provenance"] = self.provenance
+        steps.append(trace_step)
+        return added
+
+    def _derive(self, rule: Rule, step: int) -> dict[str, Value]:
+        """Add the facts ``rule`` derives that are new (as derived at ``step``); returns them."""
+        facts = self.facts
         added: dict[str, Value] = {}
         for name, value in rule.derive:
-            if name in self.facts:
-                if self.facts[name] != value:
+            if name in facts:
+                if facts[name] != value:
                     raise self._conflict(rule, name, value)
                 continue
             added[name] = value
-        step = len(self.steps) + 1
-        self.facts.update(added)
-        for name in added:
-            self.derived_by[name] = rule.id
-            self.derived_step[name] = step
-        self.steps.append(TraceStep(step, rule, rule.derive, rule.advise, self.provenance))
+        if added:
+            facts.update(added)
+            derived_by, derived_step, rule_id = self.derived_by, self.derived_step, rule.id
+            for name in added:
+                derived_by[name] = rule_id
+                derived_step[name] = step
         return added
 
     def _conflict(self, rule: Rule, name: str, value: Value) -> ConflictingDerivationError:
@@ -258,53 +338,86 @@ class Consultation:
         days = base + advice.deadline.offset
         return days if days >= 0 else None
 
-    def _ranked(self) -> list[AdviceEntry]:
+    def _ranked(self, rank: Mapping[str, int]) -> list[tuple[tuple[int, int, int, int], str, TraceStep]]:
         """Every advice item given, once (where it ranks best), in reading order: kind, then the
-        giving rule's priority, then firing order, then its place in the rule."""
-        best: dict[str, tuple[tuple[int, int, int, int], Advice, TraceStep]] = {}
-        catalogue = self.kb.advice
+        giving rule's priority, then firing order, then its place in the rule. (The keys differ
+        in step or place, so sorting never compares beyond them.)"""
+        best: dict[str, tuple[tuple[int, int, int, int], str, TraceStep]] = {}
         for step in self.steps:
-            for position, advice_id in enumerate(step.advised):
-                item = catalogue[advice_id]
-                key = (item.kind.rank, -step.rule.priority, step.step, position)
-                if advice_id not in best or key < best[advice_id][0]:
-                    best[advice_id] = (key, item, step)
-        return [
-            AdviceEntry(item, step.rule, step.step, self._deadline(item))
-            for _, item, step in sorted(best.values(), key=lambda found: found[0])
-        ]
-
-    def _checked(self, shown: list[AdviceEntry]) -> tuple[tuple[AdviceEntry, ...], list[Violation]]:
-        """``shown`` without the items whose contract fails, and the answer's violations."""
-        violations = [
-            Violation("contract", entry.id, _giver(entry))
-            for entry in shown
-            if not contract_holds(entry.advice, self.facts)
-        ]
-        withheld = {violation.advice for violation in violations}
-        advice = tuple(entry for entry in shown if entry.id not in withheld)
-        violations += check_answer([(entry.advice, _giver(entry), entry.deadline_days) for entry in advice])
-        return advice, violations
+            advised = step.advised
+            if not advised:
+                continue
+            priority, number = -step.rule.priority, step.step
+            for position, advice_id in enumerate(advised):
+                key = (rank[advice_id], priority, number, position)
+                found = best.get(advice_id)
+                if found is None or key < found[0]:
+                    best[advice_id] = (key, advice_id, step)
+        return sorted(best.values())
 
     def result(self) -> ConsultationResult:
-        ranked = self._ranked()
-        replacer = {
-            replaced: entry.id for entry in reversed(ranked) for replaced in entry.advice.replaces
-        }
-        advice, violations = self._checked([entry for entry in ranked if entry.id not in replacer])
-        replaced = tuple(Replacement(entry, replacer[entry.id]) for entry in ranked if entry.id in replacer)
-        if not advice:
-            advice = (AdviceEntry(self.kb.advice.get(NOTHING_APPLIES, _BUILT_IN_NOTHING_APPLIES)),)
-        ordered = {name: self.facts[name] for name in self.kb.facts if name in self.facts}
-        return ConsultationResult(
-            given=self.given,
-            facts=MappingProxyType(ordered),
-            derived_by=MappingProxyType(dict(self.derived_by)),
-            trace=tuple(self.steps),
-            advice=advice,
-            replaced=replaced,
-            violations=tuple(violations),
-        )
+        tables = _tables(self.kb)
+        ranked = self._ranked(tables.rank)
+        replacer: dict[str, str] = {}
+        if tables.replaces:
+            for _, advice_id, _step in reversed(ranked):
+                for replaced in tables.replaces.get(advice_id, ()):
+                    replacer[replaced] = advice_id
+        advice, replacements, violations = self._entries(ranked, replacer, tables)
+        ordered = self._ordered_facts(tables.order)
+        made = _new(ConsultationResult)
+        fields = made.__dict__
+        fields["given"] = self.given
+        fields["facts"] = MappingProxyType(ordered)
+        fields["derived_by"] = MappingProxyType(dict(self.derived_by))
+        fields["trace"] = tuple(self.steps)
+        fields["advice"] = advice
+        fields["replaced"] = replacements
+        fields["violations"] = violations
+        return made
+
+    def _entries(
+        self, ranked: list[tuple[tuple[int, int, int, int], str, TraceStep]], replacer: Mapping[str, str], tables: _Tables
+    ) -> tuple[tuple[AdviceEntry, ...], tuple[Replacement, ...], tuple[Violation, ...]]:
+        """The answer's advice (without replaced items and those whose contract fails), the
+        replaced items, and the violations (see :mod:`.contracts`)."""
+        catalogue, deadlines, contracts, facts = tables.catalogue, tables.deadlines, tables.contracts, self.facts
+        failing = contracts.failing
+        shown: list[AdviceEntry] = []
+        replacements: list[Replacement] = []
+        violations: list[Violation] = []
+        for _, advice_id, step in ranked:
+            item = catalogue[advice_id]
+            entry = _new(AdviceEntry)
+            fields = entry.__dict__
+            fields["advice"] = item
+            fields["rule"] = step.rule
+            fields["step"] = step.step
+            fields["deadline_days"] = self._deadline(item) if advice_id in deadlines else None
+            if advice_id in replacer:
+                replacement = _new(Replacement)
+                fields = replacement.__dict__
+                fields["entry"] = entry
+                fields["by"] = replacer[advice_id]
+                replacements.append(replacement)
+            elif advice_id in failing and failing[advice_id](facts):
+                violations.append(Violation("contract", advice_id, step.rule.id))
+            else:
+                shown.append(entry)
+        if not shown:
+            return tables.nothing, tuple(replacements), tuple(violations)
+        if len(shown) > 1 or contracts.urgent:
+            violations += contracts.clashes([(entry.advice.id, _giver(entry), entry.deadline_days) for entry in shown])
+        return tuple(shown), tuple(replacements), tuple(violations)
+
+    def _ordered_facts(self, order: Mapping[str, int]) -> dict[str, Value]:
+        """Every fact known, in the knowledge base's declaration order."""
+        facts = self.facts
+        try:
+            names = sorted(facts, key=order.__getitem__)
+        except KeyError:  # a fact the knowledge base does not declare (an unchecked consultation)
+            return {name: facts[name] for name in self.kb.facts if name in facts}
+        return {name: facts[name] for name in names}
 
 
 def _giver(entry: AdviceEntry) -> str | None:

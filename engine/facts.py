@@ -16,12 +16,13 @@ keeps the line and column it was written at.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from .errors import FactInputError, FactInputErrors, KnowledgeBaseError, suggest
 from .location import Location, location_of
+from .memo import remembered
 from .model import Fact, FactType, Value
 from .values import format_value
 
@@ -303,7 +304,54 @@ def validate_facts(
     Returns a read-only mapping in the knowledge base's declaration order.
     Raises :class:`FactInputErrors` listing every problem. ``None`` values
     mean "not known" and are dropped.
+
+    The usual case, every fact known and every value right, takes the fast path: one check made
+    for each fact once per knowledge base (:class:`_Validators`); anything it does not pass
+    (text to convert, a problem to report) is decided by :func:`_validate_each`, value by value.
     """
+    validators = remembered(kb, "_fact_validators", _Validators)
+    checks = validators.checks
+    values: dict[str, Value] = {}
+    for name, value in given.items():
+        check = checks.get(name) if name.__class__ is str else None  # type: ignore[call-overload]
+        if check is None or not check(value):
+            return _validate_each(kb, given, locations)
+        if value is not None:
+            values[name] = value  # type: ignore[index, assignment]
+    order = validators.order
+    return MappingProxyType({name: values[name] for name in sorted(values, key=order.__getitem__)})
+
+
+class _Validators:
+    """For each fact that may be given, a test passing the values :func:`check_value` takes as
+    they are (the exact type, an allowed value, within the range), and ``None``; and the order
+    facts are declared in."""
+
+    __slots__ = ("checks", "order")
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.checks = {name: _passing(fact) for name, fact in kb.facts.items() if not fact.derived}
+        self.order = {name: index for index, name in enumerate(kb.facts)}
+
+
+def _passing(fact: Fact) -> Callable[[object], bool]:
+    """The fast test of :class:`_Validators` for ``fact``."""
+    if fact.type is FactType.CHOICE:
+        allowed = frozenset(fact.values)
+        return lambda value: value is None or (value.__class__ is str and value in allowed)
+    if fact.type is FactType.BOOLEAN:
+        return lambda value: value is None or value.__class__ is bool
+    low = -MAX_INTEGER if fact.minimum is None else max(fact.minimum, -MAX_INTEGER)
+    high = MAX_INTEGER if fact.maximum is None else min(fact.maximum, MAX_INTEGER)
+    return lambda value: value is None or (value.__class__ is int and low <= value <= high)  # type: ignore[operator]
+
+
+def _validate_each(
+    kb: KnowledgeBase,
+    given: Mapping[str, object],
+    locations: Mapping[str, Location] | None,
+) -> Mapping[str, Value]:
+    """:func:`validate_facts`, value by value: converting text, and reporting every problem."""
     errors: list[FactInputError] = []
     values: dict[str, Value] = {}
     places = locations or {}
