@@ -143,7 +143,7 @@ class Contracts:
     """The contracts of one advice catalogue, made ready to check answers fast: each ``requires``
     compiled (:func:`compile_verdict`), the incompatible pairs and the urgent items by id."""
 
-    __slots__ = ("failing", "incompatible", "urgent")
+    __slots__ = ("failing", "incompatible", "partnered", "urgent", "urgent_ids")
 
     def __init__(self, catalogue: Mapping[str, Advice]) -> None:
         #: The compiled "known to fail" test of each item with a ``requires``.
@@ -155,8 +155,18 @@ class Contracts:
         pairs = {(item.id, other) for item in catalogue.values() for other in item.incompatible_with}
         #: The pairs of ids that must not be shown together, both ways round.
         self.incompatible = frozenset(pairs | {(second, first) for first, second in pairs})
+        #: The items in some incompatible pair.
+        self.partnered = frozenset(first for first, _ in self.incompatible)
         #: Each urgent item's ``urgent_within``.
         self.urgent = {item.id: item.urgent_within for item in catalogue.values() if item.urgent_within is not None}
+        self.urgent_ids = frozenset(self.urgent)
+
+    def may_clash(self, advice_ids: Sequence[str]) -> bool:
+        """Whether an answer showing ``advice_ids`` can break an incompatibility or urgency
+        contract at all (when not, :meth:`clashes` finds nothing)."""
+        if len(advice_ids) > 1 and len(self.partnered.intersection(advice_ids)) > 1:
+            return True
+        return not self.urgent_ids.isdisjoint(advice_ids)
 
     def fails(self, advice_id: str, facts: Mapping[str, Value]) -> bool:
         """Whether the ``requires`` of ``advice_id`` is known to fail on ``facts``
