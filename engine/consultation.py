@@ -180,7 +180,8 @@ class ConsultationResult:
         replaced = []
         for replacement in self.replaced:
             entry = replacement.entry
-            replaced.append({"id": entry.advice.id, "by": replacement.by, "rule": entry.rule.id if entry.rule else None})
+            giver = entry.rule.id if entry.rule else None
+            replaced.append({"id": entry.advice.id, "by": replacement.by, "rule": giver})
         return {
             "advice": _advice_json([_fields(entry) for entry in self.advice]),
             "facts": dict(self.facts),
@@ -216,9 +217,9 @@ class _Pending:
 
 
 _NO_DEFAULT = object()
-ConsultationResult.trace = _Pending("trace", _NO_DEFAULT)  # type: ignore[misc]
-ConsultationResult.advice = _Pending("advice", _NO_DEFAULT)  # type: ignore[misc]
-ConsultationResult.replaced = _Pending("replaced", ())  # type: ignore[misc]
+setattr(ConsultationResult, "trace", _Pending("trace", _NO_DEFAULT))  # noqa: B010 - over the dataclass's own
+setattr(ConsultationResult, "advice", _Pending("advice", _NO_DEFAULT))  # noqa: B010
+setattr(ConsultationResult, "replaced", _Pending("replaced", ()))  # noqa: B010
 
 #: Frozen dataclass instances are made here without their ``__init__`` (which sets each field
 #: through ``object.__setattr__``, a measurable share of a consultation): ``_new(cls)``, then every

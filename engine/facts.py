@@ -313,11 +313,11 @@ def validate_facts(
     checks = validators.checks
     values: dict[str, Value] = {}
     for name, value in given.items():
-        check = checks.get(name) if name.__class__ is str else None  # type: ignore[call-overload]
+        check = checks.get(name) if name.__class__ is str else None
         if check is None or not check(value):
             return _validate_each(kb, given, locations)
         if value is not None:
-            values[name] = value  # type: ignore[index, assignment]
+            values[name] = value  # type: ignore[assignment]
     order = validators.order
     return MappingProxyType({name: values[name] for name in sorted(values, key=order.__getitem__)})
 
@@ -343,7 +343,7 @@ def _passing(fact: Fact) -> Callable[[object], bool]:
         return lambda value: value is None or value.__class__ is bool
     low = -MAX_INTEGER if fact.minimum is None else max(fact.minimum, -MAX_INTEGER)
     high = MAX_INTEGER if fact.maximum is None else min(fact.maximum, MAX_INTEGER)
-    return lambda value: value is None or (value.__class__ is int and low <= value <= high)  # type: ignore[operator]
+    return lambda value: value is None or (value.__class__ is int and low <= value <= high)
 
 
 def _validate_each(

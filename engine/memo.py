@@ -30,7 +30,7 @@ def remembered(kb: KnowledgeBase, key: str, build: Callable[[KnowledgeBase], Tab
     if store is None:  # pragma: no cover - a knowledge base without an instance dictionary
         return build(kb)
     try:
-        return store[key]  # type: ignore[no-any-return]
+        return store[key]
     except KeyError:
         table = store[key] = build(kb)
         return table
