@@ -497,7 +497,7 @@ class Consultation:
             given = (item, rule, number, self._deadline(item) if advice_id in deadlines else None)
             if advice_id in replacer:
                 replaced_by.append((given, replacer[advice_id]))
-            elif advice_id in failing and failing[advice_id](facts):
+            elif (failing.get(advice_id) or contracts.verdict(advice_id))(facts):
                 violations.append(Violation("contract", advice_id, rule.id))
             else:
                 shown.append(given)

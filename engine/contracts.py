@@ -141,17 +141,15 @@ def compile_verdict(condition: Condition, holds: bool = True) -> Verdict:
 
 class Contracts:
     """The contracts of one advice catalogue, made ready to check answers fast: each ``requires``
-    compiled (:func:`compile_verdict`), the incompatible pairs and the urgent items by id."""
+    compiled (:func:`compile_verdict`, on first use: one ``advise`` checks a few), the incompatible
+    pairs and the urgent items by id."""
 
-    __slots__ = ("failing", "incompatible", "partnered", "urgent", "urgent_ids")
+    __slots__ = ("catalogue", "failing", "incompatible", "partnered", "urgent", "urgent_ids")
 
     def __init__(self, catalogue: Mapping[str, Advice]) -> None:
-        #: The compiled "known to fail" test of each item with a ``requires``.
-        self.failing: Mapping[str, Verdict] = {
-            item.id: compile_verdict(item.requires, holds=False)
-            for item in catalogue.values()
-            if item.requires is not None
-        }
+        self.catalogue = catalogue
+        #: The "known to fail" test of each item's ``requires`` compiled so far (see :meth:`verdict`).
+        self.failing: dict[str, Verdict] = {}
         pairs = {(item.id, other) for item in catalogue.values() for other in item.incompatible_with}
         #: The pairs of ids that must not be shown together, both ways round.
         self.incompatible = frozenset(pairs | {(second, first) for first, second in pairs})
@@ -168,11 +166,20 @@ class Contracts:
             return True
         return not self.urgent_ids.isdisjoint(advice_ids)
 
+    def verdict(self, advice_id: str) -> Verdict:
+        """The test of whether the ``requires`` of ``advice_id`` is known to fail (never, without
+        one), compiled on first use and kept in :attr:`failing`."""
+        verdict = self.failing.get(advice_id)
+        if verdict is None:
+            requires = self.catalogue[advice_id].requires
+            verdict = _never if requires is None else compile_verdict(requires, holds=False)
+            self.failing[advice_id] = verdict
+        return verdict
+
     def fails(self, advice_id: str, facts: Mapping[str, Value]) -> bool:
         """Whether the ``requires`` of ``advice_id`` is known to fail on ``facts``
         (:func:`contract_holds`, negated)."""
-        verdict = self.failing.get(advice_id)
-        return verdict is not None and verdict(facts)
+        return self.verdict(advice_id)(facts)
 
     def clashes(self, shown: Sequence[tuple[str, str | None, int | None]]) -> list[Violation]:
         """:func:`check_answer` of ``shown`` (each ``(advice id, rule id, deadline days)``, in
