@@ -133,10 +133,26 @@ def compile_verdict(condition: Condition, holds: bool = True) -> Verdict:
             if len(parts) == 1:
                 return parts[0]
             if isinstance(condition, AllOf) == holds:  # all must: all hold, or (any) all fail
-                return lambda facts: all(part(facts) for part in parts)
-            return lambda facts: any(part(facts) for part in parts)
+                return _every(parts)
+            return _some(parts)
         case _:  # pragma: no cover
             never(condition)
+
+
+def _every(parts: tuple[Verdict, ...]) -> Verdict:
+    """A test passing when each of ``parts`` does (two parts, the usual case, without a loop)."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda facts: first(facts) and second(facts)
+    return lambda facts: all(part(facts) for part in parts)
+
+
+def _some(parts: tuple[Verdict, ...]) -> Verdict:
+    """A test passing when one of ``parts`` does (two parts, the usual case, without a loop)."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda facts: first(facts) or second(facts)
+    return lambda facts: any(part(facts) for part in parts)
 
 
 class Contracts:
