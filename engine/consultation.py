@@ -284,8 +284,10 @@ class _Answer:
             "advice": _advice_json(self.shown or [_fields(entry) for entry in self.nothing]),
             "facts": dict(facts),
             "trace": _trace_json(enumerate(self.fired, 1), self.provenance),
-            "replaced": [{"id": item.id, "by": by, "rule": rule.id} for (item, rule, _, _), by in self.replaced_by],
-            "violations": [violation.to_json() for violation in violations],
+            "replaced": [{"id": item.id, "by": by, "rule": rule.id} for (item, rule, _, _), by in self.replaced_by]
+            if self.replaced_by
+            else [],
+            "violations": [violation.to_json() for violation in violations] if violations else [],
         }
 
 
