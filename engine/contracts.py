@@ -18,17 +18,17 @@ is incompatible or too urgent is kept and reported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .conditions import Truth, evaluate
-from .model import Advice, Value
+from .model import Advice, AllOf, AnyOf, Comparison, Condition, Not, Value, never
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Violation", "VIOLATION_KINDS", "contract_holds", "check_answer"]
+__all__ = ["Contracts", "Violation", "VIOLATION_KINDS", "check_answer", "compile_verdict", "contract_holds"]
 
 #: What a violation can be about.
 VIOLATION_KINDS = ("contract", "incompatible", "urgency")
@@ -103,3 +103,117 @@ def check_answer(
             if days is not None and days > advice.urgent_within:
                 found.append(Violation("urgency", advice.id, rule, other.id, days))
     return tuple(found)
+
+
+#: A test of the known facts: whether a condition is known to hold (or, compiled so, to fail).
+Verdict = Callable[[Mapping[str, Value]], bool]
+
+
+def _never(facts: Mapping[str, Value]) -> bool:
+    return False
+
+
+def compile_verdict(condition: Condition, holds: bool = True) -> Verdict:
+    """A fast test of whether ``condition`` is known to hold on some facts (``holds=False``: known
+    to fail), as :func:`.conditions.evaluate` decides it: Kleene's three values, an unknown fact
+    deciding nothing (an empty ``all``/``any`` is undecided). Built once from closures over each
+    operator's :meth:`~.operators.base.Operator.passes`."""
+    match condition:
+        case Comparison():
+            name, passes = condition.fact, condition.operator.passes(condition.value)
+            if holds:
+                return lambda facts: name in facts and passes(facts[name])
+            return lambda facts: name in facts and not passes(facts[name])
+        case Not():
+            return compile_verdict(condition.condition, not holds)
+        case AllOf() | AnyOf():
+            parts = tuple(compile_verdict(part, holds) for part in condition.conditions)
+            if not parts:
+                return _never
+            if len(parts) == 1:
+                return parts[0]
+            if isinstance(condition, AllOf) == holds:  # all must: all hold, or (any) all fail
+                return _every(parts)
+            return _some(parts)
+        case _:  # pragma: no cover
+            never(condition)
+
+
+def _every(parts: tuple[Verdict, ...]) -> Verdict:
+    """A test passing when each of ``parts`` does (two parts, the usual case, without a loop)."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda facts: first(facts) and second(facts)
+    return lambda facts: all(part(facts) for part in parts)
+
+
+def _some(parts: tuple[Verdict, ...]) -> Verdict:
+    """A test passing when one of ``parts`` does (two parts, the usual case, without a loop)."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda facts: first(facts) or second(facts)
+    return lambda facts: any(part(facts) for part in parts)
+
+
+class Contracts:
+    """The contracts of one advice catalogue, made ready to check answers fast: each ``requires``
+    compiled (:func:`compile_verdict`, on first use: one ``advise`` checks a few), the incompatible
+    pairs and the urgent items by id."""
+
+    __slots__ = ("catalogue", "failing", "incompatible", "partnered", "urgent", "urgent_ids")
+
+    def __init__(self, catalogue: Mapping[str, Advice]) -> None:
+        self.catalogue = catalogue
+        #: The "known to fail" test of each item's ``requires`` compiled so far (see :meth:`verdict`).
+        self.failing: dict[str, Verdict] = {}
+        pairs = {(item.id, other) for item in catalogue.values() for other in item.incompatible_with}
+        #: The pairs of ids that must not be shown together, both ways round.
+        self.incompatible = frozenset(pairs | {(second, first) for first, second in pairs})
+        #: The items in some incompatible pair.
+        self.partnered = frozenset(first for first, _ in self.incompatible)
+        #: Each urgent item's ``urgent_within``.
+        self.urgent = {item.id: item.urgent_within for item in catalogue.values() if item.urgent_within is not None}
+        self.urgent_ids = frozenset(self.urgent)
+
+    def may_clash(self, advice_ids: Sequence[str]) -> bool:
+        """Whether an answer showing ``advice_ids`` can break an incompatibility or urgency
+        contract at all (when not, :meth:`clashes` finds nothing)."""
+        if len(advice_ids) > 1 and len(self.partnered.intersection(advice_ids)) > 1:
+            return True
+        return not self.urgent_ids.isdisjoint(advice_ids)
+
+    def verdict(self, advice_id: str) -> Verdict:
+        """The test of whether the ``requires`` of ``advice_id`` is known to fail (never, without
+        one), compiled on first use and kept in :attr:`failing`."""
+        verdict = self.failing.get(advice_id)
+        if verdict is None:
+            requires = self.catalogue[advice_id].requires
+            verdict = _never if requires is None else compile_verdict(requires, holds=False)
+            self.failing[advice_id] = verdict
+        return verdict
+
+    def fails(self, advice_id: str, facts: Mapping[str, Value]) -> bool:
+        """Whether the ``requires`` of ``advice_id`` is known to fail on ``facts``
+        (:func:`contract_holds`, negated)."""
+        return self.verdict(advice_id)(facts)
+
+    def clashes(self, shown: Sequence[tuple[str, str | None, int | None]]) -> list[Violation]:
+        """:func:`check_answer` of ``shown`` (each ``(advice id, rule id, deadline days)``, in
+        reading order), on the catalogue's items of those ids."""
+        found: list[Violation] = []
+        incompatible, urgent = self.incompatible, self.urgent
+        if incompatible and len(shown) > 1:
+            ids = [advice_id for advice_id, _, _ in shown]
+            for i, (first, rule, _days) in enumerate(shown):
+                for second in ids[i + 1 :]:
+                    if (first, second) in incompatible:
+                        found.append(Violation("incompatible", first, rule, second))
+        if urgent:
+            for advice_id, rule, _days in shown:
+                within = urgent.get(advice_id)
+                if within is None:
+                    continue
+                for other, _rule, days in shown:
+                    if days is not None and days > within:
+                        found.append(Violation("urgency", advice_id, rule, other, days))
+        return found

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 from .errors import FactInputError, FactInputErrors, KnowledgeBaseError, suggest
 from .location import Location, location_of
+from .memo import remembered
 from .model import Fact, FactType, Value
 from .values import format_value
 
@@ -303,7 +304,65 @@ def validate_facts(
     Returns a read-only mapping in the knowledge base's declaration order.
     Raises :class:`FactInputErrors` listing every problem. ``None`` values
     mean "not known" and are dropped.
+
+    The usual case, every fact known and every value right, takes the fast path: what each fact
+    takes, worked out once per knowledge base (:func:`_value_specs`); anything it does not pass
+    (text to convert, a problem to report) is decided by :func:`_validate_each`, value by value.
     """
+    specs = remembered(kb, "_fact_validators", _value_specs)
+    values: dict[str, Value] = {}
+    last, ordered = -1, True
+    for name, value in given.items():
+        spec = specs.get(name) if name.__class__ is str else None
+        if spec is None:
+            return _validate_each(kb, given, locations)  # unknown or derived: errors to report
+        if value is None:
+            continue
+        index, kind, allowed, low, high = spec
+        if value.__class__ is not kind:
+            return _validate_each(kb, given, locations)  # text to convert, or the wrong type
+        if allowed is not None:
+            if value not in allowed:
+                return _validate_each(kb, given, locations)
+        elif kind is int and not low <= value <= high:  # type: ignore[operator]
+            return _validate_each(kb, given, locations)
+        values[name] = value  # type: ignore[assignment]
+        ordered = ordered and index > last
+        last = index
+    if not ordered:
+        values = {name: values[name] for name in sorted(values, key=lambda name: specs[name][0])}
+    return MappingProxyType(values)
+
+
+#: What :func:`validate_facts` checks a value of a fact that may be given against: the fact's place
+#: in the declaration order, the exact type of its values, its allowed choices (a choice fact), and
+#: the lowest and highest number it takes (an integer fact, within :data:`MAX_INTEGER`).
+ValueSpec = tuple[int, type, "frozenset[str] | None", int, int]
+
+
+def _value_specs(kb: KnowledgeBase) -> dict[str, ValueSpec]:
+    """The :data:`ValueSpec` of each fact of ``kb`` that may be given (worked out once per kb)."""
+    specs: dict[str, ValueSpec] = {}
+    for index, (name, fact) in enumerate(kb.facts.items()):
+        if fact.derived:
+            continue
+        if fact.type is FactType.CHOICE:
+            specs[name] = (index, str, frozenset(fact.values), 0, 0)
+        elif fact.type is FactType.BOOLEAN:
+            specs[name] = (index, bool, None, 0, 0)
+        else:
+            low = -MAX_INTEGER if fact.minimum is None else max(fact.minimum, -MAX_INTEGER)
+            high = MAX_INTEGER if fact.maximum is None else min(fact.maximum, MAX_INTEGER)
+            specs[name] = (index, int, None, low, high)
+    return specs
+
+
+def _validate_each(
+    kb: KnowledgeBase,
+    given: Mapping[str, object],
+    locations: Mapping[str, Location] | None,
+) -> Mapping[str, Value]:
+    """:func:`validate_facts`, value by value: converting text, and reporting every problem."""
     errors: list[FactInputError] = []
     values: dict[str, Value] = {}
     places = locations or {}
