@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from .model import AllOf, Comparison, KnowledgeBase, Not, Rule, Value
+from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Rule, Value
 
 __all__ = ["Requirements", "entry", "entry_key", "entry_keys", "requirements"]
 
@@ -44,7 +44,13 @@ def requirements(rule: Rule) -> Requirements:
 
 def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
     """The values ``fact`` must have for ``rule`` to fire, when its condition says so outright."""
-    parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+    return _required_of(rule.when, fact)
+
+
+def _required_of(condition: Condition, fact: str) -> frozenset[Value] | None:
+    """The values ``fact`` must have for ``condition`` to hold, when it says so outright (a
+    comparison at its top)."""
+    parts = condition.conditions if isinstance(condition, AllOf) else (condition,)
     for part in parts:
         if isinstance(part, Comparison) and part.fact == fact:
             values = part.operator.required_values(part.value)
@@ -55,8 +61,9 @@ def _required_values(rule: Rule, fact: str) -> frozenset[Value] | None:
 
 def entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value] | None] | None:
     """A fact ``rule`` cannot fire without, and the values it must have (None: any value, as
-    for ``days_left < 3`` — a test on an unknown fact never holds); None when the condition
-    requires no single fact (an ``any`` at the top). Chosen to rule the rule out most often:
+    for ``days_left < 3`` — a test on an unknown fact never holds); for a condition with no
+    comparison at its top, a fact every branch of an ``any`` group compares
+    (:func:`_shared_key`); None when the condition requires no single fact. Chosen to rule the rule out most often:
     the largest share of the fact's possible values excluded (a choice of six values required
     to be one: five sixths), then a derived fact (unknown until some rule concludes it)."""
     parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
@@ -64,13 +71,40 @@ def entry_key(kb: KnowledgeBase, rule: Rule) -> tuple[str, frozenset[Value] | No
     for part in parts:
         if not isinstance(part, Comparison):
             continue
-        fact = kb.facts[part.fact]
         values = _required_values(rule, part.fact)
-        domain = len(fact.values) if fact.values else 2
-        excluded = 0.0 if values is None else (domain - len(values)) / domain
-        score = (excluded, int(fact.derived))
+        score = _score(kb, part.fact, values)
         if best is None or score > best[0]:
             best = (score, part.fact, values)
+    if best is None:
+        return _shared_key(kb, parts)
+    return best[1], best[2]
+
+
+def _score(kb: KnowledgeBase, name: str, values: frozenset[Value] | None) -> tuple[float, int]:
+    """How well requiring fact ``name`` to have one of ``values`` rules a rule out: the share of
+    its possible values excluded, then whether it is derived."""
+    fact = kb.facts[name]
+    domain = len(fact.values) if fact.values else 2
+    return (0.0 if values is None else (domain - len(values)) / domain, int(fact.derived))
+
+
+def _shared_key(kb: KnowledgeBase, parts: tuple[Condition, ...]) -> tuple[str, frozenset[Value] | None] | None:
+    """For a condition with no comparison at its top: a fact every branch of one of its ``any``
+    groups compares outright, and the values it may then have (the union of the branches'); None
+    when there is none. The group holds only if a branch does, so the rule needs the fact too."""
+    best: tuple[tuple[float, int], str, frozenset[Value] | None] | None = None
+    for part in parts:
+        if not isinstance(part, AnyOf) or not part.conditions:
+            continue
+        branches = [branch.conditions if isinstance(branch, AllOf) else (branch,) for branch in part.conditions]
+        shared = set.intersection(*({c.fact for c in branch if isinstance(c, Comparison)} for branch in branches))
+        for name in sorted(shared):
+            found = [_required_of(branch, name) for branch in part.conditions]
+            sets = [v for v in found if v is not None]
+            values = frozenset(value for v in sets for value in v) if len(sets) == len(found) else None
+            score = _score(kb, name, values)
+            if best is None or score > best[0]:
+                best = (score, name, values)
     return None if best is None else (best[1], best[2])
 
 
