@@ -139,18 +139,19 @@ class _ShardRun:
     their turn): their markers go into every state fact asserted to the shard, so durable does not
     activate them again. ``matched_at`` is the number of derivations made when durable last
     matched the shard (-1: not yet, but it will be; a shard none of whose rules can fire on the
-    given facts counts as matched at 0). ``holding`` is the state fact's content after its ``sid``:
-    each property set (an atom that holds on the facts known, or a marker) with its JSON text
-    (:func:`.compiler.flag`).
+    given facts counts as matched at 0). ``parts`` is the state fact's JSON text after its
+    ``sid``: the properties set (the atoms that hold on the facts known, and the markers: each
+    :func:`.compiler.flag`, set once — facts are only ever added), ``size`` of them.
     """
 
-    __slots__ = ("compiled", "marked", "matched_at", "holding")
+    __slots__ = ("compiled", "marked", "matched_at", "parts", "size")
 
     def __init__(self, compiled: CompiledRuleset) -> None:
         self.compiled = compiled
         self.marked: set[int] = set()
         self.matched_at = 0
-        self.holding: dict[str, str] = {}
+        self.parts: list[str] = []
+        self.size = 0
 
     def first_reader(self, fact: str, known: Mapping[str, Value]) -> int:
         """The lowest position of an unmarked rule of the shard that reads ``fact`` and whose
@@ -332,12 +333,12 @@ class DurableBackend:
         name = compiled.name
         handle = self._handles[name]
         sid = self._sid[name]
-        holding = run.holding
-        if len(holding) >= MAX_STATE_PROPERTIES:  # pragma: no cover - the compiler cuts shards so
-            raise BackendError(f"a state fact of {len(holding) + 1} properties (durable-rules limit)")
+        if run.size >= MAX_STATE_PROPERTIES:  # pragma: no cover - the compiler cuts shards so
+            raise BackendError(f"a state fact of {run.size + 1} properties (durable-rules limit)")
         if sid not in self._used.get(name, ()):
             self._greet(name, handle, sid, compiled.greeting)
-        text = f'{{"sid":"{sid}"{"".join(holding.values())}}}'
+        parts = run.parts
+        text = f'{{"sid":"{sid}"{"".join(parts)}}}'
         state = None
         pending = False
         clean = False
@@ -357,7 +358,8 @@ class DurableBackend:
                 position, marker_flag = flags[key]
                 if position not in marked:  # durable activates a rule once per `$or` branch that holds
                     marked.add(position)
-                    holding[marker_flag[0]] = marker_flag[1]
+                    parts.append(marker_flag[1])
+                    run.size += 1
                     heappush(ready, (position, key, run))
                 message = _engine.complete_and_start_action(handle, state)
                 pending = False
@@ -408,9 +410,9 @@ class DurableBackend:
 def _atom_noter(
     compiled: CompiledKnowledgeBase, shards: list[_ShardRun], known: Mapping[str, Value]
 ) -> Callable[[Mapping[str, Value]], None]:
-    """A function that, given facts just made known, puts the property of each atom they make
-    hold into the ``holding`` of each shard testing it (facts are only ever added, so an atom
-    that holds goes on holding)."""
+    """A function that, given facts just made known, adds the property of each atom they make
+    hold to the state fact (``parts``) of each shard testing it (facts are only ever added, so an
+    atom that holds goes on holding)."""
     table: AtomTable | None = compiled.table
     if table is None:  # pragma: no cover - register() always plans atoms
         raise BackendError(f"ruleset {compiled.name} was compiled without atoms")
@@ -423,8 +425,10 @@ def _atom_noter(
             values = seen.get(fact)
             found = values.get(value) if values is not None else None
             targets, later = found if found is not None else holding(fact, value)
-            for position, flags in targets:
-                shards[position].holding.update(flags)
+            for position, text, count in targets:
+                run = shards[position]
+                run.parts.append(text)
+                run.size += count
             for number, rest in later:  # a group that holds if ``rest`` does (empty: test it whole)
                 if number in held:
                     continue
@@ -442,7 +446,9 @@ def _atom_noter(
         name = names[number]
         text = flag(name)
         for position in testing[number]:
-            shards[position].holding[name] = text
+            run = shards[position]
+            run.parts.append(text)
+            run.size += 1
 
     return note
 

@@ -55,8 +55,8 @@ __all__ = [
 GREETING = "hello"
 
 #: What one fact's value makes hold (:meth:`CompiledKnowledgeBase.holding`): per shard, the
-#: properties of the atoms that hold, each with its text in a state fact (:func:`flag`).
-Holding = tuple[tuple[tuple[int, dict[str, str]], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
+#: text in a state fact of the atoms that hold (their :func:`flag`\ s) and how many they are.
+Holding = tuple[tuple[tuple[int, str, int], ...], tuple[tuple[int, tuple[Literal, ...]], ...]]
 
 #: Values of one fact whose holding atoms are remembered (:meth:`CompiledKnowledgeBase.holding`).
 MEMO_SIZE = 4096
@@ -219,7 +219,8 @@ class CompiledKnowledgeBase:
             if holds:
                 for position in shards[number]:
                     targets.setdefault(position, {})[names[number]] = flag(names[number])
-        return tuple(targets.items()), tuple(later)
+        texts = tuple((position, "".join(flags.values()), len(flags)) for position, flags in targets.items())
+        return texts, tuple(later)
 
     @property
     def name(self) -> str:
@@ -449,8 +450,14 @@ def plan_shards(
             reads=frozenset(readers),
             readers=MappingProxyType({name: tuple(at) for name, at in readers.items()}),
             lowest=indices[0] if indices else NONE,
-            requires={index: requirements(kb.rules[index]) for index in indices},
+            requires={index: _given_first(kb, requirements(kb.rules[index])) for index in indices},
         )
+
+
+def _given_first(kb: KnowledgeBase, required: Requirements) -> Requirements:
+    """``required`` with the requirements on facts the user gives first: a shard is looked at
+    again when a fact is derived, and its rules' requirements on given facts fail most often."""
+    return tuple(sorted(required, key=lambda requirement: kb.facts[requirement[0]].derived))
 
 
 def join_shards(shards: tuple[CompiledRuleset, ...], table: AtomTable | None = None) -> CompiledKnowledgeBase:
