@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-
 from .model import AllOf, AnyOf, Comparison, Condition, Not, Value, never
+from .records import frozen, set_field
 
 __all__ = ["Evaluation", "Truth", "compare", "evaluate"]
 
@@ -39,7 +38,7 @@ class Truth(str, enum.Enum):
                 never(self)
 
 
-@dataclass(frozen=True)
+@frozen()
 class Evaluation:
     """How one condition (and each of its parts) came out.
 
@@ -50,6 +49,18 @@ class Evaluation:
     truth: Truth
     parts: tuple[Evaluation, ...] = ()
     seen: Value | None = None
+
+    def __init__(
+        self,
+        condition: Condition,
+        truth: Truth,
+        parts: tuple[Evaluation, ...] = (),
+        seen: Value | None = None,
+    ) -> None:
+        set_field(self, "condition", condition)
+        set_field(self, "truth", truth)
+        set_field(self, "parts", parts)
+        set_field(self, "seen", seen)
 
     @property
     def holds(self) -> bool:

@@ -7,13 +7,14 @@ Also how a path or a position in a text is shown: :func:`display_path` and
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from .records import frozen, set_field
 
 __all__ = ["Location", "display_path", "location_of"]
 
 
-@dataclass(frozen=True, order=True)
+@frozen(order=True)
 class Location:
     """A place in a file; ``line`` and ``column`` count from 1.
 
@@ -24,6 +25,11 @@ class Location:
     file: str
     line: int | None = None
     column: int | None = None
+
+    def __init__(self, file: str, line: int | None = None, column: int | None = None) -> None:
+        set_field(self, "file", file)
+        set_field(self, "line", line)
+        set_field(self, "column", column)
 
     def __str__(self) -> str:
         if self.line is None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
 from .location import Location
+from .records import frozen, set_field
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,6 +58,9 @@ def __getattr__(name: str) -> object:
 
 Value = str | int | bool
 
+#: Where a condition made in memory (not read from a file) is said to be written.
+_MEMORY = Location("<memory>")
+
 
 class FactType(str, enum.Enum):
     """The three kinds of fact value."""
@@ -66,15 +70,19 @@ class FactType(str, enum.Enum):
     BOOLEAN = "boolean"
 
 
-@dataclass(frozen=True)
+@frozen()
 class Choice:
     """One allowed value of a choice fact, with the help text shown to the user."""
 
     value: str
     help: str = ""
 
+    def __init__(self, value: str, help: str = "") -> None:
+        set_field(self, "value", value)
+        set_field(self, "help", help)
 
-@dataclass(frozen=True)
+
+@frozen()
 class Fact:
     """A declared fact: what it means, what values it takes, how it is asked.
 
@@ -92,6 +100,30 @@ class Fact:
     derived: bool = False
     question: str | None = None
     help: str | None = None
+
+    def __init__(
+        self,
+        name: str,
+        type: FactType,
+        description: str,
+        location: Location,
+        choices: tuple[Choice, ...] = (),
+        minimum: int | None = None,
+        maximum: int | None = None,
+        derived: bool = False,
+        question: str | None = None,
+        help: str | None = None,
+    ) -> None:
+        set_field(self, "name", name)
+        set_field(self, "type", type)
+        set_field(self, "description", description)
+        set_field(self, "location", location)
+        set_field(self, "choices", choices)
+        set_field(self, "minimum", minimum)
+        set_field(self, "maximum", maximum)
+        set_field(self, "derived", derived)
+        set_field(self, "question", question)
+        set_field(self, "help", help)
 
     @cached_property
     def values(self) -> tuple[str, ...]:
@@ -135,7 +167,7 @@ class AdviceKind(str, enum.Enum):
 _KIND_RANK = {AdviceKind.WARNING: 0, AdviceKind.ACTION: 1, AdviceKind.INFO: 2}
 
 
-@dataclass(frozen=True)
+@frozen()
 class Deadline:
     """When advice must be acted on: ``offset`` days after the value of the integer fact
     ``fact`` (a countdown in days), counted from the day of the consultation."""
@@ -143,8 +175,12 @@ class Deadline:
     fact: str
     offset: int = 0
 
+    def __init__(self, fact: str, offset: int = 0) -> None:
+        set_field(self, "fact", fact)
+        set_field(self, "offset", offset)
 
-@dataclass(frozen=True)
+
+@frozen()
 class Advice:
     """One item of the advice catalogue.
 
@@ -171,6 +207,32 @@ class Advice:
     requires: Condition | None = None
     urgent_within: int | None = None
 
+    def __init__(
+        self,
+        id: str,
+        kind: AdviceKind,
+        title: str,
+        text: str,
+        source: str,
+        location: Location,
+        replaces: tuple[str, ...] = (),
+        deadline: Deadline | None = None,
+        incompatible_with: tuple[str, ...] = (),
+        requires: Condition | None = None,
+        urgent_within: int | None = None,
+    ) -> None:
+        set_field(self, "id", id)
+        set_field(self, "kind", kind)
+        set_field(self, "title", title)
+        set_field(self, "text", text)
+        set_field(self, "source", source)
+        set_field(self, "location", location)
+        set_field(self, "replaces", replaces)
+        set_field(self, "deadline", deadline)
+        set_field(self, "incompatible_with", incompatible_with)
+        set_field(self, "requires", requires)
+        set_field(self, "urgent_within", urgent_within)
+
 
 class SourceAuthority(str, enum.Enum):
     """How far a source can be trusted: AliExpress's own pages, a well-kept guide, or a forum."""
@@ -180,7 +242,7 @@ class SourceAuthority(str, enum.Enum):
     FORUM = "forum"
 
 
-@dataclass(frozen=True)
+@frozen()
 class Source:
     """An article or page the knowledge base takes its facts from, cited by short name
     (``file`` when a copy is kept with the project, ``url`` where it is published)."""
@@ -192,42 +254,82 @@ class Source:
     url: str | None = None
     authority: SourceAuthority | None = None
 
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        location: Location,
+        file: str | None = None,
+        url: str | None = None,
+        authority: SourceAuthority | None = None,
+    ) -> None:
+        set_field(self, "id", id)
+        set_field(self, "title", title)
+        set_field(self, "location", location)
+        set_field(self, "file", file)
+        set_field(self, "url", url)
+        set_field(self, "authority", authority)
 
-@dataclass(frozen=True)
+
+@frozen()
 class Comparison:
     """A test of one fact against a value (or a tuple of values: the operator says which shape)."""
 
     fact: str
     operator: Operator
     value: Value | tuple[Value, ...]
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(
+        self,
+        fact: str,
+        operator: Operator,
+        value: Value | tuple[Value, ...],
+        location: Location = _MEMORY,
+    ) -> None:
+        set_field(self, "fact", fact)
+        set_field(self, "operator", operator)
+        set_field(self, "value", value)
+        set_field(self, "location", location)
 
     def __str__(self) -> str:
         return self.operator.show(self.fact, self.value)
 
 
-@dataclass(frozen=True)
+@frozen()
 class AllOf:
     """Holds when every one of its conditions holds."""
 
     conditions: tuple[Condition, ...]
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(self, conditions: tuple[Condition, ...], location: Location = _MEMORY) -> None:
+        set_field(self, "conditions", conditions)
+        set_field(self, "location", location)
 
 
-@dataclass(frozen=True)
+@frozen()
 class AnyOf:
     """Holds when at least one of its conditions holds."""
 
     conditions: tuple[Condition, ...]
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(self, conditions: tuple[Condition, ...], location: Location = _MEMORY) -> None:
+        set_field(self, "conditions", conditions)
+        set_field(self, "location", location)
 
 
-@dataclass(frozen=True)
+@frozen()
 class Not:
     """Holds when its condition is known to fail (an unknown fact decides nothing)."""
 
     condition: Condition
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(self, condition: Condition, location: Location = _MEMORY) -> None:
+        set_field(self, "condition", condition)
+        set_field(self, "location", location)
 
 
 Condition = Comparison | AllOf | AnyOf | Not
@@ -259,7 +361,7 @@ def facts_in(condition: Condition) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c.fact for c in comparisons_in(condition)))
 
 
-@dataclass(frozen=True)
+@frozen()
 class Rule:
     """A rule: when its condition holds it derives facts and gives advice.
 
@@ -278,6 +380,28 @@ class Rule:
     priority: int = 0
     position: int = 0
 
+    def __init__(
+        self,
+        id: str,
+        description: str,
+        when: Condition,
+        derive: tuple[tuple[str, Value], ...],
+        advise: tuple[str, ...],
+        source: str,
+        location: Location,
+        priority: int = 0,
+        position: int = 0,
+    ) -> None:
+        set_field(self, "id", id)
+        set_field(self, "description", description)
+        set_field(self, "when", when)
+        set_field(self, "derive", derive)
+        set_field(self, "advise", advise)
+        set_field(self, "source", source)
+        set_field(self, "location", location)
+        set_field(self, "priority", priority)
+        set_field(self, "position", position)
+
     @cached_property
     def reads(self) -> tuple[str, ...]:
         """The facts the condition reads (worked out once)."""
@@ -288,7 +412,7 @@ class Rule:
         return MappingProxyType(dict(self.derive))
 
 
-@dataclass(frozen=True)
+@frozen()
 class KnowledgeBase:
     """A loaded, validated knowledge base.
 
@@ -302,6 +426,22 @@ class KnowledgeBase:
     sources: Mapping[str, Source]
     rules: tuple[Rule, ...]
     graph: RuleGraph = field(compare=False, repr=False)
+
+    def __init__(
+        self,
+        root: Path,
+        facts: Mapping[str, Fact],
+        advice: Mapping[str, Advice],
+        sources: Mapping[str, Source],
+        rules: tuple[Rule, ...],
+        graph: RuleGraph,
+    ) -> None:
+        set_field(self, "root", root)
+        set_field(self, "facts", facts)
+        set_field(self, "advice", advice)
+        set_field(self, "sources", sources)
+        set_field(self, "rules", rules)
+        set_field(self, "graph", graph)
 
     @classmethod
     def assemble(
