@@ -14,7 +14,6 @@ written by anyone else is never believed. ``ORDERDOCTOR_CACHE=off`` turns the ca
 from __future__ import annotations
 
 import os
-import re
 import stat
 from pathlib import Path
 
@@ -51,9 +50,15 @@ def cache_dir() -> Path:
     return user_cache_dir()
 
 
-def _stamp(path: Path) -> list[int]:
-    info = path.stat()
-    return [info.st_size, info.st_mtime_ns]
+def _engine_stamps() -> list[list[Any]]:
+    """Name, size and time of each of the engine's sources (``*.py`` beside this module), by name."""
+    stamps = []
+    with os.scandir(os.path.dirname(os.path.abspath(__file__))) as entries:
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                info = entry.stat()
+                stamps.append([entry.name, info.st_size, info.st_mtime_ns])
+    return sorted(stamps)
 
 
 def cache_key(
@@ -76,12 +81,11 @@ def cache_key(
             data = read_file_bytes(file, follow_links=False)
             contents[file] = data
             entries.append([file.relative_to(root).as_posix(), len(data), sha256(data).hexdigest()])
-        engine = Path(__file__).parent
         return {
             "format": FORMAT,
             "root": str(resolved),
             "files": entries,
-            "engine": [[f.name, *_stamp(f)] for f in sorted(engine.glob("*.py"))],
+            "engine": _engine_stamps(),
         }
     except (OSError, RuntimeError, ValueError, UnreadableFileError):
         return None
@@ -89,7 +93,22 @@ def cache_key(
 
 def _cache_file(key: Mapping[str, Any]) -> Path:
     """One file per knowledge-base folder, named after its path (the key inside decides)."""
-    return cache_dir() / f"kb{re.sub(r'[^A-Za-z0-9]+', '-', key['root'])[-120:]}.json"
+    return cache_dir() / f"kb{_file_name_part(key['root'])[-120:]}.json"
+
+
+_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _file_name_part(text: str) -> str:
+    """``text`` with each run of characters other than ASCII letters and digits made one '-'
+    (``re.sub(r"[^A-Za-z0-9]+", "-", text)``, without compiling a pattern at every start)."""
+    parts: list[str] = []
+    for character in text:
+        if character in _NAME_CHARACTERS:
+            parts.append(character)
+        elif not parts or parts[-1] != "-":  # a '-' in parts is always one put for such a run
+            parts.append("-")
+    return "".join(parts)
 
 
 # ------------------------------------------------------------------ the secret

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import sys
 from pathlib import Path
 
@@ -59,7 +58,10 @@ def load_module(name: str) -> Any:
     return sys.modules[name]
 
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+def _is_iso_date_form(text: str) -> bool:
+    """Whether ``text`` is ``[0-9]{4}-[0-9]{2}-[0-9]{2}`` (ASCII digits), without compiling a pattern."""
+    digits = text[:4] + text[5:7] + text[8:]
+    return len(text) == 10 and text[4] == text[7] == "-" and digits.isascii() and digits.isdigit()
 
 
 def today(args: argparse.Namespace) -> datetime.date:
@@ -68,7 +70,7 @@ def today(args: argparse.Namespace) -> datetime.date:
     given: str | None = getattr(args, "today", None)
     if given is None:
         return datetime.date.today()
-    if _DATE.fullmatch(given):
+    if _is_iso_date_form(given):
         try:
             return datetime.date.fromisoformat(given)
         except ValueError:
