@@ -61,7 +61,8 @@ if TYPE_CHECKING:  # a knowledge base read from the load cache needs no reader a
     from .yamlfile import Node
 
 __all__ = [
-    "ADVICE_FIELDS", "DEADLINE_FIELDS", "FACT_FIELDS", "SOURCE_FIELDS", "SOURCE_ID", "URL",
+    "ADVICE_FIELDS", "DEADLINE_FIELDS", "FACT_FIELDS", "SOURCE_FIELDS",
+    "SOURCE_ID", "URL",  # noqa: F822 - compiled on first use (module __getattr__)
     "MAX_FILE_BYTES",
     "RESERVED_CHOICE_VALUES",
     "RESERVED_FACT_NAMES",

@@ -16,14 +16,21 @@ dataclasses of the same fields).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import FrozenInstanceError, dataclass, fields
+from dataclasses import FrozenInstanceError, dataclass, field, fields
 from operator import attrgetter
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
-    T = TypeVar("T", bound=type)
+    from typing_extensions import dataclass_transform  # typing's from Python 3.11; mypy checks 3.10
+
+    T = TypeVar("T")
+else:
+
+    def dataclass_transform(**_: object) -> Callable[[T], T]:
+        """For type checkers only (:pep:`681`): they see a record as the frozen dataclass it is."""
+        return lambda function: function
 
 __all__ = ["frozen", "set_field"]
 
@@ -74,7 +81,7 @@ _ORDER = {
 }
 
 
-def _frozen_methods(cls: type, names: frozenset[str]) -> tuple[Callable[..., None], Callable[..., None]]:
+def _frozen_methods(cls: Any, names: frozenset[str]) -> tuple[Callable[..., None], Callable[..., None]]:
     """The frozen dataclass's ``__setattr__`` and ``__delattr__`` (a subclass may set other names)."""
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
@@ -90,15 +97,16 @@ def _frozen_methods(cls: type, names: frozenset[str]) -> tuple[Callable[..., Non
     return __setattr__, __delattr__
 
 
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def frozen(*, eq: bool = True, repr: bool = True, order: bool = False) -> Callable[[T], T]:
     """``@dataclass(frozen=True, eq=eq, repr=repr, order=order)`` for a class that writes its own
     ``__init__``, without generating code (see the module docstring)."""
 
     def wrap(cls: T) -> T:
-        if "__init__" not in cls.__dict__:
-            raise TypeError(f"{cls.__qualname__}: a frozen record writes its own __init__")
-        made = dataclass(init=False, repr=False, eq=False)(cls)
-        made.__dataclass_params__.frozen = True  # type: ignore[attr-defined]
+        if "__init__" not in vars(cls):
+            raise TypeError(f"{cls!r}: a frozen record writes its own __init__")
+        made: Any = dataclass(init=False, repr=False, eq=False)(cls)  # type: ignore[arg-type]
+        made.__dataclass_params__.frozen = True
         every = fields(made)
         made.__setattr__, made.__delattr__ = _frozen_methods(made, frozenset(f.name for f in every))
         if eq:
