@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from .model import AllOf, AnyOf, Comparison, Condition, Not, Value, never
-from .records import frozen, set_field
+from .records import frozen
 
 __all__ = ["Evaluation", "Truth", "compare", "evaluate"]
 
@@ -57,10 +57,11 @@ class Evaluation:
         parts: tuple[Evaluation, ...] = (),
         seen: Value | None = None,
     ) -> None:
-        set_field(self, "condition", condition)
-        set_field(self, "truth", truth)
-        set_field(self, "parts", parts)
-        set_field(self, "seen", seen)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["condition"] = condition
+        attributes["truth"] = truth
+        attributes["parts"] = parts
+        attributes["seen"] = seen
 
     @property
     def holds(self) -> bool:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .records import frozen, set_field
+from .records import frozen
 
 __all__ = ["Location", "display_path", "display_paths", "location_of"]
 
@@ -28,9 +28,10 @@ class Location:
     column: int | None = None
 
     def __init__(self, file: str, line: int | None = None, column: int | None = None) -> None:
-        set_field(self, "file", file)
-        set_field(self, "line", line)
-        set_field(self, "column", column)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["file"] = file
+        attributes["line"] = line
+        attributes["column"] = column
 
     def __str__(self) -> str:
         if self.line is None:

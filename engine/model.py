@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from .location import Location
-from .records import frozen, set_field
+from .records import frozen
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,8 +78,9 @@ class Choice:
     help: str = ""
 
     def __init__(self, value: str, help: str = "") -> None:
-        set_field(self, "value", value)
-        set_field(self, "help", help)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["value"] = value
+        attributes["help"] = help
 
 
 @frozen()
@@ -114,16 +115,17 @@ class Fact:
         question: str | None = None,
         help: str | None = None,
     ) -> None:
-        set_field(self, "name", name)
-        set_field(self, "type", type)
-        set_field(self, "description", description)
-        set_field(self, "location", location)
-        set_field(self, "choices", choices)
-        set_field(self, "minimum", minimum)
-        set_field(self, "maximum", maximum)
-        set_field(self, "derived", derived)
-        set_field(self, "question", question)
-        set_field(self, "help", help)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["name"] = name
+        attributes["type"] = type
+        attributes["description"] = description
+        attributes["location"] = location
+        attributes["choices"] = choices
+        attributes["minimum"] = minimum
+        attributes["maximum"] = maximum
+        attributes["derived"] = derived
+        attributes["question"] = question
+        attributes["help"] = help
 
     @cached_property
     def values(self) -> tuple[str, ...]:
@@ -176,8 +178,9 @@ class Deadline:
     offset: int = 0
 
     def __init__(self, fact: str, offset: int = 0) -> None:
-        set_field(self, "fact", fact)
-        set_field(self, "offset", offset)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["fact"] = fact
+        attributes["offset"] = offset
 
 
 @frozen()
@@ -221,17 +224,18 @@ class Advice:
         requires: Condition | None = None,
         urgent_within: int | None = None,
     ) -> None:
-        set_field(self, "id", id)
-        set_field(self, "kind", kind)
-        set_field(self, "title", title)
-        set_field(self, "text", text)
-        set_field(self, "source", source)
-        set_field(self, "location", location)
-        set_field(self, "replaces", replaces)
-        set_field(self, "deadline", deadline)
-        set_field(self, "incompatible_with", incompatible_with)
-        set_field(self, "requires", requires)
-        set_field(self, "urgent_within", urgent_within)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["id"] = id
+        attributes["kind"] = kind
+        attributes["title"] = title
+        attributes["text"] = text
+        attributes["source"] = source
+        attributes["location"] = location
+        attributes["replaces"] = replaces
+        attributes["deadline"] = deadline
+        attributes["incompatible_with"] = incompatible_with
+        attributes["requires"] = requires
+        attributes["urgent_within"] = urgent_within
 
 
 class SourceAuthority(str, enum.Enum):
@@ -263,12 +267,13 @@ class Source:
         url: str | None = None,
         authority: SourceAuthority | None = None,
     ) -> None:
-        set_field(self, "id", id)
-        set_field(self, "title", title)
-        set_field(self, "location", location)
-        set_field(self, "file", file)
-        set_field(self, "url", url)
-        set_field(self, "authority", authority)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["id"] = id
+        attributes["title"] = title
+        attributes["location"] = location
+        attributes["file"] = file
+        attributes["url"] = url
+        attributes["authority"] = authority
 
 
 @frozen()
@@ -287,10 +292,11 @@ class Comparison:
         value: Value | tuple[Value, ...],
         location: Location = _MEMORY,
     ) -> None:
-        set_field(self, "fact", fact)
-        set_field(self, "operator", operator)
-        set_field(self, "value", value)
-        set_field(self, "location", location)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["fact"] = fact
+        attributes["operator"] = operator
+        attributes["value"] = value
+        attributes["location"] = location
 
     def __str__(self) -> str:
         return self.operator.show(self.fact, self.value)
@@ -304,8 +310,9 @@ class AllOf:
     location: Location = field(default=_MEMORY, compare=False)
 
     def __init__(self, conditions: tuple[Condition, ...], location: Location = _MEMORY) -> None:
-        set_field(self, "conditions", conditions)
-        set_field(self, "location", location)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["conditions"] = conditions
+        attributes["location"] = location
 
 
 @frozen()
@@ -316,8 +323,9 @@ class AnyOf:
     location: Location = field(default=_MEMORY, compare=False)
 
     def __init__(self, conditions: tuple[Condition, ...], location: Location = _MEMORY) -> None:
-        set_field(self, "conditions", conditions)
-        set_field(self, "location", location)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["conditions"] = conditions
+        attributes["location"] = location
 
 
 @frozen()
@@ -328,8 +336,9 @@ class Not:
     location: Location = field(default=_MEMORY, compare=False)
 
     def __init__(self, condition: Condition, location: Location = _MEMORY) -> None:
-        set_field(self, "condition", condition)
-        set_field(self, "location", location)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["condition"] = condition
+        attributes["location"] = location
 
 
 Condition = Comparison | AllOf | AnyOf | Not
@@ -392,15 +401,16 @@ class Rule:
         priority: int = 0,
         position: int = 0,
     ) -> None:
-        set_field(self, "id", id)
-        set_field(self, "description", description)
-        set_field(self, "when", when)
-        set_field(self, "derive", derive)
-        set_field(self, "advise", advise)
-        set_field(self, "source", source)
-        set_field(self, "location", location)
-        set_field(self, "priority", priority)
-        set_field(self, "position", position)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["id"] = id
+        attributes["description"] = description
+        attributes["when"] = when
+        attributes["derive"] = derive
+        attributes["advise"] = advise
+        attributes["source"] = source
+        attributes["location"] = location
+        attributes["priority"] = priority
+        attributes["position"] = position
 
     @cached_property
     def reads(self) -> tuple[str, ...]:
@@ -436,12 +446,13 @@ class KnowledgeBase:
         rules: tuple[Rule, ...],
         graph: RuleGraph,
     ) -> None:
-        set_field(self, "root", root)
-        set_field(self, "facts", facts)
-        set_field(self, "advice", advice)
-        set_field(self, "sources", sources)
-        set_field(self, "rules", rules)
-        set_field(self, "graph", graph)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["root"] = root
+        attributes["facts"] = facts
+        attributes["advice"] = advice
+        attributes["sources"] = sources
+        attributes["rules"] = rules
+        attributes["graph"] = graph
 
     @classmethod
     def assemble(

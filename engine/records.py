@@ -5,12 +5,13 @@
 when the module is imported: about 0.7 ms a class, a tenth of ``orderdoctor advise``'s start-up
 for the classes on its path (docs/performance.md). :func:`frozen` makes the same frozen dataclass
 without compiling anything: :func:`dataclasses.dataclass` is asked only for the fields (so
-``dataclasses.fields``, ``replace`` and ``asdict`` and ``__match_args__`` work as before), the class
-writes its own ``__init__`` (a plain one: ``_set(self, "name", name)`` per field, what the
-dataclass would generate), and ``__eq__``, ``__hash__``, ``__repr__``, the ordering and the frozen
-``__setattr__``/``__delattr__`` are shared functions that read the fields' names from the class:
-the same results as the generated ones (``tests/test_records.py`` compares them with real
-dataclasses of the same fields).
+``dataclasses.fields``, ``replace``, ``asdict`` and ``__match_args__`` work as before); the class
+writes its own ``__init__``, a plain one that stores each field in the instance's ``__dict__``
+past the frozen ``__setattr__`` (what the generated one does, faster); ``__eq__``, ``__hash__``,
+``__repr__``, the ordering and the frozen ``__setattr__``/``__delattr__`` are shared functions
+that read the fields' names from the class. The results are the generated methods' own
+(``tests/test_records.py`` compares them with real dataclasses of the same fields); type
+checkers see a frozen dataclass (:pep:`681`).
 """
 
 from __future__ import annotations
@@ -32,10 +33,7 @@ else:
         """For type checkers only (:pep:`681`): they see a record as the frozen dataclass it is."""
         return lambda function: function
 
-__all__ = ["frozen", "set_field"]
-
-#: What a record's ``__init__`` sets each field with (``__setattr__`` refuses: the record is frozen).
-set_field = object.__setattr__
+__all__ = ["frozen"]
 
 
 def _key(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:

@@ -27,7 +27,7 @@ from orderdoctor.engine.model import (
     comparisons_in,
 )
 from orderdoctor.engine.operators import OPERATORS, Operator
-from orderdoctor.engine.records import frozen, set_field
+from orderdoctor.engine.records import frozen
 
 RECORDS = (Advice, AllOf, AnyOf, Choice, Comparison, Deadline, Evaluation, Fact, KnowledgeBase, Location, Not,
            Rule, Source)
@@ -127,8 +127,7 @@ def test_a_record_without_its_own_init_is_refused():
         b: int = 0
 
         def __init__(self, a: int, b: int = 0) -> None:
-            set_field(self, "a", a)
-            set_field(self, "b", b)
+            self.__dict__.update(a=a, b=b)
 
     assert Pair(1) < Pair(1, 2) and repr(Pair(1)) == "test_a_record_without_its_own_init_is_refused.<locals>.Pair(a=1, b=0)"
     assert {Pair(1), Pair(1, 0)} == {Pair(1)}

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Iterator
 from ..model import Comparison, FactType, Value, never
-from ..records import frozen, set_field
+from ..records import frozen
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,13 +97,14 @@ class Operator(metaclass=_Registry):
         exact: bool,
         negation_name: str | None = None,
     ) -> None:
-        set_field(self, "name", name)
-        set_field(self, "symbol", symbol)
-        set_field(self, "words", words)
-        set_field(self, "fact_types", fact_types)
-        set_field(self, "shape", shape)
-        set_field(self, "exact", exact)
-        set_field(self, "negation_name", negation_name)
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["name"] = name
+        attributes["symbol"] = symbol
+        attributes["words"] = words
+        attributes["fact_types"] = fact_types
+        attributes["shape"] = shape
+        attributes["exact"] = exact
+        attributes["negation_name"] = negation_name
 
     # ------------------------------------------------------------------ semantics
     def test(self, value: Value, expected: Any) -> bool:
