@@ -121,7 +121,7 @@ def load_knowledge_base(path: Path | str | None = None, *, cache: bool | None = 
 
     A knowledge base that loaded without errors is kept in the load cache (a JSON snapshot, see
     :mod:`.snapshot` and :mod:`.kbcache`) and rebuilt from it while none of its files changed: the
-    same SHA-256 of every file the loader reads, the same list of rule files, and the same engine
+    same hash (BLAKE2b) of every file the loader reads, the same list of rule files, and the same engine
     sources. The snapshot is signed with a secret only this user can read, so a cache file
     written by anyone else is never believed (see :func:`.kbcache.read_cache`). ``cache=False``
     (or ``ORDERDOCTOR_CACHE=off`` in the environment) always reads the files;
