@@ -353,21 +353,28 @@ def never(value: NoReturn) -> NoReturn:
 
 def comparisons_in(condition: Condition) -> Iterator[Comparison]:
     """Every comparison inside ``condition``, depth first, in written order."""
-    match condition:
-        case Comparison():
-            yield condition
-        case Not():
-            yield from comparisons_in(condition.condition)
-        case AllOf() | AnyOf():
-            for inner in condition.conditions:
-                yield from comparisons_in(inner)
-        case _:  # pragma: no cover
-            never(condition)
+    return iter(_comparisons(condition, []))
+
+
+def _comparisons(condition: Condition, found: list[Comparison]) -> list[Comparison]:
+    """:func:`comparisons_in` into a list: no generator per level, and the kinds told apart by
+    their exact class (conditions are not subclassed), since every start walks every rule."""
+    kind = type(condition)
+    if kind is Comparison:
+        found.append(condition)  # type: ignore[arg-type]
+    elif kind is AllOf or kind is AnyOf:
+        for inner in condition.conditions:  # type: ignore[union-attr]
+            _comparisons(inner, found)
+    elif kind is Not:
+        _comparisons(condition.condition, found)  # type: ignore[union-attr]
+    else:  # pragma: no cover
+        never(condition)  # type: ignore[arg-type]
+    return found
 
 
 def facts_in(condition: Condition) -> tuple[str, ...]:
     """The names of the facts ``condition`` reads, first mention first."""
-    return tuple(dict.fromkeys(c.fact for c in comparisons_in(condition)))
+    return tuple(dict.fromkeys([c.fact for c in _comparisons(condition, [])]))
 
 
 @frozen()
