@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from orderdoctor.engine import (
@@ -151,6 +150,8 @@ def _show(err: TextIO, lines: Sequence[str], shown: bool) -> None:
     """Write the lines of an error (after its traceback, when ``--traceback`` asked for it)."""
     try:
         if shown:
+            import traceback  # only for --traceback: tokenize and linecache are start-up time
+
             traceback.print_exc(file=err)
         for line in lines:
             err.write(printable(line) + "\n")

@@ -20,7 +20,7 @@ sets up no logging. Errors are the classes in :mod:`orderdoctor.engine.errors`.
 
 from __future__ import annotations
 
-import importlib
+from sys import modules as _modules
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # for type checkers only: at run time each name is imported on first use
@@ -181,7 +181,10 @@ def __getattr__(name: str) -> Any:
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module, _, attribute = home.partition(":")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute or name)
+    # __import__ rather than importlib.import_module: ``python -X importtime`` (docs/performance.md)
+    # sees only imports made the former way
+    __import__(f"{__name__}.{module}")
+    value = getattr(_modules[f"{__name__}.{module}"], attribute or name)
     globals()[name] = value
     return value
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-
 from .model import AllOf, AnyOf, Comparison, Condition, Not, Value, never
+from .records import frozen
 
 __all__ = ["Evaluation", "Truth", "compare", "evaluate"]
 
@@ -39,7 +38,7 @@ class Truth(str, enum.Enum):
                 never(self)
 
 
-@dataclass(frozen=True)
+@frozen()
 class Evaluation:
     """How one condition (and each of its parts) came out.
 
@@ -50,6 +49,19 @@ class Evaluation:
     truth: Truth
     parts: tuple[Evaluation, ...] = ()
     seen: Value | None = None
+
+    def __init__(
+        self,
+        condition: Condition,
+        truth: Truth,
+        parts: tuple[Evaluation, ...] = (),
+        seen: Value | None = None,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["condition"] = condition
+        attributes["truth"] = truth
+        attributes["parts"] = parts
+        attributes["seen"] = seen
 
     @property
     def holds(self) -> bool:

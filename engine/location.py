@@ -7,13 +7,15 @@ Also how a path or a position in a text is shown: :func:`display_path` and
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["Location", "display_path", "location_of"]
+from .records import frozen
+
+__all__ = ["Location", "display_path", "display_paths", "location_of"]
 
 
-@dataclass(frozen=True, order=True)
+@frozen(order=True)
 class Location:
     """A place in a file; ``line`` and ``column`` count from 1.
 
@@ -24,6 +26,12 @@ class Location:
     file: str
     line: int | None = None
     column: int | None = None
+
+    def __init__(self, file: str, line: int | None = None, column: int | None = None) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["file"] = file
+        attributes["line"] = line
+        attributes["column"] = column
 
     def __str__(self) -> str:
         if self.line is None:
@@ -44,14 +52,36 @@ def display_path(path: Path | str) -> str:
     user named, not as its target. A link loop or an unreadable folder leaves the path as
     written (made absolute) instead of failing: the path is being shown, not opened.
     """
+    return display_paths([path])[0]
+
+
+def display_paths(paths: Iterable[Path | str]) -> list[str]:
+    """:func:`display_path` of each of ``paths``, each folder resolved once (the load cache shows
+    every file of a knowledge base, all in two folders)."""
+    folders: dict[Path, Path] = {}
+    try:
+        cwd: Path | None = Path.cwd()
+    except OSError:
+        cwd = None
+    return [_relative(_resolved(path, folders), cwd) for path in paths]
+
+
+def _resolved(path: Path | str, folders: dict[Path, Path]) -> Path:
     given = Path(path)
     try:
-        resolved = given.resolve() if given.name in ("", ".", "..") else given.parent.resolve() / given.name
+        if given.name in ("", ".", ".."):
+            return given.resolve()
+        folder = given.parent
+        if folder not in folders:
+            folders[folder] = folder.resolve()
+        return folders[folder] / given.name
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
-        resolved = Path(os.path.abspath(path))
+        return Path(os.path.abspath(path))
+
+
+def _relative(resolved: Path, cwd: Path | None) -> str:
     try:
-        cwd = Path.cwd()
-        if cwd.parent != cwd and resolved.is_relative_to(cwd):
+        if cwd is not None and cwd.parent != cwd and resolved.is_relative_to(cwd):
             return os.path.relpath(resolved, cwd)
     except (OSError, ValueError):
         pass

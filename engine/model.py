@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
 from .location import Location
+from .records import frozen
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,6 +58,9 @@ def __getattr__(name: str) -> object:
 
 Value = str | int | bool
 
+#: Where a condition made in memory (not read from a file) is said to be written.
+_MEMORY = Location("<memory>")
+
 
 class FactType(str, enum.Enum):
     """The three kinds of fact value."""
@@ -66,15 +70,20 @@ class FactType(str, enum.Enum):
     BOOLEAN = "boolean"
 
 
-@dataclass(frozen=True)
+@frozen()
 class Choice:
     """One allowed value of a choice fact, with the help text shown to the user."""
 
     value: str
     help: str = ""
 
+    def __init__(self, value: str, help: str = "") -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["value"] = value
+        attributes["help"] = help
 
-@dataclass(frozen=True)
+
+@frozen()
 class Fact:
     """A declared fact: what it means, what values it takes, how it is asked.
 
@@ -92,6 +101,31 @@ class Fact:
     derived: bool = False
     question: str | None = None
     help: str | None = None
+
+    def __init__(
+        self,
+        name: str,
+        type: FactType,
+        description: str,
+        location: Location,
+        choices: tuple[Choice, ...] = (),
+        minimum: int | None = None,
+        maximum: int | None = None,
+        derived: bool = False,
+        question: str | None = None,
+        help: str | None = None,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["name"] = name
+        attributes["type"] = type
+        attributes["description"] = description
+        attributes["location"] = location
+        attributes["choices"] = choices
+        attributes["minimum"] = minimum
+        attributes["maximum"] = maximum
+        attributes["derived"] = derived
+        attributes["question"] = question
+        attributes["help"] = help
 
     @cached_property
     def values(self) -> tuple[str, ...]:
@@ -135,7 +169,7 @@ class AdviceKind(str, enum.Enum):
 _KIND_RANK = {AdviceKind.WARNING: 0, AdviceKind.ACTION: 1, AdviceKind.INFO: 2}
 
 
-@dataclass(frozen=True)
+@frozen()
 class Deadline:
     """When advice must be acted on: ``offset`` days after the value of the integer fact
     ``fact`` (a countdown in days), counted from the day of the consultation."""
@@ -143,8 +177,13 @@ class Deadline:
     fact: str
     offset: int = 0
 
+    def __init__(self, fact: str, offset: int = 0) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["fact"] = fact
+        attributes["offset"] = offset
 
-@dataclass(frozen=True)
+
+@frozen()
 class Advice:
     """One item of the advice catalogue.
 
@@ -171,6 +210,33 @@ class Advice:
     requires: Condition | None = None
     urgent_within: int | None = None
 
+    def __init__(
+        self,
+        id: str,
+        kind: AdviceKind,
+        title: str,
+        text: str,
+        source: str,
+        location: Location,
+        replaces: tuple[str, ...] = (),
+        deadline: Deadline | None = None,
+        incompatible_with: tuple[str, ...] = (),
+        requires: Condition | None = None,
+        urgent_within: int | None = None,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["id"] = id
+        attributes["kind"] = kind
+        attributes["title"] = title
+        attributes["text"] = text
+        attributes["source"] = source
+        attributes["location"] = location
+        attributes["replaces"] = replaces
+        attributes["deadline"] = deadline
+        attributes["incompatible_with"] = incompatible_with
+        attributes["requires"] = requires
+        attributes["urgent_within"] = urgent_within
+
 
 class SourceAuthority(str, enum.Enum):
     """How far a source can be trusted: AliExpress's own pages, a well-kept guide, or a forum."""
@@ -180,7 +246,7 @@ class SourceAuthority(str, enum.Enum):
     FORUM = "forum"
 
 
-@dataclass(frozen=True)
+@frozen()
 class Source:
     """An article or page the knowledge base takes its facts from, cited by short name
     (``file`` when a copy is kept with the project, ``url`` where it is published)."""
@@ -192,42 +258,87 @@ class Source:
     url: str | None = None
     authority: SourceAuthority | None = None
 
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        location: Location,
+        file: str | None = None,
+        url: str | None = None,
+        authority: SourceAuthority | None = None,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["id"] = id
+        attributes["title"] = title
+        attributes["location"] = location
+        attributes["file"] = file
+        attributes["url"] = url
+        attributes["authority"] = authority
 
-@dataclass(frozen=True)
+
+@frozen()
 class Comparison:
     """A test of one fact against a value (or a tuple of values: the operator says which shape)."""
 
     fact: str
     operator: Operator
     value: Value | tuple[Value, ...]
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(
+        self,
+        fact: str,
+        operator: Operator,
+        value: Value | tuple[Value, ...],
+        location: Location = _MEMORY,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["fact"] = fact
+        attributes["operator"] = operator
+        attributes["value"] = value
+        attributes["location"] = location
 
     def __str__(self) -> str:
         return self.operator.show(self.fact, self.value)
 
 
-@dataclass(frozen=True)
+@frozen()
 class AllOf:
     """Holds when every one of its conditions holds."""
 
     conditions: tuple[Condition, ...]
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(self, conditions: tuple[Condition, ...], location: Location = _MEMORY) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["conditions"] = conditions
+        attributes["location"] = location
 
 
-@dataclass(frozen=True)
+@frozen()
 class AnyOf:
     """Holds when at least one of its conditions holds."""
 
     conditions: tuple[Condition, ...]
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(self, conditions: tuple[Condition, ...], location: Location = _MEMORY) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["conditions"] = conditions
+        attributes["location"] = location
 
 
-@dataclass(frozen=True)
+@frozen()
 class Not:
     """Holds when its condition is known to fail (an unknown fact decides nothing)."""
 
     condition: Condition
-    location: Location = field(default=Location("<memory>"), compare=False)
+    location: Location = field(default=_MEMORY, compare=False)
+
+    def __init__(self, condition: Condition, location: Location = _MEMORY) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["condition"] = condition
+        attributes["location"] = location
 
 
 Condition = Comparison | AllOf | AnyOf | Not
@@ -242,24 +353,31 @@ def never(value: NoReturn) -> NoReturn:
 
 def comparisons_in(condition: Condition) -> Iterator[Comparison]:
     """Every comparison inside ``condition``, depth first, in written order."""
-    match condition:
-        case Comparison():
-            yield condition
-        case Not():
-            yield from comparisons_in(condition.condition)
-        case AllOf() | AnyOf():
-            for inner in condition.conditions:
-                yield from comparisons_in(inner)
-        case _:  # pragma: no cover
-            never(condition)
+    return iter(_comparisons(condition, []))
+
+
+def _comparisons(condition: Condition, found: list[Comparison]) -> list[Comparison]:
+    """:func:`comparisons_in` into a list: no generator per level, and the kinds told apart by
+    their exact class (conditions are not subclassed), since every start walks every rule."""
+    kind = type(condition)
+    if kind is Comparison:
+        found.append(condition)  # type: ignore[arg-type]
+    elif kind is AllOf or kind is AnyOf:
+        for inner in condition.conditions:  # type: ignore[union-attr]
+            _comparisons(inner, found)
+    elif kind is Not:
+        _comparisons(condition.condition, found)  # type: ignore[union-attr]
+    else:  # pragma: no cover
+        never(condition)  # type: ignore[arg-type]
+    return found
 
 
 def facts_in(condition: Condition) -> tuple[str, ...]:
     """The names of the facts ``condition`` reads, first mention first."""
-    return tuple(dict.fromkeys(c.fact for c in comparisons_in(condition)))
+    return tuple(dict.fromkeys([c.fact for c in _comparisons(condition, [])]))
 
 
-@dataclass(frozen=True)
+@frozen()
 class Rule:
     """A rule: when its condition holds it derives facts and gives advice.
 
@@ -278,6 +396,29 @@ class Rule:
     priority: int = 0
     position: int = 0
 
+    def __init__(
+        self,
+        id: str,
+        description: str,
+        when: Condition,
+        derive: tuple[tuple[str, Value], ...],
+        advise: tuple[str, ...],
+        source: str,
+        location: Location,
+        priority: int = 0,
+        position: int = 0,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["id"] = id
+        attributes["description"] = description
+        attributes["when"] = when
+        attributes["derive"] = derive
+        attributes["advise"] = advise
+        attributes["source"] = source
+        attributes["location"] = location
+        attributes["priority"] = priority
+        attributes["position"] = position
+
     @cached_property
     def reads(self) -> tuple[str, ...]:
         """The facts the condition reads (worked out once)."""
@@ -288,7 +429,7 @@ class Rule:
         return MappingProxyType(dict(self.derive))
 
 
-@dataclass(frozen=True)
+@frozen()
 class KnowledgeBase:
     """A loaded, validated knowledge base.
 
@@ -302,6 +443,23 @@ class KnowledgeBase:
     sources: Mapping[str, Source]
     rules: tuple[Rule, ...]
     graph: RuleGraph = field(compare=False, repr=False)
+
+    def __init__(
+        self,
+        root: Path,
+        facts: Mapping[str, Fact],
+        advice: Mapping[str, Advice],
+        sources: Mapping[str, Source],
+        rules: tuple[Rule, ...],
+        graph: RuleGraph,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["root"] = root
+        attributes["facts"] = facts
+        attributes["advice"] = advice
+        attributes["sources"] = sources
+        attributes["rules"] = rules
+        attributes["graph"] = graph
 
     @classmethod
     def assemble(

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .graph import GraphIndex, RuleGraph, advice_node, fact_node, rule_node
-from .location import Location, display_path
+from .location import Location, display_paths
 from .model import (
     Advice,
     AdviceKind,
@@ -70,6 +70,8 @@ _ENUMS: dict[str, Callable[[str], object]] = {
     **{cls.__name__: cls for cls in (AdviceKind, FactType, SourceAuthority)},
     "Operator": operator_named,
 }
+#: The types of the JSON values a snapshot stores as they are.
+_PLAIN = frozenset((str, int, bool, type(None)))
 _FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls) if f.init) for name, cls in _CLASSES.items()}
 
 
@@ -126,18 +128,22 @@ def from_snapshot(data: Any, root: Path) -> KnowledgeBase:
     try:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise SnapshotError("not a snapshot of this format")
-        shown = [_file_label(entry, root) for entry in data["files"]]
+        shown = _file_labels(data["files"], root)
 
         def decode(value: Any) -> Any:
-            if value is None or isinstance(value, (bool, int, str)):
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or value is None:  # the most common first
                 return value
-            if isinstance(value, list):
-                return tuple(decode(item) for item in value)
-            if not isinstance(value, dict):
-                raise SnapshotError(f"unexpected {type(value).__name__} in a snapshot")
+            if kind is list:
+                return tuple([item if type(item) in _PLAIN else decode(item) for item in value])
+            if kind is not dict:
+                raise SnapshotError(f"unexpected {kind.__name__} in a snapshot")
             if "$" in value:
-                cls = _CLASSES[value["$"]]
-                return cls(**dict(zip(_FIELDS[value["$"]], (decode(item) for item in value["f"]), strict=True)))
+                name, fields = value["$"], value["f"]
+                if type(fields) is not list or len(fields) != len(_FIELDS[name]):
+                    raise SnapshotError(f"a {name} with the wrong fields")
+                # positional, in field order; a plain field is taken as it is without a call (most are)
+                return _CLASSES[name](*[item if type(item) in _PLAIN else decode(item) for item in fields])
             if "$l" in value:
                 file, line, column = value["$l"]
                 return Location(shown[file], line, column)
@@ -181,10 +187,15 @@ def _check_references(facts: Any, advice: Any, rules: list[Any]) -> None:
             raise SnapshotError(f"rule '{rule.id}' names unknown advice or facts")
 
 
-def _file_label(entry: Any, root: Path) -> str:
-    if isinstance(entry, dict) and isinstance(entry.get("kb"), str):
-        return display_path(root / entry["kb"])
-    if isinstance(entry, dict) and isinstance(entry.get("text"), str):
-        return entry["text"]
-    raise SnapshotError("damaged file table")
-
+def _file_labels(entries: Any, root: Path) -> list[str]:
+    """How each file of the snapshot's table is shown (kb files relative to the working directory)."""
+    labels: list[Any] = []
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("kb"), str):
+            labels.append(root / entry["kb"])
+        elif isinstance(entry, dict) and isinstance(entry.get("text"), str):
+            labels.append(None)
+        else:
+            raise SnapshotError("damaged file table")
+    shown = iter(display_paths([label for label in labels if label is not None]))
+    return [next(shown) if label is not None else entry["text"] for label, entry in zip(labels, entries, strict=True)]

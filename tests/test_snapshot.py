@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import json
 import os
 import zlib
@@ -58,7 +58,7 @@ def _body(stored: Path) -> dict:
 def _sign(cache: Path, body: bytes) -> bytes:
     """A cache file's bytes signed with this user's secret (what only we can write)."""
     secret = (cache / "secret.key").read_bytes()
-    return hmac.new(secret, body, "sha256").hexdigest().encode() + b"\n" + body
+    return hashlib.blake2b(body, key=secret, digest_size=32).hexdigest().encode() + b"\n" + body
 
 
 def _same(a, b) -> None:
@@ -315,12 +315,11 @@ def test_a_knowledge_base_with_errors_is_never_cached(cache, tmp_path):
     assert not list(cache.glob("*.json"))
 
 
-def test_the_signature_is_hmac_sha256():
-    import hashlib
-
+def test_the_signature_is_keyed_blake2b():
     secret, body = os.urandom(32), b'{"key": 1}' * 1000
-    assert kbcache._signature(secret, body) == hmac.new(secret, body, "sha256").hexdigest().encode()
-    assert kbcache._sha256()(body).hexdigest() == hashlib.sha256(body).hexdigest()
+    assert kbcache._signature(secret, body) == hashlib.blake2b(body, key=secret, digest_size=32).hexdigest().encode()
+    assert kbcache._signature(os.urandom(32), body) != kbcache._signature(secret, body)
+    assert kbcache._digest(body) == hashlib.blake2b(body, digest_size=32).hexdigest()
     assert kbcache._same_bytes(b"abc", b"abc") and not kbcache._same_bytes(b"abc", b"abd")
     assert not kbcache._same_bytes(b"abc", b"ab")
 

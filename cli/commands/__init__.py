@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from orderdoctor.engine import KnowledgeBase, UsageError, load_knowledge_base
@@ -29,14 +27,26 @@ if TYPE_CHECKING:
 __all__ = ["Environment", "is_terminal", "load_kb", "load_module", "today"]
 
 
-@dataclass(frozen=True)
 class Environment:
     """Where a command reads and writes (httpie's ``Environment``): standard input, output and
-    error, already guarded so that a full disk or a closed stream is one line, exit 2."""
+    error, already guarded so that a full disk or a closed stream is one line, exit 2. Frozen;
+    a plain class rather than a dataclass, which would cost start-up time (docs/performance.md)."""
 
+    __slots__ = ("stdin", "stdout", "stderr")
     stdin: TextIO
     stdout: TextIO
     stderr: TextIO
+
+    def __init__(self, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> None:
+        object.__setattr__(self, "stdin", stdin)
+        object.__setattr__(self, "stdout", stdout)
+        object.__setattr__(self, "stderr", stderr)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __repr__(self) -> str:
+        return f"Environment(stdin={self.stdin!r}, stdout={self.stdout!r}, stderr={self.stderr!r})"
 
 
 def load_module(name: str) -> Any:
@@ -48,7 +58,10 @@ def load_module(name: str) -> Any:
     return sys.modules[name]
 
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+def _is_iso_date_form(text: str) -> bool:
+    """Whether ``text`` is ``[0-9]{4}-[0-9]{2}-[0-9]{2}`` (ASCII digits), without compiling a pattern."""
+    digits = text[:4] + text[5:7] + text[8:]
+    return len(text) == 10 and text[4] == text[7] == "-" and digits.isascii() and digits.isdigit()
 
 
 def today(args: argparse.Namespace) -> datetime.date:
@@ -57,7 +70,7 @@ def today(args: argparse.Namespace) -> datetime.date:
     given: str | None = getattr(args, "today", None)
     if given is None:
         return datetime.date.today()
-    if _DATE.fullmatch(given):
+    if _is_iso_date_form(given):
         try:
             return datetime.date.fromisoformat(given)
         except ValueError:

@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-
 from ..model import Comparison, FactType, Value, never
+from ..records import frozen
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,7 +72,7 @@ class _Registry(type):
         return iter(OPERATORS.values())
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@frozen(eq=False, repr=False)
 class Operator(metaclass=_Registry):
     """One operator of the rule language (see the module docstring). Compared by identity: the
     registry holds the one object of each operator, and pickling keeps it."""
@@ -87,6 +86,25 @@ class Operator(metaclass=_Registry):
     exact: bool
     #: The operator that holds exactly when this one fails, if there is one.
     negation_name: str | None = None
+
+    def __init__(
+        self,
+        name: str,
+        symbol: str,
+        words: str,
+        fact_types: frozenset[FactType],
+        shape: Shape,
+        exact: bool,
+        negation_name: str | None = None,
+    ) -> None:
+        attributes = self.__dict__  # past the frozen __setattr__
+        attributes["name"] = name
+        attributes["symbol"] = symbol
+        attributes["words"] = words
+        attributes["fact_types"] = fact_types
+        attributes["shape"] = shape
+        attributes["exact"] = exact
+        attributes["negation_name"] = negation_name
 
     # ------------------------------------------------------------------ semantics
     def test(self, value: Value, expected: Any) -> bool:
