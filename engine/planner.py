@@ -125,7 +125,10 @@ class _Analysis:
         self.derivers = [rule for rule in self.unfired if rule.derive]
         self.deriver_reads = {name for rule in self.derivers for name in rule.reads}
         self._settled: dict[str, Domain] | None = None
-        self._downstream: dict[frozenset[str], tuple[frozenset[str], list[Rule]]] = {}
+        # overridden facts → (the derived facts downstream, the rules deriving them, those of
+        # these rules that read an overridden or downstream fact)
+        self._downstream: dict[frozenset[str], tuple[frozenset[str], list[Rule], frozenset[str]]] = {}
+        self._settled_possible: dict[str, bool] = {}
 
     def domains(self, overrides: Mapping[str, Domain] | None = None) -> dict[str, Domain]:
         """The domains, with ``overrides`` (an answer tried) and the derived facts that may still
@@ -151,19 +154,25 @@ class _Analysis:
         entry = self._downstream.get(key)
         if entry is None:
             affected = _downstream(self.kb, key)
-            entry = (affected, [rule for rule in self.derivers if any(n in affected for n, _ in rule.derive)])
-            self._downstream[key] = entry
-        affected, derivers = entry
+            derivers = [rule for rule in self.derivers if any(n in affected for n, _ in rule.derive)]
+            changing = affected | key
+            reread = frozenset(rule.id for rule in derivers if not changing.isdisjoint(rule.reads))
+            entry = self._downstream[key] = (affected, derivers, reread)
+        affected, derivers, reread = entry
         result = {**self.domains(), **overrides}
         for name in affected:
             result[name] = self.base[name]
         found: dict[str, set[Value]] = {}
-        changed = True
-        while changed:
-            changed = False
-            for rule in derivers:
-                if not can(rule.when, result):
+        fired: set[str] = set()
+        waiting = derivers
+        while waiting:
+            grew: set[str] = set()
+            for rule in waiting:
+                if rule.id in fired or not (
+                    can(rule.when, result) if rule.id in reread else self._settled_can(rule)
+                ):
                     continue
+                fired.add(rule.id)  # (it stays possible: the domains only grow)
                 for name, value in rule.derive:
                     if name not in affected or isinstance(result[name], Known):
                         continue
@@ -171,8 +180,17 @@ class _Analysis:
                     if value not in values:
                         values.add(value)
                         result[name] = OneOf(frozenset(values))
-                        changed = True
+                        grew.add(name)
+            # again: the rules not possible yet that read a fact whose domain grew
+            waiting = [rule for rule in derivers if rule.id not in fired and not grew.isdisjoint(rule.reads)]
         return result
+
+    def _settled_can(self, rule: Rule) -> bool:
+        """``can(rule.when, self.domains())``, worked out once per rule."""
+        possible = self._settled_possible.get(rule.id)
+        if possible is None:
+            possible = self._settled_possible[rule.id] = can(rule.when, self.domains())
+        return possible
 
     def possible_rules(self, domains: Mapping[str, Domain]) -> list[Rule]:
         return [rule for rule in self.unfired if can(rule.when, domains)]
