@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from .consultation import ConsultationResult
 from .domains import CLOSED, Domain, Interval, Known, OneOf, can, derive, open_domain
 from .graph import advice_node
-from .model import Fact, FactType, KnowledgeBase, Rule, Value, comparisons_in, never
+from .model import AllOf, Condition, Fact, FactType, KnowledgeBase, Rule, Value, comparisons_in, facts_in, never
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (start-up time)
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,7 +127,7 @@ class _Analysis:
         self._settled: dict[str, Domain] | None = None
         # overridden facts → (the derived facts downstream, the rules deriving them, those of
         # these rules that read an overridden or downstream fact)
-        self._downstream: dict[frozenset[str], tuple[frozenset[str], list[Rule], frozenset[str]]] = {}
+        self._downstream: dict[frozenset[str], tuple[frozenset[str], list[Rule], dict[str, tuple[Condition, ...]]]] = {}
         self._settled_possible: dict[str, bool] = {}
 
     def domains(self, overrides: Mapping[str, Domain] | None = None) -> dict[str, Domain]:
@@ -156,7 +156,7 @@ class _Analysis:
             affected = _downstream(self.kb, key)
             derivers = [rule for rule in self.derivers if any(n in affected for n, _ in rule.derive)]
             changing = affected | key
-            reread = frozenset(rule.id for rule in derivers if not changing.isdisjoint(rule.reads))
+            reread = self._rereading(derivers, tuple(changing))
             entry = self._downstream[key] = (affected, derivers, reread)
         affected, derivers, reread = entry
         result = {**self.domains(), **overrides}
@@ -168,9 +168,10 @@ class _Analysis:
         while waiting:
             grew: set[str] = set()
             for rule in waiting:
-                if rule.id in fired or not (
-                    can(rule.when, result) if rule.id in reread else self._settled_can(rule)
-                ):
+                if rule.id in fired:
+                    continue
+                parts = reread.get(rule.id)
+                if not (self._settled_can(rule) if parts is None else all(can(part, result) for part in parts)):
                     continue
                 fired.add(rule.id)  # (it stays possible: the domains only grow)
                 for name, value in rule.derive:
@@ -184,6 +185,17 @@ class _Analysis:
             # again: the rules not possible yet that read a fact whose domain grew
             waiting = [rule for rule in derivers if rule.id not in fired and not grew.isdisjoint(rule.reads)]
         return result
+
+    def _rereading(self, derivers: list[Rule], changing: tuple[str, ...]) -> dict[str, tuple[Condition, ...]]:
+        """The rules of ``derivers`` that read a ``changing`` fact → what to evaluate of them:
+        only the parts reading one (:meth:`_Tables.parts_to_check`) when the rule may fire on the
+        settled domains, else the whole condition."""
+        tables = _tables(self.kb)
+        return {
+            rule.id: tables.parts_to_check(rule, changing) if self._settled_can(rule) else (rule.when,)
+            for rule in derivers
+            if not set(changing).isdisjoint(rule.reads)
+        }
 
     def _settled_can(self, rule: Rule) -> bool:
         """``can(rule.when, self.domains())``, worked out once per rule."""
@@ -204,10 +216,34 @@ class _Tables:
         self.downstream: dict[frozenset[str], frozenset[str]] = {}
         self.order = {name: i for i, name in enumerate(kb.facts)}
         self.deriving: dict[str, list[Rule]] = {}  # fact → the deriving rules that read it
+        self.conjuncts: dict[str, dict[str, tuple[Condition, ...]]] = {}  # rule → fact → its parts reading it
         for rule in kb.rules:
             if rule.derive:
                 for name in rule.reads:
                     self.deriving.setdefault(name, []).append(rule)
+
+
+    def parts_to_check(self, rule: Rule, changed: tuple[str, ...]) -> tuple[Condition, ...]:
+        """What decides ``can(rule.when, domains)`` for a rule that may fire on domains that
+        differ from ``domains`` only in the ``changed`` facts: its top-level conditions (the parts
+        of an ``all``, or the whole) that read one of them — the others hold as they did."""
+        by_fact = self.conjuncts.get(rule.id)
+        if by_fact is None:
+            by_fact = self.conjuncts[rule.id] = _conjuncts_by_fact(rule.when)
+        if len(changed) == 1:
+            return by_fact.get(changed[0], ())
+        return tuple(dict.fromkeys(part for name in changed for part in by_fact.get(name, ())))
+
+
+def _conjuncts_by_fact(condition: Condition) -> dict[str, tuple[Condition, ...]]:
+    """Each fact ``condition`` reads → the top-level parts of it (of an ``all``; else the whole)
+    that read it, in order."""
+    parts = condition.conditions if isinstance(condition, AllOf) else (condition,)
+    found: dict[str, list[Condition]] = {}
+    for part in parts:
+        for name in facts_in(part):
+            found.setdefault(name, []).append(part)
+    return {name: tuple(listed) for name, listed in found.items()}
 
 
 _TABLES: dict[int, _Tables] = {}
@@ -378,14 +414,23 @@ def _settling_score(
     if readers is None:
         readers = _readers(relevant)
     current = analysis.domains()
+    tables = _tables(analysis.kb)
     names = (fact.name, *_downstream(analysis.kb, frozenset((fact.name,))))
+    checks: dict[tuple[str, ...], list[tuple[Condition, ...]]] = {}  # changed facts → the parts to check
     total = 0
     for value in values:
         domains = analysis.domains({fact.name: Known(value)})
         # (most domains are the very objects of ``current``: compared by identity first)
-        changed = [name for name in names if (old := current[name]) is not (new := domains[name]) and old != new]
-        rules = readers.get(changed[0], []) if len(changed) == 1 else _union(readers, changed)
-        total += sum(1 for rule in rules if not can(rule.when, domains))
+        changed = tuple(name for name in names if (old := current[name]) is not (new := domains[name]) and old != new)
+        check = checks.get(changed)
+        if check is None:
+            rules = readers.get(changed[0], []) if len(changed) == 1 else _union(readers, changed)
+            check = checks[changed] = [tables.parts_to_check(rule, changed) for rule in rules]
+        for parts in check:
+            for part in parts:
+                if not can(part, domains):
+                    total += 1
+                    break
     return total / len(values)
 
 
