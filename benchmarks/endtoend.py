@@ -110,8 +110,9 @@ def ask_latency(cases_limit: int | None = None, profile: Any = None) -> dict[str
     the moment the prompt acts on the Enter key of an answer to the moment the next question's
     prompt has been drawn and flushed — checking the answer, closing that prompt, saving the
     session, planning, drawing the question text and the new prompt included. Over the interview of
-    every kb case (answers from the case; a fact it does not give is answered `unknown`); CPU
-    (process) and wall time, per answer. ``profile`` (a cProfile.Profile) is enabled around the
+    every kb case (answers from the case; a fact it does not give is answered `unknown`), each
+    session on a kb loaded for it (nothing the planner keeps per kb carries over from the
+    previous session); CPU (process) and wall time, per answer. ``profile`` (a cProfile.Profile) is enabled around the
     sessions only."""
     import datetime
     import io
@@ -122,7 +123,8 @@ def ask_latency(cases_limit: int | None = None, profile: Any = None) -> dict[str
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output.vt100 import Vt100_Output
 
-    kb = load_knowledge_base()
+    from orderdoctor.engine import release
+
     wall: list[float] = []
     cpu: list[float] = []
 
@@ -142,7 +144,7 @@ def ask_latency(cases_limit: int | None = None, profile: Any = None) -> dict[str
         """Types the case's answer into the pipe just before each prompt reads it; notes the
         moment the prompt acts on its Enter."""
 
-        def __init__(self, facts: dict[str, Any], pipe: Any, output: Timed) -> None:
+        def __init__(self, kb: Any, facts: dict[str, Any], pipe: Any, output: Timed) -> None:
             super().__init__(kb, input=pipe, output=output)
             self.facts, self.pipe, self.timed = facts, pipe, output
             self.pending: tuple[float, float] | None = None
@@ -163,18 +165,21 @@ def ask_latency(cases_limit: int | None = None, profile: Any = None) -> dict[str
             return str(super().ask(prompt, fact, typed))
 
     today = datetime.date(2026, 11, 22)
+    cases = load_cases(load_knowledge_base())[:cases_limit]
     with tempfile.TemporaryDirectory() as folder:
-        for number, case in enumerate(load_cases(kb)[:cases_limit]):
+        for number, case in enumerate(cases):
+            kb = load_knowledge_base()  # a kb of its own per session, as each `ask` process has
             with create_pipe_input() as pipe:
                 output = Timed(io.StringIO(), lambda: Size(rows=40, columns=90), term="xterm-256color",
                                enable_cpr=False)
-                terminal = Driven(dict(case.facts), pipe, output)
+                terminal = Driven(kb, dict(case.facts), pipe, output)
                 save = Path(folder) / f"session{number}.json"
                 if profile is not None:
                     profile.enable()
                 AskSession(kb, terminal, None, save, width=90, today=today, resuming=True).run()
                 if profile is not None:
                     profile.disable()
+            release(kb)
     return {"questions": len(wall), "wall_ms": _percentiles(wall), "cpu_ms": _percentiles(cpu)}
 
 
