@@ -257,7 +257,7 @@ class PromptTerminal:
         a style merged once (prompt-toolkit merges and parses its default styles on every call)."""
         output = self.output or get_app_session().output
         depth = output.get_default_color_depth()
-        printed = [*fragments, ("", "")]  # print_formatted_text's ``end``
+        printed = FormattedText([*fragments, ("", "")])  # (print_formatted_text's ``end``)
 
         def draw() -> None:
             print_fragments(output, printed, _merged_style(), color_depth=depth)

@@ -369,12 +369,20 @@ def _score_questions(
     readers = _readers(relevant.values())
     order = _tables(kb).order
     possible_ids = frozenset(rule.id for rule in possible)
+    reached: dict[str, tuple[str, ...]] = {}  # a rule reading several facts is a reason for each
+
+    def reach(rule: Rule) -> tuple[str, ...]:
+        found = reached.get(rule.id)
+        if found is None:
+            found = reached[rule.id] = _reachable_advice(kb, rule, possible_ids)
+        return found
+
     scored: list[tuple[float, int, int, Question]] = []
     for fact in kb.facts.values():
         if not fact.askable or fact.name in answers or fact.name not in readers:
             continue
         score = _settling_score(analysis, fact, _samples(kb, fact), list(relevant.values()), readers)
-        reasons = tuple(Reason(rule, _reachable_advice(kb, rule, possible_ids)) for rule in readers[fact.name])
+        reasons = tuple(Reason(rule, reach(rule)) for rule in readers[fact.name])
         scored.append((-score, -len(readers[fact.name]), order[fact.name], Question(fact, reasons, score)))
     scored.sort(key=lambda item: item[:3])
     return [item[3] for item in scored]
