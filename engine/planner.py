@@ -149,12 +149,20 @@ class _Analysis:
         A derived fact no rule reading an overridden or downstream fact derives keeps its settled
         domain; the downstream ones start again from their base domain and grow to the least
         fixpoint of the rules that may derive them. (:func:`.domains.can` only grows with the
-        domains, so the fixpoint does not depend on the order it is reached in.)"""
+        domains, so the fixpoint does not depend on the order it is reached in.)
+
+        The overrides are answers tried: they narrow open domains (a value the fact may take), so
+        every domain is now within its settled one, and a rule that may not fire on the settled
+        domains may not fire now either (``can`` is sound, and exact on a known value): it is
+        left out."""
         key = frozenset(overrides)
         entry = self._downstream.get(key)
         if entry is None:
             affected = _downstream(self.kb, key)
-            derivers = [rule for rule in self.derivers if any(n in affected for n, _ in rule.derive)]
+            derivers = [
+                rule for rule in self.derivers
+                if any(n in affected for n, _ in rule.derive) and self._settled_can(rule)
+            ]
             changing = affected | key
             reread = self._rereading(derivers, tuple(changing))
             entry = self._downstream[key] = (affected, derivers, reread)
@@ -170,8 +178,8 @@ class _Analysis:
             for rule in waiting:
                 if rule.id in fired:
                     continue
-                parts = reread.get(rule.id)
-                if not (self._settled_can(rule) if parts is None else all(can(part, result) for part in parts)):
+                parts = reread.get(rule.id)  # (the others may fire as they may on the settled domains)
+                if parts is not None and not all(can(part, result) for part in parts):
                     continue
                 fired.add(rule.id)  # (it stays possible: the domains only grow)
                 for name, value in rule.derive:
@@ -187,15 +195,11 @@ class _Analysis:
         return result
 
     def _rereading(self, derivers: list[Rule], changing: tuple[str, ...]) -> dict[str, tuple[Condition, ...]]:
-        """The rules of ``derivers`` that read a ``changing`` fact → what to evaluate of them:
-        only the parts reading one (:meth:`_Tables.parts_to_check`) when the rule may fire on the
-        settled domains, else the whole condition."""
+        """The rules of ``derivers`` (each may fire on the settled domains) that read a
+        ``changing`` fact → the parts of them to evaluate again (:meth:`_Tables.parts_to_check`)."""
         tables = _tables(self.kb)
-        return {
-            rule.id: tables.parts_to_check(rule, changing) if self._settled_can(rule) else (rule.when,)
-            for rule in derivers
-            if not set(changing).isdisjoint(rule.reads)
-        }
+        names = set(changing)
+        return {rule.id: tables.parts_to_check(rule, changing) for rule in derivers if not names.isdisjoint(rule.reads)}
 
     def _settled_can(self, rule: Rule) -> bool:
         """``can(rule.when, self.domains())``, worked out once per rule."""
