@@ -98,64 +98,89 @@ def _answer_text(value: Any) -> str:
     return str(value)
 
 
-def ask_latency(cases_limit: int | None = None) -> dict[str, Any]:
-    """Answer to next question in the real `ask` session on the real prompt (prompt-toolkit,
-    fed through a pipe, drawing to a plain-text output): from the moment the prompt returns an
-    answer to the moment the next question's prompt has been drawn and flushed — saving the
-    session, planning, rendering the question text and the prompt included. Over the interview
-    of every kb case (answers from the case; a fact it does not give is answered `unknown`)."""
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"median": statistics.median(ordered), "p90": ordered[int(len(ordered) * 0.9)], "max": ordered[-1]}
+
+
+def ask_latency(cases_limit: int | None = None, profile: Any = None) -> dict[str, Any]:
+    """Answer to next question in the real `ask` session (cli/ask.py's AskSession on
+    cli/askterminal.py's PromptTerminal) on the real prompt: prompt-toolkit reading keys from a pipe
+    and drawing to a VT100 terminal output (colours and all, 90 columns, into a string). Timed from
+    the moment the prompt acts on the Enter key of an answer to the moment the next question's
+    prompt has been drawn and flushed — checking the answer, closing that prompt, saving the
+    session, planning, drawing the question text and the new prompt included. Over the interview of
+    every kb case (answers from the case; a fact it does not give is answered `unknown`), each
+    session on a kb loaded for it (nothing the planner keeps per kb carries over from the
+    previous session); CPU (process) and wall time, per answer. ``profile`` (a cProfile.Profile) is enabled around the
+    sessions only."""
     import datetime
     import io
 
     from orderdoctor.cli.ask import AskSession
     from orderdoctor.cli.askterminal import PromptTerminal
+    from prompt_toolkit.data_structures import Size
     from prompt_toolkit.input import create_pipe_input
-    from prompt_toolkit.output.plain_text import PlainTextOutput
+    from prompt_toolkit.output.vt100 import Vt100_Output
 
-    kb = load_knowledge_base()
+    from orderdoctor.engine import release
+
     wall: list[float] = []
     cpu: list[float] = []
 
-    class Timed(PlainTextOutput):  # type: ignore[misc]
+    class Timed(Vt100_Output):  # type: ignore[misc]
         armed: tuple[float, float] | None = None
 
         def flush(self) -> None:
+            drawn = self.armed is not None and any(self._buffer)
             super().flush()
-            if self.armed is not None:  # the first flush of a prompt: it is drawn
+            if drawn:  # the first flush of the new prompt that writes anything: it is drawn
+                assert self.armed is not None
                 wall.append((time.perf_counter() - self.armed[0]) * 1000)
                 cpu.append((time.process_time() - self.armed[1]) * 1000)
                 self.armed = None
 
     class Driven(PromptTerminal):  # type: ignore[misc]
-        """Types the case's answer into the pipe just before each prompt reads it."""
+        """Types the case's answer into the pipe just before each prompt reads it; notes the
+        moment the prompt acts on its Enter."""
 
-        def __init__(self, facts: dict[str, Any], pipe: Any, output: Any) -> None:
+        def __init__(self, kb: Any, facts: dict[str, Any], pipe: Any, output: Timed) -> None:
             super().__init__(kb, input=pipe, output=output)
-            self.facts, self.pipe, self.timed, self.answered = facts, pipe, output, False
+            self.facts, self.pipe, self.timed = facts, pipe, output
+            self.pending: tuple[float, float] | None = None
+            self.fact: Any = None
+            buffer = self.session.default_buffer
+            accept = buffer.validate_and_handle
 
-        def ask(self, prompt: str, fact: Any) -> str:
-            if self.answered:
-                self.timed.armed = self.pending
+            def entered() -> None:
+                if self.fact is not None:
+                    self.pending = (time.perf_counter(), time.process_time())
+                accept()
+
+            buffer.validate_and_handle = entered
+
+        def ask(self, prompt: str, fact: Any, typed: str = "") -> str:
+            self.timed.armed, self.pending, self.fact = self.pending, None, fact
             self.pipe.send_text((_answer_text(self.facts.get(fact.name)) if fact is not None else "quit") + "\r")
-            text = super().ask(prompt, fact)
-            self.pending, self.answered = (time.perf_counter(), time.process_time()), fact is not None
-            return str(text)
+            return str(super().ask(prompt, fact, typed))
 
     today = datetime.date(2026, 11, 22)
+    cases = load_cases(load_knowledge_base())[:cases_limit]
     with tempfile.TemporaryDirectory() as folder:
-        for number, case in enumerate(load_cases(kb)[:cases_limit]):
+        for number, case in enumerate(cases):
+            kb = load_knowledge_base()  # a kb of its own per session, as each `ask` process has
             with create_pipe_input() as pipe:
-                output = Timed(io.StringIO())
-                terminal = Driven(dict(case.facts), pipe, output)
+                output = Timed(io.StringIO(), lambda: Size(rows=40, columns=90), term="xterm-256color",
+                               enable_cpr=False)
+                terminal = Driven(kb, dict(case.facts), pipe, output)
                 save = Path(folder) / f"session{number}.json"
+                if profile is not None:
+                    profile.enable()
                 AskSession(kb, terminal, None, save, width=90, today=today, resuming=True).run()
-    wall.sort()
-    cpu.sort()
-    return {
-        "questions": len(wall),
-        "wall_ms": {"median": statistics.median(wall), "p90": wall[int(len(wall) * 0.9)], "max": wall[-1]},
-        "cpu_ms": {"median": statistics.median(cpu), "p90": cpu[int(len(cpu) * 0.9)], "max": cpu[-1]},
-    }
+                if profile is not None:
+                    profile.disable()
+            release(kb)
+    return {"questions": len(wall), "wall_ms": _percentiles(wall), "cpu_ms": _percentiles(cpu)}
 
 
 def _batch_input(folder: Path, copies: int) -> tuple[Path, int]:

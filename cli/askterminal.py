@@ -15,14 +15,16 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TextIO
 
 from orderdoctor.engine import Fact, FactType, KnowledgeBase
-from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app_or_none, get_app_session, run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
-from prompt_toolkit.styles import Style
+from prompt_toolkit.renderer import print_formatted_text as print_fragments
+from prompt_toolkit.styles import BaseStyle, Style, default_pygments_style, default_ui_style, merge_styles
 from prompt_toolkit.validation import ValidationError, Validator
 
 from . import render
@@ -46,6 +48,17 @@ STYLE = Style.from_dict(
         "error": "ansired",
     }
 )
+
+_MERGED: list[BaseStyle] = []
+
+
+def _merged_style() -> BaseStyle:
+    """:data:`STYLE` over prompt-toolkit's default styles, as ``print_formatted_text`` merges them
+    (made once: the merged style keeps its parsed rules)."""
+    if not _MERGED:
+        _MERGED.append(merge_styles([default_ui_style(), default_pygments_style(), STYLE]))
+    return _MERGED[0]
+
 
 #: The longest answer line read from a pipe; a longer one is skipped (bounded reads), and input
 #: whose line goes on past :data:`MAX_SKIPPED_CHARS` ends the reading.
@@ -240,7 +253,21 @@ class PromptTerminal:
         self._asking = False
 
     def say(self, fragments: Sequence[tuple[str, str]]) -> None:
-        print_formatted_text(FormattedText(list(fragments)), style=STYLE, output=self.output, end="")
+        """What ``print_formatted_text(FormattedText(fragments), style=STYLE, end="")`` prints, on
+        a style merged once (prompt-toolkit merges and parses its default styles on every call)."""
+        output = self.output or get_app_session().output
+        depth = output.get_default_color_depth()
+        printed = FormattedText([*fragments, ("", "")])  # (print_formatted_text's ``end``)
+
+        def draw() -> None:
+            print_fragments(output, printed, _merged_style(), color_depth=depth)
+
+        app = get_app_or_none()
+        loop = app.loop if app is not None else None
+        if loop is not None:  # print above a running prompt, as print_formatted_text does
+            loop.call_soon_threadsafe(lambda: run_in_terminal(draw))
+        else:
+            draw()
 
     def ask(self, prompt: str, fact: Fact | None, typed: str = "") -> str:
         """The line typed at ``prompt`` (starting with ``typed``); PromptInterrupted when

@@ -777,3 +777,37 @@ def test_the_one_line_validation_message_fits_the_width(width):
     assert len(fitted) <= width - 1
     assert "shipped" in fitted  # the suggestion survives at every width
     assert fit_one_line("short", 39) == "short"
+
+
+def test_prompt_terminal_says_what_print_formatted_text_prints(monkeypatch):
+    """PromptTerminal.say prints on a style merged once; byte for byte what prompt-toolkit's
+    print_formatted_text(FormattedText(...), style=STYLE, end="") prints, colours on and off."""
+    from orderdoctor.cli import render
+    from orderdoctor.cli.ask import STYLE
+    from prompt_toolkit import print_formatted_text
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.formatted_text import FormattedText
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    result = consult(KB, FAMILIES["shipment_problem"])
+    samples = [
+        render.plan_fragments(result, 90, TODAY),
+        [("", "\n"), ("class:number", "[1] "), ("class:question", "What now?\n"), ("class:hint", "(yes or no)\n")],
+        [("class:error", "no newline at the end")],
+        [],
+    ]
+    for no_color in (False, True):
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        for fragments in samples:
+            expected, said = io.StringIO(), io.StringIO()
+            output = Vt100_Output(said, lambda: Size(rows=40, columns=90), term="xterm-256color")
+            terminal = PromptTerminal(KB, output=output)
+            output.flush()
+            before = len(said.getvalue())
+            terminal.say(fragments)
+            print_formatted_text(
+                FormattedText(list(fragments)), style=STYLE, end="",
+                output=Vt100_Output(expected, lambda: Size(rows=40, columns=90), term="xterm-256color"),
+            )
+            assert said.getvalue()[before:] == expected.getvalue()
