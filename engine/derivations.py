@@ -41,9 +41,9 @@ from dataclasses import dataclass
 
 from .domains import Integers, Interval, allowed
 from .errors import ConflictingDerivationError
-from .lint import Finding, _cannot_prove, _show_value, _situation
+from .lint import Finding, _cannot_prove, _show_value, _situation, _stopped
 from .model import AllOf, AnyOf, Condition, FactType, KnowledgeBase, Not, Rule, Value, comparisons_in
-from .proofs import Literal, Prover, TooHard, consult_pure
+from .proofs import Effort, Literal, Prover, TooHard, consult_pure
 
 __all__ = ["overlaps", "range_gaps"]
 
@@ -58,33 +58,42 @@ def _where(rule: Rule) -> str:
 
 
 # ------------------------------------------------------------------ overlap
-def overlaps(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
-    """An error for each two rules that can derive different values of one fact in one situation."""
-    for fact in kb.facts:
-        for (first_value, first), (second_value, second) in itertools.combinations(_family(prover, fact), 2):
-            if first_value == second_value:
-                continue
-            subject = f"{fact}:{first.id}+{second.id}"
-            try:
-                found = prover.situations([(first.when, True), (second.when, True)])
-            except TooHard:
-                what = f"rules '{first.id}' and '{second.id}' never derive different values of '{fact}' together"
-                yield _cannot_prove(second.location, what, "overlap", subject)
-                continue
-            if not found:
-                continue
-            example = _confirmed(kb, fact, [prover.example(literals) for literals in found])
-            message = (
-                f"rules {_where(first)} and {_where(second)} can both fire and derive different values of "
-                f"'{fact}' ('{_show_value(first_value)}' and '{_show_value(second_value)}'), for example "
-                f"{_situation(example)}"
-            )
-            yield Finding(second.location, "error", message, "overlap", subject)
+def overlaps(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
+    """An error for each two rules that can derive different values of one fact in one situation
+    (within ``effort``: a check that takes it stops with a warning that says so)."""
+    effort = effort or Effort(prover)
+    pairs = [
+        (fact, first, second) for fact in kb.facts
+        for first, second in itertools.combinations(_family(prover, fact), 2) if first[0] != second[0]
+    ]
+    for done, (fact, (first_value, first), (second_value, second)) in enumerate(pairs):
+        if effort.spent():
+            yield _stopped(second.location, "overlap", len(pairs) - done, effort)
+            return
+        subject = f"{fact}:{first.id}+{second.id}"
+        try:
+            found = prover.situations([(first.when, True), (second.when, True)])
+        except TooHard:
+            what = f"rules '{first.id}' and '{second.id}' never derive different values of '{fact}' together"
+            yield _cannot_prove(second.location, what, "overlap", subject)
+            continue
+        if not found:
+            continue
+        example = _confirmed(kb, fact, [prover.example(literals) for literals in found], effort)
+        message = (
+            f"rules {_where(first)} and {_where(second)} can both fire and derive different values of "
+            f"'{fact}' ('{_show_value(first_value)}' and '{_show_value(second_value)}'), for example "
+            f"{_situation(example)}"
+        )
+        yield Finding(second.location, "error", message, "overlap", subject)
 
 
-def _confirmed(kb: KnowledgeBase, fact: str, examples: Sequence[dict[str, Value]]) -> dict[str, Value]:
-    """The first example in which a pure consultation stops on a conflict over ``fact`` (else the first)."""
+def _confirmed(kb: KnowledgeBase, fact: str, examples: Sequence[dict[str, Value]], effort: Effort) -> dict[str, Value]:
+    """The first example in which a pure consultation stops on a conflict over ``fact`` (else the
+    first; consultations only while ``effort`` allows them)."""
     for example in examples:
+        if not effort.consult():
+            break
         try:
             consult_pure(kb, example)
         except ConflictingDerivationError as conflict:
@@ -117,8 +126,10 @@ class _Piece:
         return all(c.fact in example and c.operator.test(example[c.fact], c.value) == want for c, want in self.context)
 
 
-def range_gaps(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
-    """A warning for each hole between the ranges of an integer fact a family of rules compares."""
+def range_gaps(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
+    """A warning for each hole between the ranges of an integer fact a family of rules compares
+    (within ``effort``: a check that takes it stops with a warning that says so)."""
+    effort = effort or Effort(prover)
     for fact in kb.facts:
         family = _family(prover, fact)
         rules = list(dict.fromkeys(rule for _, rule in family))
@@ -135,7 +146,10 @@ def range_gaps(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
             yield _cannot_prove(rules[-1].location, what, "range-gap", f"{fact}:{numbers[0]}=*")
             continue
         for number in numbers:
-            yield from _holes(prover, fact, number, ways)
+            for finding in _holes(prover, fact, number, ways, effort):
+                yield finding
+                if finding.subject == "budget":
+                    return
 
 
 def _pieces(prover: Prover, number: str, ways: Sequence[tuple[Rule, list[Literal]]]) -> list[_Piece]:
@@ -163,7 +177,9 @@ def _elementary(domain: Interval, pieces: Sequence[_Piece]) -> list[tuple[float,
     return [(low, high - 1) for low, high in itertools.pairwise(ordered)]
 
 
-def _holes(prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, list[Literal]]]) -> Iterable[Finding]:
+def _holes(
+    prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, list[Literal]]], effort: Effort
+) -> Iterable[Finding]:
     domain = prover.domains[number]
     assert isinstance(domain, Interval)
     pieces = _pieces(prover, number, ways)
@@ -172,6 +188,10 @@ def _holes(prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, li
     for index, (low, high) in enumerate(parts):
         if math.isinf(low) or math.isinf(high) or any(start <= low and high <= end for start, end in reported):
             continue  # an unbounded part has no rule on one side of it
+        if effort.spent():
+            left = f"the ranges of {number} from {int(low)} on for '{fact}' (and the facts after it)"
+            yield _stopped(pieces[-1].rule.location, "range-gap", 0, effort, left)
+            return
         try:
             example = _hole_example(prover, pieces, low, high)
         except TooHard:

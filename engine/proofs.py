@@ -29,9 +29,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "CONFIRMATIONS",
     "EXAMPLES_TRIED",
     "MAX_ALTERNATIVES",
     "SEARCH_BUDGET",
+    "STEPS_PER_RULE",
+    "Effort",
     "Expander",
     "Literal",
     "Prover",
@@ -50,6 +53,14 @@ SEARCH_BUDGET = 200_000
 
 #: Situations tried, per finding, for one a pure-Python consultation confirms.
 EXAMPLES_TRIED = 8
+
+#: Search steps one check of ``kb check`` may take in all, per rule of the knowledge base (with
+#: :data:`SEARCH_BUDGET` more): a check that runs out stops and says so (:class:`Effort`).
+STEPS_PER_RULE = 250
+
+#: Pure consultations one check may run to confirm examples: each costs time linear in the
+#: rules, so a fixed number keeps the check linear; later findings give the prover's example.
+CONFIRMATIONS = 200
 
 
 Literal = tuple[Comparison, "bool | None"]  # (comparison, must hold?); None: the fact is not known
@@ -240,6 +251,28 @@ def _readers(kb: KnowledgeBase) -> dict[str, tuple[int, ...]]:
     return index
 
 
+class Effort:
+    """The work one check may do: :data:`STEPS_PER_RULE` search steps per rule (times ``scale``,
+    plus :data:`SEARCH_BUDGET`) and :data:`CONFIRMATIONS` confirming consultations (times
+    ``scale``) — linear in the knowledge base whatever the number of proofs. A check asks
+    :meth:`spent` before each proof and stops, saying so, when it is."""
+
+    def __init__(self, prover: Prover, scale: float = 1.0) -> None:
+        self.prover = prover
+        self.start = prover.steps
+        self.limit = int(scale * STEPS_PER_RULE * len(prover.kb.rules)) + SEARCH_BUDGET
+        self.consultations = int(scale * CONFIRMATIONS)
+
+    def spent(self) -> bool:
+        """Whether the check has taken its search steps."""
+        return self.prover.steps - self.start > self.limit
+
+    def consult(self) -> bool:
+        """Whether one more confirming consultation may run (counting it)."""
+        self.consultations -= 1
+        return self.consultations >= 0
+
+
 class TooHard(Exception):
     """A condition expands past MAX_ALTERNATIVES, or the search ran out of steps."""
 
@@ -254,6 +287,8 @@ class Prover:
         self.expander = Expander(kb, limit)
         self._cache: dict[tuple[Condition, bool], list[list[Literal]] | None] = {}
         self._silent: dict[str, list[list[list[Literal]]]] = {}
+        #: Search steps taken so far, over every search (what :class:`Effort` budgets).
+        self.steps = 0
 
     def alternatives(self, condition: Condition, holds: bool) -> list[list[Literal]]:
         key = (condition, holds)
@@ -298,6 +333,8 @@ class Prover:
         except TooHard:
             if not search.found:
                 raise
+        finally:
+            self.steps += search.steps
         return search.found
 
     def example(self, literals: Sequence[Literal]) -> dict[str, Value]:
