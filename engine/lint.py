@@ -58,7 +58,7 @@ from .location import Location
 from .model import AllOf, Comparison, Condition, FactType, KnowledgeBase, Not, Rule, Value, comparisons_in
 from .operators import OPERATORS
 from .proofs import (
-    MAX_ALTERNATIVES, STEPS_PER_RULE, Effort, Expander, Prover, TooHard, consult_pure, lint_domains, satisfiable,
+    MAX_ALTERNATIVES, Effort, Expander, Prover, TooHard, consult_pure, lint_domains, satisfiable,
 )
 
 __all__ = [
@@ -257,7 +257,7 @@ def _stopped(location: Location, check: str, left: int, effort: Effort, what: st
     (or ``what``) short."""
     message = (
         f"the {check} check stopped here with {what or f'{left:,} proof(s)'} left unchecked: it took its budget of "
-        f"{effort.limit:,} search steps ({STEPS_PER_RULE:,} a rule; kb check --effort N allows N times as many)"
+        f"{effort.limit:,} search steps ({effort.per_rule:,} a rule; kb check --effort N allows N times as many)"
     )
     return Finding(location, "warning", message, check, "budget")
 

@@ -56,7 +56,11 @@ EXAMPLES_TRIED = 8
 
 #: Search steps one check of ``kb check`` may take in all, per rule of the knowledge base (with
 #: :data:`SEARCH_BUDGET` more): a check that runs out stops and says so (:class:`Effort`).
-STEPS_PER_RULE = 250
+STEPS_PER_RULE = 100
+
+#: Steps a search is charged for being set up (sorting the alternatives, the first state): many
+#: searches of two or three steps each cost what their number says, not what their steps say.
+SEARCH_SETUP = 5
 
 #: Pure consultations one check may run to confirm examples: each costs time linear in the
 #: rules, so a fixed number keeps the check linear; later findings give the prover's example.
@@ -260,7 +264,8 @@ class Effort:
     def __init__(self, prover: Prover, scale: float = 1.0) -> None:
         self.prover = prover
         self.start = prover.steps
-        self.limit = int(scale * STEPS_PER_RULE * len(prover.kb.rules)) + SEARCH_BUDGET
+        self.per_rule = int(scale * STEPS_PER_RULE)
+        self.limit = self.per_rule * len(prover.kb.rules) + SEARCH_BUDGET
         self.consultations = int(scale * CONFIRMATIONS)
 
     def spent(self) -> bool:
@@ -334,7 +339,7 @@ class Prover:
             if not search.found:
                 raise
         finally:
-            self.steps += search.steps
+            self.steps += search.steps + SEARCH_SETUP
         return search.found
 
     def example(self, literals: Sequence[Literal]) -> dict[str, Value]:
