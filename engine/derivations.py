@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from .domains import Integers, Interval, allowed
 from .errors import ConflictingDerivationError
 from .lint import Finding, _cannot_prove, _show_value, _situation, _stopped
-from .model import AllOf, AnyOf, Condition, FactType, KnowledgeBase, Not, Rule, Value, comparisons_in
+from .model import FactType, KnowledgeBase, Rule, Value, comparisons_in
 from .proofs import Effort, Literal, Prover, TooHard, consult_pure
 
 __all__ = ["overlaps", "range_gaps"]
@@ -113,9 +113,6 @@ class _Piece:
     numbers: Integers
     context: tuple[Literal, ...]
 
-    def condition(self) -> Condition:
-        return AllOf(tuple(c if want else Not(c) for c, want in self.context))
-
     def fails_on(self, example: Mapping[str, Value]) -> bool:
         """Whether some test of its context fails on ``example`` (whatever the facts it leaves out)."""
         return any(
@@ -126,9 +123,15 @@ class _Piece:
         return all(c.fact in example and c.operator.test(example[c.fact], c.value) == want for c, want in self.context)
 
 
+#: Search steps the range-gap proofs of one derived fact may take, besides ``Effort.per_rule`` per
+#: rule deriving it: one family whose conditions expand into thousands of ways cannot starve the rest.
+FAMILY_STEPS = 2_000
+
+
 def range_gaps(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
     """A warning for each hole between the ranges of an integer fact a family of rules compares
-    (within ``effort``: a check that takes it stops with a warning that says so)."""
+    (within ``effort``: a check that takes it stops with a warning that says so; each family
+    within its own share, else "could not prove")."""
     effort = effort or Effort(prover)
     for fact in kb.facts:
         family = _family(prover, fact)
@@ -145,20 +148,35 @@ def range_gaps(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) 
             what = f"the rules deriving '{fact}' leave no hole in the ranges of {', '.join(numbers)}"
             yield _cannot_prove(rules[-1].location, what, "range-gap", f"{fact}:{numbers[0]}=*")
             continue
+        share = _Share(prover, effort.per_rule * len(rules) + FAMILY_STEPS)
         for number in numbers:
-            for finding in _holes(prover, fact, number, ways, effort):
+            for finding in _holes(prover, fact, number, ways, effort, share):
                 yield finding
                 if finding.subject == "budget":
                     return
+
+
+class _Share:
+    """The search steps left to the range-gap proofs of one family (:data:`FAMILY_STEPS`)."""
+
+    def __init__(self, prover: Prover, steps: int) -> None:
+        self.prover = prover
+        self.end = prover.steps + steps
+        self.steps = steps
+
+    def left(self) -> int:
+        """Steps left (at least 1: the search that finds them spent says so with TooHard)."""
+        return max(self.end - self.prover.steps, 1)
 
 
 def _pieces(prover: Prover, number: str, ways: Sequence[tuple[Rule, list[Literal]]]) -> list[_Piece]:
     domain = prover.domains[number]
     assert isinstance(domain, Interval)
     pieces = []
+    everything = allowed(domain, ())
     for rule, literals in ways:
         tests = [literal for literal in literals if literal[0].fact == number]
-        allowed_numbers = allowed(domain, tests)  # type: ignore[arg-type]
+        allowed_numbers = allowed(domain, tests) if tests else everything  # type: ignore[arg-type]
         assert isinstance(allowed_numbers, Integers)
         if allowed_numbers:
             context = tuple(literal for literal in literals if literal[0].fact != number)
@@ -178,12 +196,13 @@ def _elementary(domain: Interval, pieces: Sequence[_Piece]) -> list[tuple[float,
 
 
 def _holes(
-    prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, list[Literal]]], effort: Effort
+    prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, list[Literal]]], effort: Effort, share: _Share
 ) -> Iterable[Finding]:
     domain = prover.domains[number]
     assert isinstance(domain, Interval)
     pieces = _pieces(prover, number, ways)
     parts = _elementary(domain, pieces)
+    blocks: dict[int, list[list[Literal]]] = {}  # piece index → the ways it fails (worked out when needed)
     reported: list[tuple[float, float]] = []
     for index, (low, high) in enumerate(parts):
         if math.isinf(low) or math.isinf(high) or any(start <= low and high <= end for start, end in reported):
@@ -193,10 +212,11 @@ def _holes(
             yield _stopped(pieces[-1].rule.location, "range-gap", 0, effort, left)
             return
         try:
-            example = _hole_example(prover, pieces, low, high)
-        except TooHard:
+            example = _hole_example(prover, pieces, blocks, (low, high), share.left())
+        except TooHard as hard:
             what = f"the rules deriving '{fact}' leave no hole in the ranges of {number}"
-            yield _cannot_prove(pieces[-1].rule.location, what, "range-gap", f"{fact}:{number}=*")
+            steps = share.steps if hard.steps and share.left() <= 1 else hard.steps
+            yield _cannot_prove(pieces[-1].rule.location, what, "range-gap", f"{fact}:{number}=*", steps)
             return
         if example is None:
             continue
@@ -210,18 +230,27 @@ def _holes(
         yield _hole_finding(fact, number, (start, end), pieces, example)
 
 
-def _hole_example(prover: Prover, pieces: Sequence[_Piece], low: float, high: float) -> dict[str, Value] | None:
-    """A situation (askable facts other than N) in which values of N below and above ``low..high``
+def _hole_example(
+    prover: Prover, pieces: Sequence[_Piece], blocks: dict[int, list[list[Literal]]], part: tuple[float, float],
+    budget: int,
+) -> dict[str, Value] | None:
+    """A situation (askable facts other than N) in which values of N below and above the ``part``
     derive the fact and none inside it does; None when there is none (:class:`TooHard` when that
-    cannot be decided)."""
-    below = [p for p in pieces if p.numbers & Integers.span(-math.inf, low - 1)]
-    above = [p for p in pieces if p.numbers & Integers.span(high + 1, math.inf)]
-    inside = [p for p in pieces if p.numbers & Integers.span(low, high)]
+    cannot be decided). ``blocks[i]``: the ways ``pieces[i]`` fails (filled in here). A piece's context is already a
+    conjunction of askable literals: the alternatives of "some piece below fires" are the contexts."""
+    low, high = part
+    below = [list(p.context) for p in pieces if _first(p.numbers) <= low - 1]
+    above = [list(p.context) for p in pieces if _last(p.numbers) >= high + 1]
     if not below or not above:
         return None
-    blocked: list[list[list[Literal]]] = [[[(c, not want)] for c, want in piece.context] for piece in inside]
-    parts = [(AnyOf(tuple(p.condition() for p in below)), True), (AnyOf(tuple(p.condition() for p in above)), True)]
-    found = prover.situations(parts, limit=1, extra=blocked)
+    inside = Integers.span(low, high)
+    blocked = []
+    for index, piece in enumerate(pieces):
+        if piece.numbers & inside:
+            if index not in blocks:
+                blocks[index] = [[(c, not want)] for c, want in piece.context]
+            blocked.append(blocks[index])
+    found = prover.search([below, above], limit=1, extra=blocked, budget=budget)
     return prover.example(found[0]) if found else None
 
 

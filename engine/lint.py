@@ -241,12 +241,13 @@ def _replaced_by(kb: KnowledgeBase, *rules: Rule) -> set[str]:
     return {replaced for rule in rules for advice_id in rule.advise for replaced in kb.advice[advice_id].replaces}
 
 
-def _cannot_prove(location: Location, what: str, check: str, subject: str) -> Finding:
+def _cannot_prove(location: Location, what: str, check: str, subject: str, steps: int = 0) -> Finding:
+    why = f"the search took more than {steps:,} steps" if steps else (
+        f"the conditions expand to more than {MAX_ALTERNATIVES} alternatives")
     return Finding(
         location,
         "warning",
-        f"could not prove that {what}: the conditions expand to more than {MAX_ALTERNATIVES} alternatives "
-        "(split the rule, or simplify its condition)",
+        f"could not prove that {what}: {why} (split the rule, or simplify its condition)",
         check,
         subject,
     )

@@ -279,7 +279,12 @@ class Effort:
 
 
 class TooHard(Exception):
-    """A condition expands past MAX_ALTERNATIVES, or the search ran out of steps."""
+    """A condition expands past MAX_ALTERNATIVES (``steps`` 0), or the search ran out of its
+    ``steps``."""
+
+    def __init__(self, steps: int = 0) -> None:
+        super().__init__(steps)
+        self.steps = steps
 
 
 class Prover:
@@ -324,15 +329,27 @@ class Prover:
         parts: Sequence[tuple[Condition, bool]],
         limit: int = EXAMPLES_TRIED,
         extra: Sequence[list[list[Literal]]] = (),
+        budget: int = 0,
     ) -> list[list[Literal]]:
         """Up to ``limit`` consistent conjunctions of literals making every part come out as
         wanted (``(condition, True)`` holds, ``(condition, False)`` fails) and picking one
         alternative of each ``extra`` choice; [] when there is none. Raises
-        :class:`TooHard` when that cannot be decided within the limits."""
-        choices = sorted((self.alternatives(c, holds) for c, holds in parts), key=len)
+        :class:`TooHard` when that cannot be decided within the limits (``budget`` steps, when
+        given, else :data:`SEARCH_BUDGET`)."""
+        return self.search([self.alternatives(c, holds) for c, holds in parts], limit, extra, budget)
+
+    def search(
+        self,
+        alternatives: Sequence[list[list[Literal]]],
+        limit: int = EXAMPLES_TRIED,
+        extra: Sequence[list[list[Literal]]] = (),
+        budget: int = 0,
+    ) -> list[list[Literal]]:
+        """:meth:`situations`, given each part's alternatives (of askable facts only)."""
+        choices = sorted(alternatives, key=len)
         if any(not alternatives for alternatives in choices) or any(not clause for clause in extra):
             return []
-        search = _Search(self.domains, choices, list(extra), limit)
+        search = _Search(self.domains, choices, list(extra), limit, budget or SEARCH_BUDGET)
         try:
             search.choose(0, [])
         except TooHard:
@@ -441,7 +458,7 @@ def _follows(literal: Literal, state: Mapping[str, Any]) -> bool:
 class _Search:
     """One search of :meth:`Prover.situations`: an alternative of each choice in turn (each
     consistent with those before), then one option of every extra clause; stops after ``limit``
-    situations, raises :class:`TooHard` after :data:`SEARCH_BUDGET` steps. What the literals
+    situations, raises :class:`TooHard` after ``budget`` steps. What the literals
     chosen so far leave of each fact is carried along (:func:`_extended`), so a step costs the
     facts it adds, not every literal chosen before it."""
 
@@ -451,8 +468,10 @@ class _Search:
         choices: list[list[list[Literal]]],
         extra: list[list[list[Literal]]],
         limit: int,
+        budget: int = SEARCH_BUDGET,
     ) -> None:
         self.domains = domains
+        self.budget = budget
         self.choices = choices
         self.extra = extra
         self.limit = limit
@@ -461,8 +480,8 @@ class _Search:
 
     def tick(self) -> None:
         self.steps += 1
-        if self.steps > SEARCH_BUDGET:
-            raise TooHard
+        if self.steps > self.budget:
+            raise TooHard(self.budget)
 
     def choose(self, index: int, literals: list[Literal], state: dict[str, Any] | None = None) -> None:
         state = {} if state is None else state
