@@ -274,12 +274,11 @@ def _verdict(status: str, location: Location, check: str, subject: str, broken: 
 
 def _contracts(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
     effort = effort or Effort(prover)
-    replacers: dict[str, list[Rule]] = {}
+    replacers: dict[str, dict[str, Rule]] = {}  # advice id → the rules giving advice that replaces it, by id
     for replacer in kb.advice.values():
         for target in replacer.replaces:
             for rule_id in kb.graph.rules_giving(replacer.id):
-                if kb.rule(rule_id) not in replacers.setdefault(target, []):
-                    replacers[target].append(kb.rule(rule_id))
+                replacers.setdefault(target, {}).setdefault(rule_id, kb.rule(rule_id))
     proofs = [
         (rule, advice_id) for rule in kb.rules for advice_id in rule.advise
         if kb.advice[advice_id].requires is not None and advice_id not in _replaced_by(kb, rule)
@@ -298,7 +297,7 @@ def _contracts(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) 
         status, example = _prove(kb, prover, parts, confirm, (), effort)
         if status != "holds" and replacers.get(advice_id):
             # Shown only where no rule gives advice that replaces it: prove that one always does.
-            status, example = _prove(kb, prover, parts, confirm, replacers[advice_id], effort)
+            status, example = _prove(kb, prover, parts, confirm, list(replacers[advice_id].values()), effort)
         yield from _verdict(
             status, rule.location, "contract", f"{rule.id}:{advice_id}",
             f"rule '{rule.id}' can give '{advice_id}' where its contract fails, for example {_situation(example)}",

@@ -30,14 +30,12 @@ __all__ = ["shadowed_rules", "unreachable_through_derived"]
 # ------------------------------------------------------------------ shadowed
 def _replacers(kb: KnowledgeBase) -> dict[str, list[tuple[str, Rule]]]:
     """For each advice id: the (replacing advice, rule giving it) pairs, in kb order."""
-    found: dict[str, list[tuple[str, Rule]]] = {}
+    found: dict[str, dict[tuple[str, str], tuple[str, Rule]]] = {}  # pairs by (advice id, rule id)
     for item in kb.advice.values():
         for target in item.replaces:
             for rule_id in kb.graph.rules_giving(item.id):
-                pair = (item.id, kb.rule(rule_id))
-                if pair not in found.setdefault(target, []):
-                    found[target].append(pair)
-    return found
+                found.setdefault(target, {}).setdefault((item.id, rule_id), (item.id, kb.rule(rule_id)))
+    return {target: list(pairs.values()) for target, pairs in found.items()}
 
 
 def _fires_alone(prover: Prover, rule: Rule, silent: Sequence[Rule]) -> bool:
