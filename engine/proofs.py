@@ -78,11 +78,20 @@ class Expander:
         self.kb = kb
         self.limit = limit
         self.derivers: dict[str, list[tuple[Value, Rule]]] = {}
+        self._expanded: dict[tuple[Comparison, bool], list[list[Literal]] | None] = {}
         for rule in kb.rules:
             for name, value in rule.derive:
                 self.derivers.setdefault(name, []).append((value, rule))
 
     def expand(self, comparison: Comparison, holds: bool) -> list[list[Literal]] | None:
+        """The alternatives (None: more than ``limit``) of the rules deriving a value that passes
+        (or fails) ``comparison``; worked out once per test (callers never change the lists)."""
+        key = (comparison, holds)
+        if key not in self._expanded:
+            self._expanded[key] = self._expand(comparison, holds)
+        return self._expanded[key]
+
+    def _expand(self, comparison: Comparison, holds: bool) -> list[list[Literal]] | None:
         found: list[list[Literal]] = []
         for value, rule in self.derivers.get(comparison.fact, []):
             if comparison.operator.test(value, comparison.value) == holds:
