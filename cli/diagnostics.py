@@ -9,7 +9,8 @@ did-you-mean) and the suggestion alone. :data:`FORMATS` writes a list of them:
   ``[check]``, exactly as every command prints it), the form gcc, vim's quickfix and VS Code's
   problem matchers read. A check with more than :data:`SHOWN` findings of one severity shows
   the first :data:`SHOWN` and then one ``note:`` line with how many more there are and how to
-  list them (``--all``, or ``--format json``); load errors are always listed in full;
+  list them (``--all``, or ``--format json``); load errors and a check's "stopped here" warning
+  are always listed in full;
 * ``json`` — the fields as data;
 * ``sarif`` — a SARIF 2.1.0 log, one run, the check ids as the driver's rules (what GitHub code
   scanning, GitLab and SARIF viewers read); an explained warning is a ``note`` with an external
@@ -73,6 +74,9 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 #: The text form lists at most this many findings of one check and severity, then counts the rest.
 SHOWN = 5
+
+#: The subject of the warning of a check that stopped at its budget: always shown in full.
+BUDGET = "budget"
 
 
 @dataclass(frozen=True)
@@ -168,16 +172,17 @@ def _more(severity: str, check: str, total: int) -> str:
 
 def _write_text(diagnostics: Sequence[Diagnostic], summary: str, every: bool = False) -> str:
     """One line per diagnostic; unless ``every``, at most :data:`SHOWN` of one check and
-    severity (load errors excepted), the rest counted on one ``note:`` line after the last shown."""
+    severity (load errors and a check's "stopped" warning excepted), the rest counted on one
+    ``note:`` line after the last shown."""
     totals: dict[tuple[str, str], int] = {}
-    for d in diagnostics:
+    for d in (d for d in diagnostics if d.subject != BUDGET):
         totals[d.severity, d.check] = totals.get((d.severity, d.check), 0) + 1
     seen: dict[tuple[str, str], int] = {}
     lines = []
     for d in diagnostics:
         key = (d.severity, d.check)
-        seen[key] = seen.get(key, 0) + 1
-        if every or d.check == LOAD or totals[key] <= SHOWN:
+        seen[key] = seen.get(key, 0) + (d.subject != BUDGET)
+        if every or d.check == LOAD or d.subject == BUDGET or totals[key] <= SHOWN:
             lines.append(printable(d.text()))
         elif seen[key] <= SHOWN:
             lines.append(printable(d.text()))

@@ -326,13 +326,24 @@ def test_text_shows_five_of_a_check_then_a_count():
     diagnostics = tuple(loads + many[:2] + few + many[2:])
     text = FORMATS["text"](Report(diagnostics, {}, "summary", 0)).splitlines()
     assert [line for line in text if line.startswith("note:")] == [
-        f"note: 3 more dead-end warnings not shown ({SHOWN + 3} in all; kb check --all or --format json lists every one)"
+        f"note: 3 more dead-end warnings not shown ({SHOWN + 3} in all; "
+        "kb check --all or --format json lists every one)"
     ]
     shown = [d.text() for d in diagnostics if d not in many[SHOWN:]]
     assert [line for line in text if not line.startswith("note:")] == [*shown, "summary"]
     assert text.index(many[SHOWN - 1].text()) + 1 == text.index(next(t for t in text if t.startswith("note:")))
     every = FORMATS["text"](Report(diagnostics, {}, "summary", 0, every=True)).splitlines()
     assert every == [d.text() for d in diagnostics] + ["summary"]
+
+
+def test_a_check_that_stopped_always_says_so():
+    from orderdoctor.cli.diagnostics import FORMATS, SHOWN, Report
+
+    many = _lines("contract", "warning", SHOWN + 2)
+    stopped = Diagnostic("z.yaml", 9, 3, "warning", "contract", "the contract check stopped here", "budget")
+    text = FORMATS["text"](Report((*many, stopped), {}, "s", 0)).splitlines()
+    assert text[-2:] == [stopped.text(), "s"]
+    assert f"note: 2 more contract warnings not shown ({SHOWN + 2} in all;" in text[-3]
 
 
 def test_explained_findings_are_counted_apart():
