@@ -7,7 +7,10 @@ did-you-mean) and the suggestion alone. :data:`FORMATS` writes a list of them:
 
 * ``text`` — one line each, ``file:line:col: severity: message [check]`` (a load error without the
   ``[check]``, exactly as every command prints it), the form gcc, vim's quickfix and VS Code's
-  problem matchers read;
+  problem matchers read. A check with more than :data:`SHOWN` findings of one severity shows
+  the first :data:`SHOWN` and then one ``note:`` line with how many more there are and how to
+  list them (``--all``, or ``--format json``); load errors and a check's "stopped here" warning
+  are always listed in full;
 * ``json`` — the fields as data;
 * ``sarif`` — a SARIF 2.1.0 log, one run, the check ids as the driver's rules (what GitHub code
   scanning, GitLab and SARIF viewers read); an explained warning is a ``note`` with an external
@@ -40,6 +43,7 @@ __all__ = [
     "FORMATS",
     "LOAD",
     "SARIF_SCHEMA",
+    "SHOWN",
     "Diagnostic",
     "Report",
     "github_command",
@@ -67,6 +71,12 @@ CHECK_DESCRIPTIONS = {
 }
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+#: The text form lists at most this many findings of one check and severity, then counts the rest.
+SHOWN = 5
+
+#: The subject of the warning of a check that stopped at its budget: always shown in full.
+BUDGET = "budget"
 
 
 @dataclass(frozen=True)
@@ -151,8 +161,34 @@ def repository_path(file: str, root: Path | None = None) -> str | None:
 
 
 # ------------------------------------------------------------------ the formats
-def _write_text(diagnostics: Sequence[Diagnostic], summary: str) -> str:
-    return "".join(printable(d.text()) + "\n" for d in diagnostics) + printable(summary) + "\n"
+def _more(severity: str, check: str, total: int) -> str:
+    """The line that stands for the findings of one check and severity the text form leaves out."""
+    kind = "explained warnings" if severity == "explained" else f"{severity}s"
+    return (
+        f"note: {total - SHOWN:,} more {check} {kind} not shown ({total:,} in all; "
+        "kb check --all or --format json lists every one)"
+    )
+
+
+def _write_text(diagnostics: Sequence[Diagnostic], summary: str, every: bool = False) -> str:
+    """One line per diagnostic; unless ``every``, at most :data:`SHOWN` of one check and
+    severity (load errors and a check's "stopped" warning excepted), the rest counted on one
+    ``note:`` line after the last shown."""
+    totals: dict[tuple[str, str], int] = {}
+    for d in (d for d in diagnostics if d.subject != BUDGET):
+        totals[d.severity, d.check] = totals.get((d.severity, d.check), 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    lines = []
+    for d in diagnostics:
+        key = (d.severity, d.check)
+        seen[key] = seen.get(key, 0) + (d.subject != BUDGET)
+        if every or d.check == LOAD or d.subject == BUDGET or totals[key] <= SHOWN:
+            lines.append(printable(d.text()))
+        elif seen[key] <= SHOWN:
+            lines.append(printable(d.text()))
+            if seen[key] == SHOWN:
+                lines.append(_more(d.severity, d.check, totals[key]))
+    return "".join(line + "\n" for line in lines) + printable(summary) + "\n"
 
 
 def _write_json(diagnostics: Sequence[Diagnostic], counts: dict[str, Any]) -> str:
@@ -269,11 +305,12 @@ class Report:
     counts: dict[str, Any]
     summary: str
     exit_code: int
+    every: bool = False  # text: list every finding (no "N more" lines)
 
 
 #: Each format → how it writes a report.
 FORMATS: dict[str, Callable[[Report], str]] = {
-    "text": lambda report: _write_text(report.diagnostics, report.summary),
+    "text": lambda report: _write_text(report.diagnostics, report.summary, report.every),
     "json": lambda report: _write_json(report.diagnostics, report.counts),
     "sarif": lambda report: _write_sarif(report.diagnostics, report.exit_code),
     "github": lambda report: _write_github(report.diagnostics, report.summary),

@@ -41,9 +41,9 @@ from dataclasses import dataclass
 
 from .domains import Integers, Interval, allowed
 from .errors import ConflictingDerivationError
-from .lint import Finding, _cannot_prove, _show_value, _situation
-from .model import AllOf, AnyOf, Condition, FactType, KnowledgeBase, Not, Rule, Value, comparisons_in
-from .proofs import Literal, Prover, TooHard, consult_pure
+from .lint import Finding, _cannot_prove, _show_value, _situation, _stopped
+from .model import FactType, KnowledgeBase, Rule, Value, comparisons_in
+from .proofs import Effort, Literal, Prover, TooHard, consult_pure
 
 __all__ = ["overlaps", "range_gaps"]
 
@@ -58,33 +58,42 @@ def _where(rule: Rule) -> str:
 
 
 # ------------------------------------------------------------------ overlap
-def overlaps(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
-    """An error for each two rules that can derive different values of one fact in one situation."""
-    for fact in kb.facts:
-        for (first_value, first), (second_value, second) in itertools.combinations(_family(prover, fact), 2):
-            if first_value == second_value:
-                continue
-            subject = f"{fact}:{first.id}+{second.id}"
-            try:
-                found = prover.situations([(first.when, True), (second.when, True)])
-            except TooHard:
-                what = f"rules '{first.id}' and '{second.id}' never derive different values of '{fact}' together"
-                yield _cannot_prove(second.location, what, "overlap", subject)
-                continue
-            if not found:
-                continue
-            example = _confirmed(kb, fact, [prover.example(literals) for literals in found])
-            message = (
-                f"rules {_where(first)} and {_where(second)} can both fire and derive different values of "
-                f"'{fact}' ('{_show_value(first_value)}' and '{_show_value(second_value)}'), for example "
-                f"{_situation(example)}"
-            )
-            yield Finding(second.location, "error", message, "overlap", subject)
+def overlaps(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
+    """An error for each two rules that can derive different values of one fact in one situation
+    (within ``effort``: a check that takes it stops with a warning that says so)."""
+    effort = effort or Effort(prover)
+    pairs = [
+        (fact, first, second) for fact in kb.facts
+        for first, second in itertools.combinations(_family(prover, fact), 2) if first[0] != second[0]
+    ]
+    for done, (fact, (first_value, first), (second_value, second)) in enumerate(pairs):
+        if effort.spent():
+            yield _stopped(second.location, "overlap", len(pairs) - done, effort)
+            return
+        subject = f"{fact}:{first.id}+{second.id}"
+        try:
+            found = prover.situations([(first.when, True), (second.when, True)])
+        except TooHard:
+            what = f"rules '{first.id}' and '{second.id}' never derive different values of '{fact}' together"
+            yield _cannot_prove(second.location, what, "overlap", subject)
+            continue
+        if not found:
+            continue
+        example = _confirmed(kb, fact, [prover.example(literals) for literals in found], effort)
+        message = (
+            f"rules {_where(first)} and {_where(second)} can both fire and derive different values of "
+            f"'{fact}' ('{_show_value(first_value)}' and '{_show_value(second_value)}'), for example "
+            f"{_situation(example)}"
+        )
+        yield Finding(second.location, "error", message, "overlap", subject)
 
 
-def _confirmed(kb: KnowledgeBase, fact: str, examples: Sequence[dict[str, Value]]) -> dict[str, Value]:
-    """The first example in which a pure consultation stops on a conflict over ``fact`` (else the first)."""
+def _confirmed(kb: KnowledgeBase, fact: str, examples: Sequence[dict[str, Value]], effort: Effort) -> dict[str, Value]:
+    """The first example in which a pure consultation stops on a conflict over ``fact`` (else the
+    first; consultations only while ``effort`` allows them)."""
     for example in examples:
+        if not effort.consult():
+            break
         try:
             consult_pure(kb, example)
         except ConflictingDerivationError as conflict:
@@ -104,9 +113,6 @@ class _Piece:
     numbers: Integers
     context: tuple[Literal, ...]
 
-    def condition(self) -> Condition:
-        return AllOf(tuple(c if want else Not(c) for c, want in self.context))
-
     def fails_on(self, example: Mapping[str, Value]) -> bool:
         """Whether some test of its context fails on ``example`` (whatever the facts it leaves out)."""
         return any(
@@ -117,8 +123,16 @@ class _Piece:
         return all(c.fact in example and c.operator.test(example[c.fact], c.value) == want for c, want in self.context)
 
 
-def range_gaps(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
-    """A warning for each hole between the ranges of an integer fact a family of rules compares."""
+#: Search steps the range-gap proofs of one derived fact may take, besides ``Effort.per_rule`` per
+#: rule deriving it: one family whose conditions expand into thousands of ways cannot starve the rest.
+FAMILY_STEPS = 2_000
+
+
+def range_gaps(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
+    """A warning for each hole between the ranges of an integer fact a family of rules compares
+    (within ``effort``: a check that takes it stops with a warning that says so; each family
+    within its own share, else "could not prove")."""
+    effort = effort or Effort(prover)
     for fact in kb.facts:
         family = _family(prover, fact)
         rules = list(dict.fromkeys(rule for _, rule in family))
@@ -134,17 +148,35 @@ def range_gaps(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
             what = f"the rules deriving '{fact}' leave no hole in the ranges of {', '.join(numbers)}"
             yield _cannot_prove(rules[-1].location, what, "range-gap", f"{fact}:{numbers[0]}=*")
             continue
+        share = _Share(prover, effort.per_rule * len(rules) + FAMILY_STEPS)
         for number in numbers:
-            yield from _holes(prover, fact, number, ways)
+            for finding in _holes(prover, fact, number, ways, effort, share):
+                yield finding
+                if finding.subject == "budget":
+                    return
+
+
+class _Share:
+    """The search steps left to the range-gap proofs of one family (:data:`FAMILY_STEPS`)."""
+
+    def __init__(self, prover: Prover, steps: int) -> None:
+        self.prover = prover
+        self.end = prover.steps + steps
+        self.steps = steps
+
+    def left(self) -> int:
+        """Steps left (at least 1: the search that finds them spent says so with TooHard)."""
+        return max(self.end - self.prover.steps, 1)
 
 
 def _pieces(prover: Prover, number: str, ways: Sequence[tuple[Rule, list[Literal]]]) -> list[_Piece]:
     domain = prover.domains[number]
     assert isinstance(domain, Interval)
     pieces = []
+    everything = allowed(domain, ())
     for rule, literals in ways:
         tests = [literal for literal in literals if literal[0].fact == number]
-        allowed_numbers = allowed(domain, tests)  # type: ignore[arg-type]
+        allowed_numbers = allowed(domain, tests) if tests else everything  # type: ignore[arg-type]
         assert isinstance(allowed_numbers, Integers)
         if allowed_numbers:
             context = tuple(literal for literal in literals if literal[0].fact != number)
@@ -163,20 +195,28 @@ def _elementary(domain: Interval, pieces: Sequence[_Piece]) -> list[tuple[float,
     return [(low, high - 1) for low, high in itertools.pairwise(ordered)]
 
 
-def _holes(prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, list[Literal]]]) -> Iterable[Finding]:
+def _holes(
+    prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, list[Literal]]], effort: Effort, share: _Share
+) -> Iterable[Finding]:
     domain = prover.domains[number]
     assert isinstance(domain, Interval)
     pieces = _pieces(prover, number, ways)
     parts = _elementary(domain, pieces)
+    blocks: dict[int, list[list[Literal]]] = {}  # piece index → the ways it fails (worked out when needed)
     reported: list[tuple[float, float]] = []
     for index, (low, high) in enumerate(parts):
         if math.isinf(low) or math.isinf(high) or any(start <= low and high <= end for start, end in reported):
             continue  # an unbounded part has no rule on one side of it
+        if effort.spent():
+            left = f"the ranges of {number} from {int(low)} on for '{fact}' (and the facts after it)"
+            yield _stopped(pieces[-1].rule.location, "range-gap", 0, effort, left)
+            return
         try:
-            example = _hole_example(prover, pieces, low, high)
-        except TooHard:
+            example = _hole_example(prover, pieces, blocks, (low, high), share.left())
+        except TooHard as hard:
             what = f"the rules deriving '{fact}' leave no hole in the ranges of {number}"
-            yield _cannot_prove(pieces[-1].rule.location, what, "range-gap", f"{fact}:{number}=*")
+            steps = share.steps if hard.steps and share.left() <= 1 else hard.steps
+            yield _cannot_prove(pieces[-1].rule.location, what, "range-gap", f"{fact}:{number}=*", steps)
             return
         if example is None:
             continue
@@ -190,18 +230,27 @@ def _holes(prover: Prover, fact: str, number: str, ways: Sequence[tuple[Rule, li
         yield _hole_finding(fact, number, (start, end), pieces, example)
 
 
-def _hole_example(prover: Prover, pieces: Sequence[_Piece], low: float, high: float) -> dict[str, Value] | None:
-    """A situation (askable facts other than N) in which values of N below and above ``low..high``
+def _hole_example(
+    prover: Prover, pieces: Sequence[_Piece], blocks: dict[int, list[list[Literal]]], part: tuple[float, float],
+    budget: int,
+) -> dict[str, Value] | None:
+    """A situation (askable facts other than N) in which values of N below and above the ``part``
     derive the fact and none inside it does; None when there is none (:class:`TooHard` when that
-    cannot be decided)."""
-    below = [p for p in pieces if p.numbers & Integers.span(-math.inf, low - 1)]
-    above = [p for p in pieces if p.numbers & Integers.span(high + 1, math.inf)]
-    inside = [p for p in pieces if p.numbers & Integers.span(low, high)]
+    cannot be decided). ``blocks[i]``: the ways ``pieces[i]`` fails (filled in here). A piece's context is already a
+    conjunction of askable literals: the alternatives of "some piece below fires" are the contexts."""
+    low, high = part
+    below = [list(p.context) for p in pieces if _first(p.numbers) <= low - 1]
+    above = [list(p.context) for p in pieces if _last(p.numbers) >= high + 1]
     if not below or not above:
         return None
-    blocked: list[list[list[Literal]]] = [[[(c, not want)] for c, want in piece.context] for piece in inside]
-    parts = [(AnyOf(tuple(p.condition() for p in below)), True), (AnyOf(tuple(p.condition() for p in above)), True)]
-    found = prover.situations(parts, limit=1, extra=blocked)
+    inside = Integers.span(low, high)
+    blocked = []
+    for index, piece in enumerate(pieces):
+        if piece.numbers & inside:
+            if index not in blocks:
+                blocks[index] = [[(c, not want)] for c, want in piece.context]
+            blocked.append(blocks[index])
+    found = prover.search([below, above], limit=1, extra=blocked, budget=budget)
     return prover.example(found[0]) if found else None
 
 

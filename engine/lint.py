@@ -57,7 +57,9 @@ from .domains import Domain, Known, can, derive, open_domain
 from .location import Location
 from .model import AllOf, Comparison, Condition, FactType, KnowledgeBase, Not, Rule, Value, comparisons_in
 from .operators import OPERATORS
-from .proofs import MAX_ALTERNATIVES, Expander, Prover, TooHard, consult_pure, lint_domains, satisfiable
+from .proofs import (
+    MAX_ALTERNATIVES, Effort, Expander, Prover, TooHard, consult_pure, lint_domains, satisfiable,
+)
 
 __all__ = [
     "Finding",
@@ -209,11 +211,12 @@ def _prove(
     parts: Sequence[tuple[Condition, bool]],
     confirm: Callable[[ConsultationResult], bool],
     silent: Sequence[Rule] = (),
+    effort: Effort | None = None,
 ) -> tuple[str, dict[str, Value]]:
     """``("holds", {})`` when no situation makes ``parts`` come out as wanted (with none of
     the ``silent`` rules firing); ``("broken", example)`` when one does — the first whose pure
-    consultation ``confirm`` accepts, else the first found; ``("unknown", {})`` when it could
-    not be decided."""
+    consultation ``confirm`` accepts (while ``effort`` allows consultations), else the first
+    found; ``("unknown", {})`` when it could not be decided."""
     try:
         extra = [clause for rule in silent for clause in prover.not_firing(rule)]
         found = prover.situations(parts, extra=extra)
@@ -223,6 +226,8 @@ def _prove(
         return "holds", {}
     examples = [prover.example(literals) for literals in found]
     for example in examples:
+        if effort is not None and not effort.consult():
+            break
         try:
             if confirm(consult_pure(kb, example)):
                 return "broken", example
@@ -236,15 +241,26 @@ def _replaced_by(kb: KnowledgeBase, *rules: Rule) -> set[str]:
     return {replaced for rule in rules for advice_id in rule.advise for replaced in kb.advice[advice_id].replaces}
 
 
-def _cannot_prove(location: Location, what: str, check: str, subject: str) -> Finding:
+def _cannot_prove(location: Location, what: str, check: str, subject: str, steps: int = 0) -> Finding:
+    why = f"the search took more than {steps:,} steps" if steps else (
+        f"the conditions expand to more than {MAX_ALTERNATIVES} alternatives")
     return Finding(
         location,
         "warning",
-        f"could not prove that {what}: the conditions expand to more than {MAX_ALTERNATIVES} alternatives "
-        "(split the rule, or simplify its condition)",
+        f"could not prove that {what}: {why} (split the rule, or simplify its condition)",
         check,
         subject,
     )
+
+
+def _stopped(location: Location, check: str, left: int, effort: Effort, what: str = "") -> Finding:
+    """The warning of a check that took its :class:`~.proofs.Effort` and stopped, ``left`` proofs
+    (or ``what``) short."""
+    message = (
+        f"the {check} check stopped here with {what or f'{left:,} proof(s)'} left unchecked: it took its budget of "
+        f"{effort.limit:,} search steps ({effort.per_rule:,} a rule; kb check --effort N allows N times as many)"
+    )
+    return Finding(location, "warning", message, check, "budget")
 
 
 def _verdict(status: str, location: Location, check: str, subject: str, broken: str, what: str) -> Iterable[Finding]:
@@ -256,94 +272,119 @@ def _verdict(status: str, location: Location, check: str, subject: str, broken: 
         yield _cannot_prove(location, what, check, subject)
 
 
-def _contracts(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
-    replacers: dict[str, list[Rule]] = {}
+def _contracts(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
+    effort = effort or Effort(prover)
+    replacers: dict[str, dict[str, Rule]] = {}  # advice id → the rules giving advice that replaces it, by id
     for replacer in kb.advice.values():
         for target in replacer.replaces:
             for rule_id in kb.graph.rules_giving(replacer.id):
-                if kb.rule(rule_id) not in replacers.setdefault(target, []):
-                    replacers[target].append(kb.rule(rule_id))
-    for rule in kb.rules:
-        replaced = _replaced_by(kb, rule)
-        for advice_id in rule.advise:
-            item = kb.advice[advice_id]
-            if item.requires is None or advice_id in replaced:
-                continue
-            subject = f"{rule.id}:{advice_id}"
-            parts = [(rule.when, True), (item.requires, False)]
+                replacers.setdefault(target, {}).setdefault(rule_id, kb.rule(rule_id))
+    proofs = [
+        (rule, advice_id) for rule in kb.rules for advice_id in rule.advise
+        if kb.advice[advice_id].requires is not None and advice_id not in _replaced_by(kb, rule)
+    ]
+    for done, (rule, advice_id) in enumerate(proofs):
+        if effort.spent():
+            yield _stopped(rule.location, "contract", len(proofs) - done, effort)
+            return
+        requires = kb.advice[advice_id].requires
+        assert requires is not None
+        parts = [(rule.when, True), (requires, False)]
 
-            def confirm(result: ConsultationResult, a: str = advice_id) -> bool:
-                return any(v.kind == "contract" and v.advice == a for v in result.violations)
+        def confirm(result: ConsultationResult, a: str = advice_id) -> bool:
+            return any(v.kind == "contract" and v.advice == a for v in result.violations)
 
-            status, example = _prove(kb, prover, parts, confirm)
-            if status != "holds" and replacers.get(advice_id):
-                # Shown only where no rule gives advice that replaces it: prove that one always does.
-                status, example = _prove(kb, prover, parts, confirm, replacers[advice_id])
-            yield from _verdict(
-                status, rule.location, "contract", subject,
-                f"rule '{rule.id}' can give '{advice_id}' where its contract fails, for example {_situation(example)}",
-                f"rule '{rule.id}' never gives '{advice_id}' where its contract fails",
-            )
+        status, example = _prove(kb, prover, parts, confirm, (), effort)
+        if status != "holds" and replacers.get(advice_id):
+            # Shown only where no rule gives advice that replaces it: prove that one always does.
+            status, example = _prove(kb, prover, parts, confirm, list(replacers[advice_id].values()), effort)
+        yield from _verdict(
+            status, rule.location, "contract", f"{rule.id}:{advice_id}",
+            f"rule '{rule.id}' can give '{advice_id}' where its contract fails, for example {_situation(example)}",
+            f"rule '{rule.id}' never gives '{advice_id}' where its contract fails",
+        )
 
 
-def _incompatibles(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
+def _incompatible_pairs(kb: KnowledgeBase) -> tuple[list[tuple[str, str, list[Rule], list[Rule]]], int]:
+    """Each two incompatible advice items neither of which replaces the other, with the rules
+    giving each; and how many pairs of rules that makes."""
     pairs = set()
     for item in kb.advice.values():
         for partner in item.incompatible_with:
             pairs.add(tuple(sorted((item.id, partner))))
+    found = []
     for first, second in sorted(pairs):
         if second in kb.advice[first].replaces or first in kb.advice[second].replaces:
             continue
-        for giver in (kb.rule(r) for r in kb.graph.rules_giving(first)):
-            for other in (kb.rule(r) for r in kb.graph.rules_giving(second)):
-                if _replaced_by(kb, giver, other) & {first, second}:
-                    continue
-                subject = f"{giver.id}+{other.id}"
-                together = "gives" if giver is other else f"and '{other.id}' can fire together and give"
-
-                def confirm(result: ConsultationResult, a: str = first, b: str = second) -> bool:
-                    return any(v.kind == "incompatible" and {v.advice, v.other} == {a, b} for v in result.violations)
-
-                status, example = _prove(kb, prover, [(giver.when, True), (other.when, True)], confirm)
-                yield from _verdict(
-                    status, giver.location, "incompatible", subject,
-                    f"rule{'s' if giver is not other else ''} '{giver.id}' {together} incompatible advice "
-                    f"'{first}' and '{second}', for example {_situation(example)}",
-                    f"rules '{giver.id}' and '{other.id}' never give incompatible advice '{first}' and '{second}' "
-                    "together",
-                )
+        givers = [kb.rule(r) for r in kb.graph.rules_giving(first)]
+        others = [kb.rule(r) for r in kb.graph.rules_giving(second)]
+        found.append((first, second, givers, others))
+    return found, sum(len(givers) * len(others) for _, _, givers, others in found)
 
 
-def _urgencies(kb: KnowledgeBase, prover: Prover) -> Iterable[Finding]:
+def _incompatibles(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
+    effort = effort or Effort(prover)
+    pairs, total = _incompatible_pairs(kb)
+    done = 0
+    for first, second, givers, others in pairs:
+        for giver, other in itertools.product(givers, others):
+            done += 1
+            if _replaced_by(kb, giver, other) & {first, second}:
+                continue
+            if effort.spent():
+                yield _stopped(giver.location, "incompatible", total - done + 1, effort)
+                return
+            together = "gives" if giver is other else f"and '{other.id}' can fire together and give"
+
+            def confirm(result: ConsultationResult, a: str = first, b: str = second) -> bool:
+                return any(v.kind == "incompatible" and {v.advice, v.other} == {a, b} for v in result.violations)
+
+            status, example = _prove(kb, prover, [(giver.when, True), (other.when, True)], confirm, (), effort)
+            yield from _verdict(
+                status, giver.location, "incompatible", f"{giver.id}+{other.id}",
+                f"rule{'s' if giver is not other else ''} '{giver.id}' {together} incompatible advice "
+                f"'{first}' and '{second}', for example {_situation(example)}",
+                f"rules '{giver.id}' and '{other.id}' never give incompatible advice '{first}' and '{second}' "
+                "together",
+            )
+
+
+def _urgencies(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterable[Finding]:
+    effort = effort or Effort(prover)
     with_deadline = [
         (kb.advice[advice_id], rule) for rule in kb.rules for advice_id in rule.advise
         if kb.advice[advice_id].deadline is not None
     ]
-    for urgent in kb.advice.values():
-        if urgent.urgent_within is None:
+    urgent_givers = [
+        (urgent, kb.rule(r)) for urgent in kb.advice.values() if urgent.urgent_within is not None
+        for r in kb.graph.rules_giving(urgent.id)
+    ]
+    total, done = len(urgent_givers) * len(with_deadline), 0
+    for (urgent, giver), (item, other) in itertools.product(urgent_givers, with_deadline):
+        done += 1
+        if _replaced_by(kb, giver, other) & {urgent.id, item.id}:
             continue
-        limit = urgent.urgent_within
-        for giver in (kb.rule(r) for r in kb.graph.rules_giving(urgent.id)):
-            for item, other in with_deadline:
-                if _replaced_by(kb, giver, other) & {urgent.id, item.id}:
-                    continue
-                deadline = item.deadline
-                assert deadline is not None
-                far = Comparison(deadline.fact, OPERATORS["gt"], limit - deadline.offset)
-                subject = f"{giver.id}:{urgent.id}+{other.id}:{item.id}"
+        if effort.spent():
+            yield _stopped(giver.location, "urgency", total - done + 1, effort)
+            return
+        limit, deadline = urgent.urgent_within, item.deadline
+        assert deadline is not None and limit is not None
+        far = Comparison(deadline.fact, OPERATORS["gt"], limit - deadline.offset)
+        subject = f"{giver.id}:{urgent.id}+{other.id}:{item.id}"
 
-                def confirm(result: ConsultationResult, a: str = urgent.id, b: str = item.id) -> bool:
-                    return any(v.kind == "urgency" and v.advice == a and v.other == b for v in result.violations)
+        def confirm(result: ConsultationResult, a: str = urgent.id, b: str = item.id) -> bool:
+            return any(v.kind == "urgency" and v.advice == a and v.other == b for v in result.violations)
 
-                status, example = _prove(kb, prover, [(giver.when, True), (other.when, True), (far, True)], confirm)
-                by = f"rule '{other.id}'" if other is not giver else "the same rule"
-                yield from _verdict(
-                    status, giver.location, "urgency", subject,
-                    f"rule '{giver.id}' gives '{urgent.id}' (act within {limit} days) while {by} can give "
-                    f"'{item.id}' with a deadline more than {limit} days away, for example {_situation(example)}",
-                    f"'{urgent.id}' from rule '{giver.id}' never stands beside a deadline of '{item.id}' more than "
-                    f"{limit} days away",
-                )
+        parts = [(giver.when, True), (other.when, True), (far, True)]
+        status, example = _prove(kb, prover, parts, confirm, (), effort)
+        by = f"rule '{other.id}'" if other is not giver else "the same rule"
+        yield from _verdict(
+            status, giver.location, "urgency", subject,
+            f"rule '{giver.id}' gives '{urgent.id}' (act within {limit} days) while {by} can give "
+            f"'{item.id}' with a deadline more than {limit} days away, for example {_situation(example)}",
+            f"'{urgent.id}' from rule '{giver.id}' never stands beside a deadline of '{item.id}' more than "
+            f"{limit} days away",
+        )
 
 
 def _dead_ends(kb: KnowledgeBase) -> Iterable[Finding]:
@@ -419,8 +460,9 @@ def _gap_findings(kb: KnowledgeBase, config: LintConfig, used: set[Explained]) -
             yield Finding(location, "warning", f"no advice can be given when {subject}", "gap", subject, reason)
 
 
-def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None) -> list[Finding]:
-    """Run every check; findings a maintainer explained in checks.yaml carry the reason."""
+def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None, effort: float = 1.0) -> list[Finding]:
+    """Run every check; findings a maintainer explained in checks.yaml carry the reason. Each
+    proving check may take ``effort`` times its budget (:class:`~.proofs.Effort`)."""
     from .derivations import overlaps, range_gaps  # it builds on this module's findings
     from .shadowing import shadowed_rules, unreachable_through_derived  # it builds on Finding
 
@@ -431,13 +473,13 @@ def check_knowledge_base(kb: KnowledgeBase, config: LintConfig | None = None) ->
         *_unreachable(kb, domains),
         *unreachable_through_derived(kb, domains),
         *_redundant(kb, domains),
-        *shadowed_rules(kb, prover),
-        *_contracts(kb, prover),
-        *_incompatibles(kb, prover),
-        *_urgencies(kb, prover),
+        *shadowed_rules(kb, prover, Effort(prover, effort)),
+        *_contracts(kb, prover, Effort(prover, effort)),
+        *_incompatibles(kb, prover, Effort(prover, effort)),
+        *_urgencies(kb, prover, Effort(prover, effort)),
         *_dead_ends(kb),
-        *overlaps(kb, prover),
-        *range_gaps(kb, prover),
+        *overlaps(kb, prover, Effort(prover, effort)),
+        *range_gaps(kb, prover, Effort(prover, effort)),
     ]
     used: set[Explained] = set()
     explained = [

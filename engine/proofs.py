@@ -29,9 +29,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "CONFIRMATIONS",
     "EXAMPLES_TRIED",
     "MAX_ALTERNATIVES",
     "SEARCH_BUDGET",
+    "STEPS_PER_RULE",
+    "Effort",
     "Expander",
     "Literal",
     "Prover",
@@ -51,6 +54,18 @@ SEARCH_BUDGET = 200_000
 #: Situations tried, per finding, for one a pure-Python consultation confirms.
 EXAMPLES_TRIED = 8
 
+#: Search steps one check of ``kb check`` may take in all, per rule of the knowledge base (with
+#: :data:`SEARCH_BUDGET` more): a check that runs out stops and says so (:class:`Effort`).
+STEPS_PER_RULE = 100
+
+#: Steps a search is charged for being set up (sorting the alternatives, the first state): many
+#: searches of two or three steps each cost what their number says, not what their steps say.
+SEARCH_SETUP = 5
+
+#: Pure consultations one check may run to confirm examples: each costs time linear in the
+#: rules, so a fixed number keeps the check linear; later findings give the prover's example.
+CONFIRMATIONS = 200
+
 
 Literal = tuple[Comparison, "bool | None"]  # (comparison, must hold?); None: the fact is not known
 
@@ -63,11 +78,20 @@ class Expander:
         self.kb = kb
         self.limit = limit
         self.derivers: dict[str, list[tuple[Value, Rule]]] = {}
+        self._expanded: dict[tuple[Comparison, bool], list[list[Literal]] | None] = {}
         for rule in kb.rules:
             for name, value in rule.derive:
                 self.derivers.setdefault(name, []).append((value, rule))
 
     def expand(self, comparison: Comparison, holds: bool) -> list[list[Literal]] | None:
+        """The alternatives (None: more than ``limit``) of the rules deriving a value that passes
+        (or fails) ``comparison``; worked out once per test (callers never change the lists)."""
+        key = (comparison, holds)
+        if key not in self._expanded:
+            self._expanded[key] = self._expand(comparison, holds)
+        return self._expanded[key]
+
+    def _expand(self, comparison: Comparison, holds: bool) -> list[list[Literal]] | None:
         found: list[list[Literal]] = []
         for value, rule in self.derivers.get(comparison.fact, []):
             if comparison.operator.test(value, comparison.value) == holds:
@@ -240,8 +264,36 @@ def _readers(kb: KnowledgeBase) -> dict[str, tuple[int, ...]]:
     return index
 
 
+class Effort:
+    """The work one check may do: :data:`STEPS_PER_RULE` search steps per rule (times ``scale``,
+    plus :data:`SEARCH_BUDGET`) and :data:`CONFIRMATIONS` confirming consultations (times
+    ``scale``) — linear in the knowledge base whatever the number of proofs. A check asks
+    :meth:`spent` before each proof and stops, saying so, when it is."""
+
+    def __init__(self, prover: Prover, scale: float = 1.0) -> None:
+        self.prover = prover
+        self.start = prover.steps
+        self.per_rule = int(scale * STEPS_PER_RULE)
+        self.limit = self.per_rule * len(prover.kb.rules) + SEARCH_BUDGET
+        self.consultations = int(scale * CONFIRMATIONS)
+
+    def spent(self) -> bool:
+        """Whether the check has taken its search steps."""
+        return self.prover.steps - self.start > self.limit
+
+    def consult(self) -> bool:
+        """Whether one more confirming consultation may run (counting it)."""
+        self.consultations -= 1
+        return self.consultations >= 0
+
+
 class TooHard(Exception):
-    """A condition expands past MAX_ALTERNATIVES, or the search ran out of steps."""
+    """A condition expands past MAX_ALTERNATIVES (``steps`` 0), or the search ran out of its
+    ``steps``."""
+
+    def __init__(self, steps: int = 0) -> None:
+        super().__init__(steps)
+        self.steps = steps
 
 
 class Prover:
@@ -254,6 +306,8 @@ class Prover:
         self.expander = Expander(kb, limit)
         self._cache: dict[tuple[Condition, bool], list[list[Literal]] | None] = {}
         self._silent: dict[str, list[list[list[Literal]]]] = {}
+        #: Search steps taken so far, over every search (what :class:`Effort` budgets).
+        self.steps = 0
 
     def alternatives(self, condition: Condition, holds: bool) -> list[list[Literal]]:
         key = (condition, holds)
@@ -284,20 +338,34 @@ class Prover:
         parts: Sequence[tuple[Condition, bool]],
         limit: int = EXAMPLES_TRIED,
         extra: Sequence[list[list[Literal]]] = (),
+        budget: int = 0,
     ) -> list[list[Literal]]:
         """Up to ``limit`` consistent conjunctions of literals making every part come out as
         wanted (``(condition, True)`` holds, ``(condition, False)`` fails) and picking one
         alternative of each ``extra`` choice; [] when there is none. Raises
-        :class:`TooHard` when that cannot be decided within the limits."""
-        choices = sorted((self.alternatives(c, holds) for c, holds in parts), key=len)
+        :class:`TooHard` when that cannot be decided within the limits (``budget`` steps, when
+        given, else :data:`SEARCH_BUDGET`)."""
+        return self.search([self.alternatives(c, holds) for c, holds in parts], limit, extra, budget)
+
+    def search(
+        self,
+        alternatives: Sequence[list[list[Literal]]],
+        limit: int = EXAMPLES_TRIED,
+        extra: Sequence[list[list[Literal]]] = (),
+        budget: int = 0,
+    ) -> list[list[Literal]]:
+        """:meth:`situations`, given each part's alternatives (of askable facts only)."""
+        choices = sorted(alternatives, key=len)
         if any(not alternatives for alternatives in choices) or any(not clause for clause in extra):
             return []
-        search = _Search(self.domains, choices, list(extra), limit)
+        search = _Search(self.domains, choices, list(extra), limit, budget or SEARCH_BUDGET)
         try:
             search.choose(0, [])
         except TooHard:
             if not search.found:
                 raise
+        finally:
+            self.steps += search.steps + SEARCH_SETUP
         return search.found
 
     def example(self, literals: Sequence[Literal]) -> dict[str, Value]:
@@ -399,7 +467,7 @@ def _follows(literal: Literal, state: Mapping[str, Any]) -> bool:
 class _Search:
     """One search of :meth:`Prover.situations`: an alternative of each choice in turn (each
     consistent with those before), then one option of every extra clause; stops after ``limit``
-    situations, raises :class:`TooHard` after :data:`SEARCH_BUDGET` steps. What the literals
+    situations, raises :class:`TooHard` after ``budget`` steps. What the literals
     chosen so far leave of each fact is carried along (:func:`_extended`), so a step costs the
     facts it adds, not every literal chosen before it."""
 
@@ -409,8 +477,10 @@ class _Search:
         choices: list[list[list[Literal]]],
         extra: list[list[list[Literal]]],
         limit: int,
+        budget: int = SEARCH_BUDGET,
     ) -> None:
         self.domains = domains
+        self.budget = budget
         self.choices = choices
         self.extra = extra
         self.limit = limit
@@ -419,8 +489,8 @@ class _Search:
 
     def tick(self) -> None:
         self.steps += 1
-        if self.steps > SEARCH_BUDGET:
-            raise TooHard
+        if self.steps > self.budget:
+            raise TooHard(self.budget)
 
     def choose(self, index: int, literals: list[Literal], state: dict[str, Any] | None = None) -> None:
         state = {} if state is None else state

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from .domains import Domain
 from .lint import Finding
 from .model import Comparison, KnowledgeBase, Rule, comparisons_in
-from .proofs import MAX_ALTERNATIVES, Expander, Literal, Prover, TooHard, consult_pure, satisfiable
+from .proofs import MAX_ALTERNATIVES, Effort, Expander, Literal, Prover, TooHard, consult_pure, satisfiable
 
 __all__ = ["shadowed_rules", "unreachable_through_derived"]
 
@@ -30,14 +30,12 @@ __all__ = ["shadowed_rules", "unreachable_through_derived"]
 # ------------------------------------------------------------------ shadowed
 def _replacers(kb: KnowledgeBase) -> dict[str, list[tuple[str, Rule]]]:
     """For each advice id: the (replacing advice, rule giving it) pairs, in kb order."""
-    found: dict[str, list[tuple[str, Rule]]] = {}
+    found: dict[str, dict[tuple[str, str], tuple[str, Rule]]] = {}  # pairs by (advice id, rule id)
     for item in kb.advice.values():
         for target in item.replaces:
             for rule_id in kb.graph.rules_giving(item.id):
-                pair = (item.id, kb.rule(rule_id))
-                if pair not in found.setdefault(target, []):
-                    found[target].append(pair)
-    return found
+                found.setdefault(target, {}).setdefault((item.id, rule_id), (item.id, kb.rule(rule_id)))
+    return {target: list(pairs.values()) for target, pairs in found.items()}
 
 
 def _fires_alone(prover: Prover, rule: Rule, silent: Sequence[Rule]) -> bool:
@@ -80,15 +78,21 @@ def _shown_in_example(kb: KnowledgeBase, prover: Prover, rule: Rule, literals: S
     return rule.id in result.fired_rules and any(a in result.advice_ids for a in rule.advise)
 
 
-def shadowed_rules(kb: KnowledgeBase, prover: Prover) -> Iterator[Finding]:
-    """``shadowed`` warnings: rules every advice item of which is always replaced where they fire."""
+def shadowed_rules(kb: KnowledgeBase, prover: Prover, effort: Effort | None = None) -> Iterator[Finding]:
+    """``shadowed`` warnings: rules every advice item of which is always replaced where they fire
+    (within ``effort``: a check that takes it stops with a warning that says so)."""
+    from .lint import _stopped
+
+    effort = effort or Effort(prover)
     replacers = _replacers(kb)
-    for rule in kb.rules:
-        if not rule.advise or any(advice_id not in replacers for advice_id in rule.advise):
-            continue
+    candidates = [rule for rule in kb.rules if rule.advise and all(a in replacers for a in rule.advise)]
+    for done, rule in enumerate(candidates):
+        if effort.spent():
+            yield _stopped(rule.location, "shadowed", len(candidates) - done, effort)
+            return
         try:
             found = prover.situations([(rule.when, True)], limit=1)
-            if not found or _shown_in_example(kb, prover, rule, found[0]):
+            if not found or (effort.consult() and _shown_in_example(kb, prover, rule, found[0])):
                 continue  # it never fires (the unreachable check says so), or an example shows its advice
             covered = [(advice_id, _always_replaced(prover, rule, replacers[advice_id])) for advice_id in rule.advise]
         except TooHard:

@@ -310,6 +310,64 @@ def test_text_is_what_the_engine_prints(here):
         "f.yaml:1: error: bad (did you mean 'x'?)"
 
 
+# ------------------------------------------------------------------ many findings of one kind
+MANY = Path(__file__).parent / "fixtures" / "kb" / "many_findings"
+
+
+def _lines(check: str, severity: str, count: int) -> list[Diagnostic]:
+    return [Diagnostic(f"{check}.yaml", n + 1, 3, severity, check, f"{check} {n}", f"s{n}") for n in range(count)]
+
+
+def test_text_shows_five_of_a_check_then_a_count():
+    from orderdoctor.cli.diagnostics import FORMATS, SHOWN, Report
+
+    many, few = _lines("dead-end", "warning", SHOWN + 3), _lines("gap", "warning", SHOWN)
+    loads = _lines("load", "error", SHOWN + 2)
+    diagnostics = tuple(loads + many[:2] + few + many[2:])
+    text = FORMATS["text"](Report(diagnostics, {}, "summary", 0)).splitlines()
+    assert [line for line in text if line.startswith("note:")] == [
+        f"note: 3 more dead-end warnings not shown ({SHOWN + 3} in all; "
+        "kb check --all or --format json lists every one)"
+    ]
+    shown = [d.text() for d in diagnostics if d not in many[SHOWN:]]
+    assert [line for line in text if not line.startswith("note:")] == [*shown, "summary"]
+    assert text.index(many[SHOWN - 1].text()) + 1 == text.index(next(t for t in text if t.startswith("note:")))
+    every = FORMATS["text"](Report(diagnostics, {}, "summary", 0, every=True)).splitlines()
+    assert every == [d.text() for d in diagnostics] + ["summary"]
+
+
+def test_a_check_that_stopped_always_says_so():
+    from orderdoctor.cli.diagnostics import FORMATS, SHOWN, Report
+
+    many = _lines("contract", "warning", SHOWN + 2)
+    stopped = Diagnostic("z.yaml", 9, 3, "warning", "contract", "the contract check stopped here", "budget")
+    text = FORMATS["text"](Report((*many, stopped), {}, "s", 0)).splitlines()
+    assert text[-2:] == [stopped.text(), "s"]
+    assert f"note: 2 more contract warnings not shown ({SHOWN + 2} in all;" in text[-3]
+
+
+def test_explained_findings_are_counted_apart():
+    from orderdoctor.cli.diagnostics import FORMATS, SHOWN, Report
+
+    diagnostics = tuple(_lines("redundant", "warning", SHOWN + 1) + _lines("redundant", "explained", SHOWN + 2))
+    notes = [line for line in FORMATS["text"](Report(diagnostics, {}, "s", 0)).splitlines() if line.startswith("note")]
+    assert [n.split(" not shown")[0] for n in notes] == [
+        "note: 1 more redundant warnings", "note: 2 more redundant explained warnings"]
+
+
+def test_kb_check_aggregates_text_and_lists_everything_with_all_or_json(here):
+    status, text, _ = run(["--kb", str(MANY), "kb", "check"])
+    _, every, _ = run(["--kb", str(MANY), "kb", "check", "--all"])
+    _, data, _ = run(["--kb", str(MANY), "kb", "check", "--format", "json"])
+    findings = json.loads(data)["findings"]
+    assert status == 0 and len(findings) > 5 and all(f["check"] == "dead-end" for f in findings)
+    assert len(text.splitlines()) == 5 + 2  # five findings, the note, the summary
+    assert f"note: {len(findings) - 5} more dead-end warnings not shown ({len(findings)} in all;" in text
+    assert every.splitlines()[:-1] == [
+        f"{f['file']}:{f['line']}:{f['column']}: warning: {f['message']} [dead-end]" for f in findings]
+    assert text.splitlines()[-1] == every.splitlines()[-1]
+
+
 # ------------------------------------------------------------------ kb test
 RULES = """- id: both
   description: Shipped; derives urgency and advises contacting the seller.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from orderdoctor.engine import lint, proofs
 from orderdoctor.engine.compiler import _rule_depths
+from orderdoctor.engine.derivations import overlaps, range_gaps
 from orderdoctor.engine.errors import YamlSyntaxError
 from orderdoctor.engine.location import Location
 from orderdoctor.engine.model import (
@@ -21,6 +22,7 @@ from orderdoctor.engine.model import (
     Operator,
     Rule,
 )
+from orderdoctor.engine.shadowing import shadowed_rules
 from orderdoctor.engine.yamlfile import parse_yaml
 
 HERE = Location("<generated>")
@@ -146,3 +148,85 @@ def test_aliases_give_the_anchored_value_and_its_location():
     node = parse_yaml("a: &x {k: [1, 2]}\nb: *x\nc: &s word\nd: *s\n", "f.yaml")
     assert node.plain() == {"a": {"k": [1, 2]}, "b": {"k": [1, 2]}, "c": "word", "d": "word"}
     assert node.value["b"].location.line == 1 and node.value["d"].location == node.value["c"].location
+
+
+# ------------------------------------------------------------ the proving checks
+def _advised_kb(size: int) -> KnowledgeBase:
+    """:func:`_bulk_kb` with advice that gives every proving check work: a0 replaces a1 (shadowed,
+    contract), a1 has a contract, a2 is incompatible with a1 and urgent beside a0's deadline; and
+    the flag derived both ways (overlap, range-gap)."""
+    from orderdoctor.engine.model import Deadline, Not
+
+    kb = _bulk_kb(size)
+    advice = dict(kb.advice)
+    advice["a0"] = Advice("a0", AdviceKind.ACTION, "A0", "Text.", "generated", HERE, replaces=("a1",),
+                          deadline=Deadline("days_left"))
+    advice["a1"] = Advice("a1", AdviceKind.ACTION, "A1", "Text.", "generated", HERE,
+                          requires=Comparison("days_left", Operator.LT, 200))
+    advice["a2"] = Advice("a2", AdviceKind.ACTION, "A2", "Text.", "generated", HERE, incompatible_with=("a1",),
+                          urgent_within=3)
+    rules = list(kb.rules)
+    for number in range(size // 10):
+        when = AllOf((Comparison("status", Operator.EQ, f"s{number % 3}"),
+                      Not(Comparison("days_left", Operator.LT, (number * 53) % 600 - 300))))
+        rules.append(Rule(f"derive_{number}", "Derives the flag.", when, (("flag", number % 2 == 0),), (),
+                          "generated", HERE, 0, size + 1 + number))
+    return KnowledgeBase.assemble(HERE.file, kb.facts, advice, rules)
+
+
+PROVING = {
+    "shadowed": lambda kb, prover, effort: shadowed_rules(kb, prover, effort),
+    "contract": lambda kb, prover, effort: lint._contracts(kb, prover, effort),
+    "incompatible": lambda kb, prover, effort: lint._incompatibles(kb, prover, effort),
+    "urgency": lambda kb, prover, effort: lint._urgencies(kb, prover, effort),
+    "overlap": lambda kb, prover, effort: overlaps(kb, prover, effort),
+    "range-gap": lambda kb, prover, effort: range_gaps(kb, prover, effort),
+}
+
+
+def _work(monkeypatch: pytest.MonkeyPatch, check: str, size: int) -> tuple[int, int, list[lint.Finding]]:
+    """Search steps plus conditions evaluated by confirming consultations, for one check; and the rules."""
+    truths = _counting(monkeypatch, proofs, "_truth")
+    kb = _advised_kb(size)
+    domains = proofs.lint_domains(kb)
+    prover = proofs.Prover(kb, domains)
+    truths[0] = 0
+    findings = list(PROVING[check](kb, prover, proofs.Effort(prover)))
+    return prover.steps + truths[0], len(kb.rules), findings
+
+
+@pytest.mark.parametrize("check", sorted(PROVING))
+def test_proving_checks_grow_linearly(monkeypatch, check):
+    """Each proving check does work linear in the rules: (rules giving advice) x (rules replacing
+    it) proofs, or consultations each as long as the kb, are bounded by the check's budget (a
+    fixed amount per rule), and a check that reaches it says so in one finding."""
+    monkeypatch.setattr(proofs, "SEARCH_BUDGET", 2_000)  # the fixed part of the budget: small kbs
+    monkeypatch.setattr(proofs, "CONFIRMATIONS", 20)
+    monkeypatch.setattr(proofs, "STEPS_PER_RULE", 20)
+    for size in (100, 800):
+        work, rules, findings = _work(monkeypatch, check, size)
+        # steps: STEPS_PER_RULE a rule, one search past it; consultations: 20, each ~3 evaluations a rule
+        assert work <= (20 + 20 * 3) * rules + 2 * 2_000
+        assert sum(f.subject == "budget" for f in findings) <= 1
+
+
+@pytest.mark.parametrize("check", sorted(PROVING))
+def test_a_check_out_of_budget_says_where_it_stopped(check):
+    kb = _advised_kb(300)
+    prover = proofs.Prover(kb, proofs.lint_domains(kb))
+    effort = proofs.Effort(prover)
+    effort.limit = 0
+    findings = list(PROVING[check](kb, prover, effort))
+    stopped = [f for f in findings if f.subject == "budget"]
+    assert len(stopped) == 1 and findings[-1] is stopped[0] and stopped[0].check == check
+    assert f"the {check} check stopped here with " in stopped[0].message
+    assert "left unchecked" in stopped[0].message and "--effort N" in stopped[0].message
+
+
+def test_more_effort_checks_further():
+    kb = _advised_kb(300)
+    prover = proofs.Prover(kb, proofs.lint_domains(kb))
+    tight, loose = proofs.Effort(prover), proofs.Effort(prover, 1_000)
+    tight.limit = 0
+    assert [f.subject for f in lint._contracts(kb, prover, tight)][-1] == "budget"
+    assert all(f.subject != "budget" for f in lint._contracts(kb, prover, loose))

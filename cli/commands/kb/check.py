@@ -28,7 +28,8 @@ DESCRIPTION = (
 )
 
 FORMAT_HELP = (
-    "text: one line per finding, file:line:col: severity: message [check] (default); json: the same as data; "
+    "text: one line per finding, file:line:col: severity: message [check], at most 5 per check and severity "
+    "then a count of the rest (default); json: the same as data, every finding; "
     "sarif: a SARIF 2.1.0 log (GitHub code scanning, GitLab); github: GitHub Actions annotations"
 )
 
@@ -36,6 +37,11 @@ FORMAT_HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="exit 1 when there are unexplained warnings")
     parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help=FORMAT_HELP)
+    parser.add_argument("--all", action="store_true", dest="every",
+                        help="text: list every finding, not the first 5 of each check and a count")
+    parser.add_argument("--effort", type=float, default=1.0, metavar="N",
+                        help="let each proving check work N times its budget (default 1; a check that runs out "
+                             "stops with a warning that says so)")
 
 
 def _case_errors(kb: KnowledgeBase) -> list[Any]:
@@ -58,7 +64,7 @@ def _write(args: argparse.Namespace, env: Environment, diagnostics: Sequence[Dia
            status: ExitStatus) -> ExitStatus:
     from ...diagnostics import FORMATS, Report
 
-    report = Report(tuple(diagnostics), _counts(diagnostics), summary, int(status))
+    report = Report(tuple(diagnostics), _counts(diagnostics), summary, int(status), getattr(args, "every", False))
     env.stdout.write(FORMATS[args.format](report))
     return status
 
@@ -80,7 +86,7 @@ def run(args: argparse.Namespace, env: Environment, kb: KnowledgeBase) -> ExitSt
         config = load_lint_config(kb)
     except KnowledgeBaseErrors as exc:  # checks.yaml: without it the rules are not checked
         return report_load_errors(args, env, [*exc.errors, *_case_errors(kb)])
-    findings = check_knowledge_base(kb, config)
+    findings = check_knowledge_base(kb, config, max(getattr(args, "effort", 1.0), 0.0))
     diagnostics = [Diagnostic.of_error(e) for e in _case_errors(kb)] + [Diagnostic.of_finding(f) for f in findings]
     counts = _counts(diagnostics)
     errors, warnings = counts["errors"], counts["warnings"]
