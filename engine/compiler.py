@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from .entrykeys import Requirements, entry, entry_key, entry_keys, requirements
+from .entrykeys import Requirements, entry, entry_keys, keys_of, requirements
 from .atoms import PROPERTY_BUDGET, RESERVED, Atom, Literal, conjuncts, fnv1a32, make_atom, property_names
 from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Rule, Value, never
 
@@ -322,7 +322,7 @@ def _shard_order(kb: KnowledgeBase) -> list[int]:
     depths = _rule_depths(kb)
 
     def order_key(index: int) -> tuple[str, str]:
-        key = entry_key(kb, kb.rules[index])
+        key = keys_of(kb)[index]
         if key is None:
             return ("~", "")
         fact, values = key

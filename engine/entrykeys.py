@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from .memo import remembered
 from .model import AllOf, AnyOf, Comparison, Condition, KnowledgeBase, Not, Rule, Value
 
-__all__ = ["Requirements", "entry", "entry_key", "entry_keys", "requirements"]
+__all__ = ["Requirements", "entry", "entry_key", "entry_keys", "keys_of", "requirements"]
 
 #: What a rule requires of the facts to be able to fire: (fact, a test its value must pass —
 #: None: it must merely be known), one entry per comparison its condition makes outright.
@@ -108,11 +109,16 @@ def _shared_key(kb: KnowledgeBase, parts: tuple[Condition, ...]) -> tuple[str, f
     return None if best is None else (best[1], best[2])
 
 
+def keys_of(kb: KnowledgeBase) -> tuple[tuple[str, frozenset[Value] | None] | None, ...]:
+    """The entry key of every rule of ``kb``, in order (worked out once per kb)."""
+    return remembered(kb, "_entry_keys", lambda kb: tuple(entry_key(kb, rule) for rule in kb.rules))
+
+
 def entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value] | None] | None:
     """The entry keys of the rules at ``indices``, merged by fact; None if one rule has none."""
     entry: dict[str, frozenset[Value] | None] = {}
     for index in indices:
-        key = entry_key(kb, kb.rules[index])
+        key = keys_of(kb)[index]
         if key is None:
             return None
         fact, values = key
@@ -126,5 +132,5 @@ def entry(kb: KnowledgeBase, indices: list[int]) -> Mapping[str, frozenset[Value
 
 def entry_keys(kb: KnowledgeBase, indices: list[int]) -> Mapping[int, tuple[str, frozenset[Value] | None]]:
     """The entry key of each rule at ``indices`` (when every one has one: see :func:`entry`)."""
-    keys = {index: entry_key(kb, kb.rules[index]) for index in indices}
+    keys = {index: keys_of(kb)[index] for index in indices}
     return MappingProxyType({index: key for index, key in keys.items() if key is not None})
