@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("consultation", "scale", "endtoend", "memory")
+NAMES = ("consultation", "scale", "compile", "endtoend", "memory")
 
 
 def run_benchmark(name: str) -> object:
