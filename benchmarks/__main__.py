@@ -15,7 +15,18 @@ from . import NAMES, report, run_benchmark
 BENCHMARKS = NAMES
 
 
+USAGE = """usage: python -m benchmarks [--no-write] [NAME ...]
+
+Run the named benchmarks (default: all of {names}), each in a fresh process, print their
+numbers, then the targets of issue 16 as ratios with the machine; when all ran, also write them
+into docs/performance.md and docs/performance-results.json (--no-write: print only). Each module
+takes its own options alone: python -m benchmarks.NAME --help."""
+
+
 def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        print(USAGE.format(names=", ".join(BENCHMARKS)))
+        return 0
     write = "--no-write" not in argv
     names = [name for name in argv if name != "--no-write"] or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -36,6 +47,7 @@ def main(argv: list[str]) -> int:
     print(f"== all done in {seconds:.0f} s")
     info["load_average_after"] = report.load_average()
     info["seconds"] = seconds
+    print(report.summary(results, info))
     if write and set(names) == set(BENCHMARKS) and Path("docs/performance.md").exists():
         for path in report.write(results, "python -m benchmarks", info=info):
             print(f"wrote {path}")
