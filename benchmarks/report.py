@@ -142,7 +142,7 @@ def summary(results: dict[str, Any], info: dict[str, Any]) -> str:
                f"at the start and {info.get('load_average_after')} at the end, Python {info['python']}")
     lines = ["targets (issue 16), medians over interleaved rounds; " + machine]
     for target, measured, verdict in targets(results):
-        lines.append(f"  {verdict.strip('*'):9} {target.replace('`', '')}: {measured}")
+        lines.append(f"  {verdict.replace('**', ''):9} {target.replace('`', '')}: {measured}")
     return "\n".join(lines)
 
 
