@@ -376,11 +376,11 @@ class DurableBackend:
             marked, flags = run.marked, compiled.flags
             while message:
                 pending = True
-                key = message[2:message.index('"', 2)] if message[:2] == '{"' else _action_key(message)
-                position, marker_flag = flags[key]
+                key = _action_key(message)
+                position, marker = flags[key]
                 if position not in marked:  # durable activates a rule once per `$or` branch that holds
                     marked.add(position)
-                    parts.append(marker_flag[1])
+                    parts.append(marker)
                     run.size += 1
                     heappush(ready, (position, key, run))
                 message = _engine.complete_and_start_action(handle, state)

@@ -111,8 +111,8 @@ class CompiledRuleset:
     marks: Mapping[int, str] = field(default_factory=dict)
     #: The property of the fact that greets a new session (:data:`GREETING`).
     greeting: str = ""
-    #: Rule key → its kb position and its marker (property, :func:`flag` text).
-    flags: Mapping[str, tuple[int, tuple[str, str]]] = field(default_factory=dict)
+    #: Rule key → its kb position and its marker's :func:`flag` text.
+    flags: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     #: Position → the entry key of the rule there (when ``entry`` is not None).
     keys: Mapping[int, tuple[str, frozenset[Value] | None]] = field(default_factory=dict)
 
@@ -402,7 +402,7 @@ def compile_shard(kb: KnowledgeBase, name: str, indices: list[int], table: AtomT
         name, definition, rules, markers,
         atoms=tuple(used), marks=MappingProxyType({index: table.markers[index] for index in indices}),
         greeting=table.hello,
-        flags={f"r{index}": (index, (table.markers[index], flag(table.markers[index]))) for index in indices},
+        flags={f"r{index}": (index, flag(table.markers[index])) for index in indices},
     )
 
 
