@@ -112,32 +112,22 @@ def test_stopping_never_loses_advice(truth):
 def test_settling_scores_equal_a_full_re_evaluation(shipped_kb):
     """_settling_score re-evaluates only the rules an answer can change; on every interview state
     of every kb case it must score exactly as evaluating every possible rule again would."""
-    from orderdoctor.engine import load_cases
-    from orderdoctor.engine.inference import engine_for
     from orderdoctor.engine.domains import Known
-    from orderdoctor.engine.planner import UNKNOWN, _Analysis, _can, _settling_score, plan, sample_values
+    from orderdoctor.engine.planner import _can, _settling_score, sample_values
 
     checked = 0
-    for case in load_cases(shipped_kb)[::10]:  # every tenth case: a full re-evaluation is slow
-        answers: dict = {}
-        while True:
-            result = engine_for(shipped_kb).consult({k: v for k, v in answers.items() if v is not UNKNOWN})
-            analysis = _Analysis(shipped_kb, result, answers)
-            possible = analysis.possible_rules(analysis.domains())
-            for fact in shipped_kb.askable_facts:
-                if fact.name in answers:
-                    continue
-                values = sample_values(shipped_kb, fact)
-                full = sum(
-                    sum(1 for rule in possible if not _can(rule.when, analysis.domains({fact.name: Known(v)}), True))
-                    for v in values
-                ) / len(values) if values and possible else 0.0
-                assert _settling_score(analysis, fact, values, possible) == full, (case.id, fact.name)
-                checked += 1
-            question = plan(shipped_kb, answers).next
-            if question is None:
-                break
-            answers[question.fact.name] = case.facts.get(question.fact.name, UNKNOWN)
+    for case, answers, analysis in _interview_states(shipped_kb):
+        possible = analysis.possible_rules(analysis.domains())
+        for fact in shipped_kb.askable_facts:
+            if fact.name in answers:
+                continue
+            values = sample_values(shipped_kb, fact)
+            full = sum(
+                sum(1 for rule in possible if not _can(rule.when, analysis.domains({fact.name: Known(v)}), True))
+                for v in values
+            ) / len(values) if values and possible else 0.0
+            assert _settling_score(analysis, fact, values, possible) == full, (case.id, fact.name)
+            checked += 1
     assert checked > 80
 
 
@@ -145,27 +135,35 @@ def test_answers_tried_re_derive_as_a_full_derivation_would(shipped_kb):
     """_Analysis.domains re-derives only the derived facts downstream of the answer tried; on every
     interview state of every tenth kb case, for every answer tried, it gives what deriving all the
     derived facts again from the start gives."""
-    from orderdoctor.engine import load_cases
     from orderdoctor.engine.domains import Known, derive
-    from orderdoctor.engine.inference import engine_for
-    from orderdoctor.engine.planner import UNKNOWN, _Analysis, plan, sample_values
+    from orderdoctor.engine.planner import sample_values
 
     checked = 0
-    for case in load_cases(shipped_kb)[::10]:
+    for case, answers, analysis in _interview_states(shipped_kb):
+        for fact in shipped_kb.askable_facts:
+            if fact.name in answers:
+                continue
+            for value in sample_values(shipped_kb, fact):
+                tried = {fact.name: Known(value)}
+                expected = derive(analysis.derivers, {**analysis.base, **tried})
+                assert analysis.domains(tried) == expected, (case.id, fact.name, value)
+                checked += 1
+    assert checked > 80
+
+
+def _interview_states(kb):
+    """(case, answers so far, the planner's analysis) at every state of the interview of every
+    tenth kb case (a full re-evaluation is slow), answering as the case's facts say."""
+    from orderdoctor.engine import load_cases
+    from orderdoctor.engine.inference import engine_for
+    from orderdoctor.engine.planner import UNKNOWN, _Analysis, plan
+
+    for case in load_cases(kb)[::10]:
         answers: dict = {}
         while True:
-            result = engine_for(shipped_kb).consult({k: v for k, v in answers.items() if v is not UNKNOWN})
-            analysis = _Analysis(shipped_kb, result, answers)
-            for fact in shipped_kb.askable_facts:
-                if fact.name in answers:
-                    continue
-                for value in sample_values(shipped_kb, fact):
-                    tried = {fact.name: Known(value)}
-                    expected = derive(analysis.derivers, {**analysis.base, **tried})
-                    assert analysis.domains(tried) == expected, (case.id, fact.name, value)
-                    checked += 1
-            question = plan(shipped_kb, answers).next
+            result = engine_for(kb).consult({k: v for k, v in answers.items() if v is not UNKNOWN})
+            yield case, answers, _Analysis(kb, result, answers)
+            question = plan(kb, answers).next
             if question is None:
                 break
             answers[question.fact.name] = case.facts.get(question.fact.name, UNKNOWN)
-    assert checked > 80
